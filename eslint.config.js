@@ -1,0 +1,52 @@
+// @ts-check
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["dist/", "node_modules/", "migrations/", "coverage/", ".data/"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      // Unhandled promises in queue and shutdown code lose comments silently.
+      "@typescript-eslint/no-floating-promises": "error",
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+    },
+  },
+  {
+    // The classifier is pure: no I/O, no clock, no environment, so it runs the same in the worker,
+    // the eval CLI and the benchmarks.
+    files: ["src/classifier/**"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["node:*", "fs", "path", "http", "net", "postgres", "pg", "ioredis", "bullmq", "drizzle-orm", "drizzle-orm/*", "hono", "hono/*", "natural", "../db/*", "../http/*", "../queue/*", "../worker/*", "../config.js"],
+              message: "src/classifier is pure code: no I/O libraries.",
+            },
+          ],
+        },
+      ],
+      "no-restricted-globals": ["error", "process", "Date", "fetch", "setTimeout", "setInterval"],
+    },
+  },
+  {
+    // HTTP routes go through db/queries, never raw SQL.
+    files: ["src/http/**"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        { paths: [{ name: "postgres", message: "Use src/db/queries." }, { name: "drizzle-orm", importNames: ["sql"], message: "Use src/db/queries." }] },
+      ],
+    },
+  },
+  {
+    files: ["**/*.js"],
+    ...tseslint.configs.disableTypeChecked,
+  },
+);

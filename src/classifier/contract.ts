@@ -1,0 +1,87 @@
+/**
+ * The classifier's public contract. The service (worker, Postgres backend), the eval CLI and the
+ * benchmarks code against these names only; `src/classifier/index.ts` re-exports them with the
+ * implementation. Pure: no I/O, no clock, no environment.
+ */
+
+/** What the caller knows about a comment besides its text. All optional: absent means unknown. */
+export interface CommentFeatures {
+  /** Comment body as the site sent it (may contain HTML). */
+  content: string;
+  authorName?: string;
+  authorEmail?: string;
+  authorUrl?: string;
+  ip?: string;
+  userAgent?: string;
+  /** A hidden form field that humans leave empty was filled in. */
+  honeypotFilled?: boolean;
+  /** Milliseconds between the form being shown and submitted. */
+  timeToSubmitMs?: number;
+  /** The caller found this exact text already on this site. */
+  seenBefore?: boolean;
+}
+
+export type Label = "spam" | "ham";
+export type Verdict = "ham" | "unsure" | "spam";
+
+/** Documents learned per label in one scope (global, or one site). */
+export interface ScopeTotals {
+  spam: number;
+  ham: number;
+}
+
+/** Per-token document counts in one scope. */
+export interface TokenCounts {
+  spam: number;
+  ham: number;
+}
+
+/** The slice of a scope that scoring one comment needs: totals plus the counts of its own tokens. */
+export interface ScopeSlice {
+  totals: ScopeTotals;
+  /** Only the comment's tokens need to be present; a missing token counts as {0, 0}. */
+  tokens: ReadonlyMap<string, TokenCounts>;
+}
+
+/** Everything scoring reads: the site's slice leans on the global one (Robinson's prior). */
+export interface ScoringData {
+  global: ScopeSlice;
+  site?: ScopeSlice;
+}
+
+export interface ScoreOptions {
+  /** probability < hamCutoff → ham. */
+  hamCutoff: number;
+  /** probability ≥ spamCutoff → spam; in between → unsure. */
+  spamCutoff: number;
+  /** Until site+global together learned this many of EACH label, the verdict is `unsure`. */
+  minPerLabel: number;
+  /** How many of the strongest clues to return as reasons. */
+  maxReasons?: number;
+}
+
+export interface Clue {
+  token: string;
+  /** Robinson f(w): the token's spam probability after the prior. */
+  probability: number;
+  direction: Label;
+  /** |f(w) − 0.5| scaled to 0..1: how hard the clue pulls. */
+  weight: number;
+}
+
+export interface ScoreResult {
+  /** Spam probability in [0, 1]. */
+  probability: number;
+  verdict: Verdict;
+  /** Strongest clues first. */
+  reasons: Clue[];
+  /** Set when the verdict was forced to `unsure` because too little was learned. */
+  insufficientTraining?: { spam: number; ham: number; required: number };
+}
+
+/** One row change the learn/unlearn path applies to a scope: add `delta` to the token's label count. */
+export interface CountDelta {
+  token: string;
+  spam: number;
+  ham: number;
+}

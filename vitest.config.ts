@@ -1,0 +1,11 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    // Tests share one Postgres and one Redis; files run in parallel but each test isolates its
+    // rows (own site) and its queues (own prefix).
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+  },
+});
