@@ -505,3 +505,14 @@ describe("akismet-api v6 on the wire", () => {
     expect(seen.at(-1)?.key).toEqual({ key: "abcdef123456", source: "host" });
   });
 });
+
+describe("parseComment limits", () => {
+  it("applies the content limit the route passes in", () => {
+    const body = `${BASE}&comment_content=${"a".repeat(11)}`;
+    expect(parseComment(form(body), { maxContentChars: 10 })).toEqual({
+      ok: false,
+      help: 'Field "comment_content" is longer than 10 characters.',
+    });
+    expect(parseComment(form(body), { maxContentChars: 11 }).ok).toBe(true);
+  });
+});

@@ -242,9 +242,12 @@ export function parseAkismetDate(value: string | undefined): Date | undefined {
 // ---------------------------------------------------------------------------------------------
 // The comment
 
-/** Size caps, matching what the service accepts for a comment (issue 3's intake limits). */
+/**
+ * Size caps. `content` is only the default: the route passes the service's MAX_CONTENT_CHARS so a
+ * comment is refused, or not, the same way on both APIs.
+ */
 export const FIELD_LIMITS = {
-  content: 65_536,
+  content: 20_000,
   text: 2_048,
   contextItem: 256,
 } as const;
@@ -258,7 +261,7 @@ const ipSchema = z.union([z.ipv4(), z.ipv6()]);
  * What comment-check, submit-spam and submit-ham require and accept. Akismet requires `blog` and
  * `user_ip`; everything else is optional, and fields we do not know are ignored.
  */
-const commentSchema = z.object({
+const commentSchema = (maxContent: number) => z.object({
   blog: z
     .string({ error: 'Missing required field: blog.' })
     .max(FIELD_LIMITS.text, `Field "blog" is longer than ${FIELD_LIMITS.text} characters.`),
@@ -272,7 +275,7 @@ const commentSchema = z.object({
   comment_author: optionalText("comment_author", 256),
   comment_author_email: optionalText("comment_author_email", 256),
   comment_author_url: optionalText("comment_author_url"),
-  comment_content: optionalText("comment_content", FIELD_LIMITS.content),
+  comment_content: optionalText("comment_content", maxContent),
   blog_lang: optionalText("blog_lang", 256),
   blog_charset: optionalText("blog_charset", 64),
   user_role: optionalText("user_role", 64),
@@ -311,8 +314,19 @@ export interface AkismetComment {
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; help: string };
 
+// Built once per content limit: the limit comes from configuration and rarely varies.
+const commentSchemas = new Map<number, ReturnType<typeof commentSchema>>();
+
 /** Reads and validates a comment-check / submit-spam / submit-ham body. */
-export function parseComment(form: FormFields): Parsed<AkismetComment> {
+export function parseComment(
+  form: FormFields,
+  limits: { maxContentChars: number } = { maxContentChars: FIELD_LIMITS.content },
+): Parsed<AkismetComment> {
+  let schema = commentSchemas.get(limits.maxContentChars);
+  if (!schema) {
+    schema = commentSchema(limits.maxContentChars);
+    commentSchemas.set(limits.maxContentChars, schema);
+  }
   const honeypotName = scalar(form, "honeypot_field_name");
   const input = {
     blog: scalar(form, "blog"),
@@ -334,7 +348,7 @@ export function parseComment(form: FormFields): Parsed<AkismetComment> {
     comment_context: list(form, "comment_context"),
     honeypot_field_name: honeypotName,
   };
-  const parsed = commentSchema.safeParse(input);
+  const parsed = schema.safeParse(input);
   if (!parsed.success) return { ok: false, help: firstMessage(parsed.error) };
   const v = parsed.data;
   const honeypotValue =
