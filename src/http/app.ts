@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Deps } from "../deps.js";
 import { ApiError, errorBody, isUnavailable } from "./errors.js";
@@ -39,8 +39,10 @@ export function createApp(deps: Deps) {
     "/v1/*",
     bodyLimit({
       maxSize: deps.config.MAX_BODY_BYTES,
-      onError: (c) =>
-        c.json(errorBody("PAYLOAD_TOO_LARGE", `The body exceeds ${deps.config.MAX_BODY_BYTES} bytes`, c.var.requestId), 413),
+      onError: (c) => {
+        const requestId = (c as Context<AppEnv>).var.requestId;
+        return c.json(errorBody("PAYLOAD_TOO_LARGE", `The body exceeds ${deps.config.MAX_BODY_BYTES} bytes`, requestId), 413);
+      },
     }),
   );
 

@@ -122,13 +122,13 @@ export interface ScoreWorker {
  */
 export function startScoreWorker(
   backend: QueueBackendConfig,
-  process: (job: ScoreJob) => Promise<unknown>,
+  processJob: (job: ScoreJob) => Promise<unknown>,
   opts: { prefix: string; concurrency: number; log: Log },
 ): ScoreWorker {
   const handler = async (job: Job) => {
     const parsed = scoreJobSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid score-comment payload: ${parsed.error.message}`);
-    return process(parsed.data);
+    return processJob(parsed.data);
   };
   const onFailed = (job: Job | undefined, err: Error) =>
     opts.log.warn("score job failed", { jobId: job?.id, attempt: job?.attemptsMade, error: err });

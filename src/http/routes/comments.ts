@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { recordDecision } from "../../comments/decisions.js";
-import { acceptComment, ParentNotFoundError, type CommentInput } from "../../comments/intake.js";
+import { acceptComment, ParentNotFoundError } from "../../comments/intake.js";
 import { commentView } from "../../comments/views.js";
 import { waitForSettled } from "../../comments/wait.js";
 import { findSiteComment } from "../../db/queries/comments.js";
@@ -63,7 +63,7 @@ export function commentRoutes(deps: Deps) {
     const site = c.var.auth.site;
     let accepted;
     try {
-      accepted = await acceptComment(deps, site.id, body as CommentInput);
+      accepted = await acceptComment(deps, site.id, body);
     } catch (err) {
       if (err instanceof ParentNotFoundError) {
         throw new ApiError("BAD_REQUEST", "parentId names no comment of this site", [{ path: "parentId", message: "not found" }]);
