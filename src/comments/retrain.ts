@@ -1,0 +1,71 @@
+import { GLOBAL_SCOPE, TOKENIZER_VERSION, learnDeltas, tokenize } from "../classifier/index.js";
+import type { CountDelta, ScopeTotals } from "../classifier/index.js";
+import type { Db } from "../db/client.js";
+import { listLearnedComments, setLearnedTokens } from "../db/queries/comments.js";
+import { applyDeltas, clearCounts } from "../db/queries/model.js";
+import { lockModelExclusive } from "./decisions.js";
+import { featuresOf } from "./scoring.js";
+
+/** Rows per INSERT when writing the rebuilt counts. */
+const WRITE_BATCH = 5000;
+/** Comments read per page while rebuilding. */
+const READ_BATCH = 1000;
+
+interface ScopeAcc {
+  totals: ScopeTotals;
+  tokens: Map<string, { spam: number; ham: number }>;
+}
+
+/**
+ * Rebuilds every count from the stored decisions: each comment's current label, re-tokenized with
+ * today's tokenizer, through the same `learnDeltas` the incremental path uses, so the result equals
+ * what incremental learning produced (and re-bases the counts after a tokenizer change). One
+ * transaction under the model lock: scorers keep reading the old counts until it commits.
+ */
+export async function retrain(db: Db): Promise<{ comments: number; scopes: number; tokenRows: number }> {
+  return db.transaction(async (tx) => {
+    await lockModelExclusive(tx);
+    const scopes = new Map<string, ScopeAcc>();
+    const add = (scope: string, deltas: CountDelta[], label: "spam" | "ham") => {
+      let acc = scopes.get(scope);
+      if (!acc) scopes.set(scope, (acc = { totals: { spam: 0, ham: 0 }, tokens: new Map() }));
+      acc.totals[label] += 1;
+      for (const d of deltas) {
+        const row = acc.tokens.get(d.token);
+        if (row) {
+          row.spam += d.spam;
+          row.ham += d.ham;
+        } else acc.tokens.set(d.token, { spam: d.spam, ham: d.ham });
+      }
+    };
+    let count = 0;
+    let afterId: string | undefined;
+    for (;;) {
+      const page = await listLearnedComments(tx, { afterId, limit: READ_BATCH });
+      if (page.length === 0) break;
+      for (const c of page) {
+        if (!c.learnedLabel) continue;
+        const tokens = tokenize(featuresOf(c));
+        const deltas = learnDeltas(tokens, c.learnedLabel, 1);
+        add(GLOBAL_SCOPE, deltas, c.learnedLabel);
+        add(c.siteId, deltas, c.learnedLabel);
+        await setLearnedTokens(tx, c.id, tokens, String(TOKENIZER_VERSION));
+        count++;
+      }
+      afterId = page[page.length - 1]?.id;
+    }
+    await clearCounts(tx);
+    let tokenRows = 0;
+    for (const [scope, acc] of scopes) {
+      const rows = [...acc.tokens].map(([token, c]) => ({ token, spam: c.spam, ham: c.ham }));
+      for (let i = 0; i < rows.length; i += WRITE_BATCH) {
+        const batch = rows.slice(i, i + WRITE_BATCH);
+        // Totals go with the first batch only.
+        await applyDeltas(tx, scope, batch, i === 0 ? acc.totals : { spam: 0, ham: 0 });
+      }
+      if (rows.length === 0) await applyDeltas(tx, scope, [], acc.totals);
+      tokenRows += rows.length;
+    }
+    return { comments: count, scopes: scopes.size, tokenRows };
+  });
+}

@@ -1,0 +1,88 @@
+import { DEFAULT_SCORE_OPTIONS, TOKENIZER_VERSION, score, tokenize } from "../classifier/index.js";
+import type { CommentFeatures, ScoreOptions, ScoreResult, Verdict } from "../classifier/index.js";
+import type { Executor } from "../db/client.js";
+import { findComment, writeVerdict } from "../db/queries/comments.js";
+import { fetchScopeSlices } from "../db/queries/model.js";
+import { findSiteById } from "../db/queries/sites.js";
+import type { CommentRow, CommentStatus, SiteRow } from "../db/schema.js";
+
+/** ham → shown, unsure → waits for a moderator, spam → hidden. */
+export const statusForVerdict: Record<Verdict, Exclude<CommentStatus, "pending">> = {
+  ham: "published",
+  unsure: "held",
+  spam: "spam",
+};
+
+export function featuresOf(row: CommentRow): CommentFeatures {
+  return {
+    content: row.content,
+    ...(row.authorName == null ? {} : { authorName: row.authorName }),
+    ...(row.authorEmail == null ? {} : { authorEmail: row.authorEmail }),
+    ...(row.authorUrl == null ? {} : { authorUrl: row.authorUrl }),
+    ...(row.ip == null ? {} : { ip: row.ip }),
+    ...(row.userAgent == null ? {} : { userAgent: row.userAgent }),
+    ...(row.honeypotFilled == null ? {} : { honeypotFilled: row.honeypotFilled }),
+    ...(row.timeToSubmitMs == null ? {} : { timeToSubmitMs: row.timeToSubmitMs }),
+  };
+}
+
+/** The site's cutoffs and minimum training, each falling back to the classifier's default. */
+export function scoreOptionsFor(site: Pick<SiteRow, "hamCutoff" | "spamCutoff" | "minPerLabel">): ScoreOptions {
+  return {
+    ...DEFAULT_SCORE_OPTIONS,
+    hamCutoff: site.hamCutoff ?? DEFAULT_SCORE_OPTIONS.hamCutoff,
+    spamCutoff: site.spamCutoff ?? DEFAULT_SCORE_OPTIONS.spamCutoff,
+    minPerLabel: site.minPerLabel ?? DEFAULT_SCORE_OPTIONS.minPerLabel,
+  };
+}
+
+export interface Scored {
+  tokens: string[];
+  result: ScoreResult;
+  /** Tokenizer and the counts the verdict was made with, e.g. `tok1/g12s+30h/s4s+9h`. */
+  modelVersion: string;
+}
+
+/**
+ * Scores features against the counts in Postgres as they are now (site scope leaning on global).
+ * Reads only; the Akismet `is_test` path and the worker both start here.
+ */
+export async function scoreFeatures(db: Executor, site: SiteRow, features: CommentFeatures): Promise<Scored> {
+  const tokens = tokenize(features);
+  const slices = await fetchScopeSlices(db, site.id, tokens);
+  const result = score(tokens, slices, scoreOptionsFor(site));
+  const g = slices.global.totals;
+  const s = slices.site.totals;
+  return { tokens, result, modelVersion: `tok${TOKENIZER_VERSION}/g${g.spam}s+${g.ham}h/s${s.spam}s+${s.ham}h` };
+}
+
+export type ScoreOutcome =
+  | { outcome: "scored"; comment: CommentRow; scored: Scored }
+  /** Already has a verdict or a decision (a job run twice, or a moderator was first). */
+  | { outcome: "settled"; comment: CommentRow }
+  | { outcome: "missing" };
+
+/**
+ * Scores one stored comment and writes its verdict if it is still `pending`. The worker runs this
+ * for every job; the Akismet routes call it directly to answer synchronously. Idempotent.
+ */
+export async function scoreStoredComment(db: Executor, commentId: string): Promise<ScoreOutcome> {
+  const comment = await findComment(db, commentId);
+  if (!comment) return { outcome: "missing" };
+  if (comment.status !== "pending") return { outcome: "settled", comment };
+  const site = await findSiteById(db, comment.siteId);
+  if (!site) return { outcome: "missing" };
+  const scored = await scoreFeatures(db, site, featuresOf(comment));
+  const { result } = scored;
+  const status = statusForVerdict[result.verdict];
+  const written = await writeVerdict(db, comment.id, {
+    status,
+    verdict: result.verdict,
+    score: result.probability,
+    reasons: result.reasons,
+    modelVersion: scored.modelVersion,
+  });
+  const after = await findComment(db, comment.id);
+  if (!after) return { outcome: "missing" };
+  return written ? { outcome: "scored", comment: after, scored } : { outcome: "settled", comment: after };
+}

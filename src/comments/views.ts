@@ -1,0 +1,55 @@
+import type { CommentRow, DecisionRow, SiteRow } from "../db/schema.js";
+
+/** The public JSON shape of a comment for the site's servers and moderators. */
+export function commentView(row: CommentRow, decisions?: DecisionRow[]) {
+  return {
+    id: row.id,
+    thread: row.thread,
+    parentId: row.parentId,
+    externalId: row.externalId,
+    content: row.content,
+    author: { name: row.authorName, email: row.authorEmail, url: row.authorUrl },
+    ip: row.ip,
+    userAgent: row.userAgent,
+    referrer: row.referrer,
+    source: row.source,
+    status: row.status,
+    verdict: row.verdict,
+    score: row.score,
+    reasons: row.reasons ?? [],
+    modelVersion: row.modelVersion,
+    createdAt: row.createdAt.toISOString(),
+    scoredAt: row.scoredAt?.toISOString() ?? null,
+    decidedAt: row.decidedAt?.toISOString() ?? null,
+    ...(decisions ? { decisions: decisions.map(decisionView) } : {}),
+  };
+}
+
+/** What a site shows publicly in a thread: no email, IP or scoring internals. */
+export function publishedView(row: CommentRow) {
+  return {
+    id: row.id,
+    thread: row.thread,
+    parentId: row.parentId,
+    externalId: row.externalId,
+    content: row.content,
+    author: { name: row.authorName, url: row.authorUrl },
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+export function decisionView(d: DecisionRow) {
+  return { id: d.id, label: d.label, note: d.note, actor: d.actor, createdAt: d.createdAt.toISOString() };
+}
+
+export function siteView(site: SiteRow) {
+  return {
+    id: site.id,
+    name: site.name,
+    url: site.url,
+    keys: { api: site.apiKeyHash ? "active" : "revoked", moderator: site.moderatorKeyHash ? "active" : "revoked" },
+    settings: { hamCutoff: site.hamCutoff, spamCutoff: site.spamCutoff, minPerLabel: site.minPerLabel, ...site.settings },
+    createdAt: site.createdAt.toISOString(),
+    updatedAt: site.updatedAt.toISOString(),
+  };
+}

@@ -1,0 +1,54 @@
+import { z } from "zod";
+
+/**
+ * The one schema for the environment. Every setting has a default that works on a developer
+ * machine, except where a default would be unsafe in production (see ADMIN_TOKEN).
+ */
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const envSchema = z.object({
+  /** Unset: an embedded Postgres is started in DATA_DIR (role `all`, `migrate`, `retrain` only). */
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  /** Unset: BullMQ runs on its PostgreSQL backend in the same database. */
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  PORT: int(0, 65535).default(3000),
+  /** Bearer token for /v1/sites. Unset with the embedded database: generated into DATA_DIR. */
+  ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  DATA_DIR: z.string().min(1).default("./.data"),
+  /** 5432 is usually taken by a system Postgres; the embedded one stays out of its way. */
+  EMBEDDED_PG_PORT: int(1, 65535).default(54329),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+  /** A comment form never needs more; larger bodies are refused with 413 before parsing. */
+  MAX_BODY_BYTES: int(1024, 10 * 1024 * 1024).default(64 * 1024),
+  /** Longest comment text accepted, in characters. */
+  MAX_CONTENT_CHARS: int(1, 1_000_000).default(20_000),
+  QUEUE_PREFIX: z.string().regex(/^[a-z0-9_-]{1,40}$/i, "letters, digits, _ or -").default("commentinel"),
+  /** Jobs scored in parallel per worker process: scoring waits mostly on Postgres, not the CPU. */
+  WORKER_CONCURRENCY: int(1, 256).default(16),
+  /** How often the sweep looks for comments left `pending` (Redis lost a job, or was down). */
+  SWEEP_INTERVAL_MS: int(100, 3_600_000).default(5_000),
+  /** A pending comment younger than this is assumed to still have its job in flight. */
+  SWEEP_MIN_AGE_MS: int(0, 86_400_000).default(15_000),
+  /** An enqueue slower than this leaves the comment to the sweep instead of delaying the answer. */
+  ENQUEUE_TIMEOUT_MS: int(10, 30_000).default(500),
+  /** Upper bound on a graceful shutdown; past it the process exits non-zero. */
+  SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  DATABASE_POOL_MAX: int(1, 200).default(10),
+});
+
+export type Config = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {}
+
+/** Parses the environment once; throws ConfigError listing every bad value. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings mean "unset", as docker-compose and shells often pass them.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  return parsed.data;
+}

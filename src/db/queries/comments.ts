@@ -1,0 +1,180 @@
+import { and, asc, desc, eq, gt, lt, or, sql } from "drizzle-orm";
+import type { Executor } from "../client.js";
+import { comments, type CommentRow, type CommentStatus } from "../schema.js";
+
+/** Postgres channel on which every status change of a comment is announced (payload: its id). */
+export const STATUS_CHANNEL = "comment_status";
+
+export type NewComment = typeof comments.$inferInsert;
+
+/**
+ * Inserts a comment, or returns the site's existing comment with the same externalId.
+ * `created` tells which happened.
+ */
+export async function insertComment(db: Executor, values: NewComment): Promise<{ comment: CommentRow; created: boolean }> {
+  const [row] = await db
+    .insert(comments)
+    .values(values)
+    .onConflictDoNothing({ target: [comments.siteId, comments.externalId], where: sql`${comments.externalId} IS NOT NULL` })
+    .returning();
+  if (row) return { comment: row, created: true };
+  if (values.externalId == null) throw new Error("insert returned no row");
+  const [existing] = await db
+    .select()
+    .from(comments)
+    .where(and(eq(comments.siteId, values.siteId), eq(comments.externalId, values.externalId)));
+  if (!existing) throw new Error("conflicting comment vanished");
+  return { comment: existing, created: false };
+}
+
+export async function findComment(db: Executor, id: string): Promise<CommentRow | undefined> {
+  const [row] = await db.select().from(comments).where(eq(comments.id, id));
+  return row;
+}
+
+/** The comment only if it belongs to `siteId`: another site's comment looks exactly like a missing one. */
+export async function findSiteComment(db: Executor, siteId: string, id: string): Promise<CommentRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(comments)
+    .where(and(eq(comments.id, id), eq(comments.siteId, siteId)));
+  return row;
+}
+
+/** Locks the comment row for the rest of the transaction (decisions on one comment serialize). */
+export async function lockComment(tx: Executor, siteId: string, id: string): Promise<CommentRow | undefined> {
+  const [row] = await tx
+    .select()
+    .from(comments)
+    .where(and(eq(comments.id, id), eq(comments.siteId, siteId)))
+    .for("update");
+  return row;
+}
+
+export interface VerdictWrite {
+  status: Exclude<CommentStatus, "pending">;
+  verdict: "ham" | "unsure" | "spam";
+  score: number;
+  reasons: unknown[];
+  modelVersion: string;
+}
+
+/**
+ * Stores a verdict only while the comment is still `pending`: a job that runs twice writes once,
+ * and a verdict landing after a moderator's decision never overwrites it. Returns whether it wrote.
+ */
+export async function writeVerdict(db: Executor, id: string, v: VerdictWrite): Promise<boolean> {
+  const rows = await db.execute(sql`
+    WITH updated AS (
+      UPDATE ${comments}
+      SET status = ${v.status}, verdict = ${v.verdict}, score = ${v.score},
+          reasons = ${JSON.stringify(v.reasons)}::jsonb, model_version = ${v.modelVersion},
+          scored_at = now(), updated_at = now()
+      WHERE id = ${id} AND status = 'pending'
+      RETURNING id
+    )
+    SELECT pg_notify(${STATUS_CHANNEL}, id::text) FROM updated`);
+  return rows.length > 0;
+}
+
+/** Records a moderator's label on the comment row (inside the decision's transaction). */
+export async function setDecided(
+  tx: Executor,
+  id: string,
+  params: { status: "published" | "spam"; learnedLabel: "spam" | "ham"; learnedTokens: string[]; learnedTokenizerVersion: string },
+): Promise<CommentRow> {
+  const now = new Date();
+  const [row] = await tx
+    .update(comments)
+    .set({ ...params, decidedAt: now, updatedAt: now })
+    .where(eq(comments.id, id))
+    .returning();
+  if (!row) throw new Error("decided comment vanished");
+  await tx.execute(sql`SELECT pg_notify(${STATUS_CHANNEL}, ${id})`);
+  return row;
+}
+
+export interface Cursor {
+  createdAt: string;
+  id: string;
+}
+
+/** A thread's published comments, oldest first, after `cursor`. */
+export function listThreadPublished(
+  db: Executor,
+  params: { siteId: string; thread: string; after?: Cursor; limit: number },
+): Promise<CommentRow[]> {
+  const { after } = params;
+  return db
+    .select()
+    .from(comments)
+    .where(
+      and(
+        eq(comments.siteId, params.siteId),
+        eq(comments.thread, params.thread),
+        eq(comments.status, "published"),
+        after
+          ? or(gt(comments.createdAt, new Date(after.createdAt)), and(eq(comments.createdAt, new Date(after.createdAt)), gt(comments.id, after.id)))
+          : undefined,
+      ),
+    )
+    .orderBy(asc(comments.createdAt), asc(comments.id))
+    .limit(params.limit);
+}
+
+/** The moderation queue: one status, optionally one thread, newest first, before `cursor`. */
+export function listByStatus(
+  db: Executor,
+  params: { siteId: string; status: CommentStatus; thread?: string; before?: Cursor; limit: number },
+): Promise<CommentRow[]> {
+  const { before } = params;
+  return db
+    .select()
+    .from(comments)
+    .where(
+      and(
+        eq(comments.siteId, params.siteId),
+        eq(comments.status, params.status),
+        params.thread === undefined ? undefined : eq(comments.thread, params.thread),
+        before
+          ? or(lt(comments.createdAt, new Date(before.createdAt)), and(eq(comments.createdAt, new Date(before.createdAt)), lt(comments.id, before.id)))
+          : undefined,
+      ),
+    )
+    .orderBy(desc(comments.createdAt), desc(comments.id))
+    .limit(params.limit);
+}
+
+/** Ids of comments still `pending` after `olderThanMs`, oldest first (for the sweep). */
+export async function findStalePending(
+  db: Executor,
+  params: { olderThanMs: number; limit: number; siteId?: string },
+): Promise<string[]> {
+  const rows = await db
+    .select({ id: comments.id })
+    .from(comments)
+    .where(
+      and(
+        eq(comments.status, "pending"),
+        sql`${comments.createdAt} <= now() - make_interval(secs => ${params.olderThanMs / 1000})`,
+        params.siteId === undefined ? undefined : eq(comments.siteId, params.siteId),
+      ),
+    )
+    .orderBy(asc(comments.createdAt))
+    .limit(params.limit);
+  return rows.map((r) => r.id);
+}
+
+/** Every comment that currently teaches the model, for `retrain`, in a stable order. */
+export function listLearnedComments(db: Executor, params: { afterId?: string; limit: number }): Promise<CommentRow[]> {
+  return db
+    .select()
+    .from(comments)
+    .where(and(sql`${comments.learnedLabel} IS NOT NULL`, params.afterId ? gt(comments.id, params.afterId) : undefined))
+    .orderBy(asc(comments.id))
+    .limit(params.limit);
+}
+
+export async function setLearnedTokens(db: Executor, id: string, tokens: string[], tokenizerVersion: string): Promise<void> {
+  await db.update(comments).set({ learnedTokens: tokens, learnedTokenizerVersion: tokenizerVersion }).where(eq(comments.id, id));
+}

@@ -1,0 +1,73 @@
+import { randomUUID } from "node:crypto";
+import { Hono, type Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { Deps } from "../deps.js";
+import { ApiError, errorBody, isUnavailable } from "./errors.js";
+import { commentRoutes } from "./routes/comments.js";
+import { healthRoutes } from "./routes/health.js";
+import { moderationRoutes } from "./routes/moderation.js";
+import { siteRoutes } from "./routes/sites.js";
+import { threadRoutes } from "./routes/threads.js";
+import type { AppEnv } from "./types.js";
+
+/** A client-chosen X-Request-Id is kept when it is short and printable, so logs can be joined. */
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+export function createApp(deps: Deps) {
+  const app = new Hono<AppEnv>();
+  const log = deps.log;
+
+  // Order: request id first (every later answer carries it), then the access log, then limits.
+  app.use("*", async (c, next) => {
+    const given = c.req.header("x-request-id");
+    c.set("requestId", given && REQUEST_ID.test(given) ? given : randomUUID());
+    c.header("X-Request-Id", c.var.requestId);
+    await next();
+  });
+  app.use("*", async (c, next) => {
+    const start = performance.now();
+    await next();
+    log.debug("request", {
+      requestId: c.var.requestId,
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ms: Math.round((performance.now() - start) * 10) / 10,
+    });
+  });
+  app.use(
+    "/v1/*",
+    bodyLimit({
+      maxSize: deps.config.MAX_BODY_BYTES,
+      onError: (c) => {
+        const requestId = (c as Context<AppEnv>).var.requestId;
+        return c.json(errorBody("PAYLOAD_TOO_LARGE", `The body exceeds ${deps.config.MAX_BODY_BYTES} bytes`, requestId), 413);
+      },
+    }),
+  );
+
+  app.route("/", healthRoutes(deps));
+  app.route("/v1/sites", siteRoutes(deps));
+  app.route("/v1/comments", commentRoutes(deps));
+  app.route("/v1/threads", threadRoutes(deps));
+  app.route("/v1/moderation", moderationRoutes(deps));
+
+  app.notFound((c) => c.json(errorBody("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`, c.var.requestId), 404));
+
+  app.onError((err, c) => {
+    const requestId = c.var.requestId;
+    if (err instanceof ApiError) return c.json(errorBody(err.code, err.message, requestId, err.details), err.status);
+    if (isUnavailable(err)) {
+      log.warn("dependency unavailable", { requestId, error: err });
+      c.header("Retry-After", "5");
+      return c.json(errorBody("SERVICE_UNAVAILABLE", "A backing service is unavailable; retry shortly", requestId), 503);
+    }
+    // Never echo err.message: it may carry SQL or internals. The log has it, keyed by request id.
+    log.error("unhandled error", { requestId, method: c.req.method, path: c.req.path, error: err });
+    return c.json(errorBody("INTERNAL", "Internal error", requestId), 500);
+  });
+
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

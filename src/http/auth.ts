@@ -1,0 +1,64 @@
+import { createHash, randomInt, randomBytes, timingSafeEqual } from "node:crypto";
+import type { MiddlewareHandler } from "hono";
+import type { SiteRow } from "../db/schema.js";
+import { findSiteByKeyHash } from "../db/queries/sites.js";
+import type { Deps } from "../deps.js";
+import { ApiError } from "./errors.js";
+import type { AppEnv } from "./types.js";
+
+const KEY_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+/** A site API key: 12 lowercase letters/digits (≈62 bits), the shape Akismet clients accept. */
+export function generateApiKey(): string {
+  let key = "";
+  for (let i = 0; i < 12; i++) key += KEY_ALPHABET[randomInt(KEY_ALPHABET.length)];
+  return key;
+}
+
+/** A moderator key: longer, prefixed so it is never mistaken for (or accepted as) an API key. */
+export function generateModeratorKey(): string {
+  return `mod_${randomBytes(24).toString("base64url")}`;
+}
+
+/** Keys are random and high-entropy, so a fast hash is enough: nothing to brute-force offline. */
+export function hashKey(key: string): string {
+  return createHash("sha256").update(key, "utf8").digest("hex");
+}
+
+export type Role = "site" | "moderator";
+export interface AuthContext {
+  site: SiteRow;
+  role: Role;
+}
+
+function bearer(header: string | undefined): string | undefined {
+  const m = /^Bearer\s+(\S{1,200})\s*$/i.exec(header ?? "");
+  return m?.[1];
+}
+
+/** Accepts a site API key or a moderator key (as `roles` allows) and puts the site on `c.var.auth`. */
+export function requireKey(deps: Pick<Deps, "db">, roles: readonly Role[]): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const key = bearer(c.req.header("authorization"));
+    if (!key) throw new ApiError("UNAUTHORIZED", "Missing or malformed Authorization: Bearer <key> header");
+    const found = await findSiteByKeyHash(deps.db, hashKey(key));
+    if (!found) throw new ApiError("UNAUTHORIZED", "Unknown or revoked key");
+    if (!roles.includes(found.role)) {
+      throw new ApiError("FORBIDDEN", roles.includes("moderator") ? "This route needs the site's moderator key" : "This route needs the site's API key");
+    }
+    c.set("auth", found);
+    await next();
+  };
+}
+
+export function requireAdmin(adminToken: string | undefined): MiddlewareHandler<AppEnv> {
+  const expected = adminToken ? createHash("sha256").update(adminToken).digest() : undefined;
+  return async (c, next) => {
+    const key = bearer(c.req.header("authorization"));
+    // Compare digests so the comparison takes the same time whatever the token's length.
+    if (!expected || !key || !timingSafeEqual(createHash("sha256").update(key).digest(), expected)) {
+      throw new ApiError("UNAUTHORIZED", "Admin routes need Authorization: Bearer <ADMIN_TOKEN>");
+    }
+    await next();
+  };
+}

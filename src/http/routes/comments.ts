@@ -1,0 +1,101 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import { recordDecision } from "../../comments/decisions.js";
+import { acceptComment, ParentNotFoundError } from "../../comments/intake.js";
+import { commentView } from "../../comments/views.js";
+import { waitForSettled } from "../../comments/wait.js";
+import { findSiteComment } from "../../db/queries/comments.js";
+import { listDecisions } from "../../db/queries/decisions.js";
+import type { Deps } from "../../deps.js";
+import { requireKey } from "../auth.js";
+import { ApiError } from "../errors.js";
+import type { AppEnv } from "../types.js";
+import { idSchema, parseWith, readJson, text } from "../validate.js";
+
+/** Clients often send null for "not given"; treat it like an absent field. */
+const opt = <T extends z.ZodType>(s: T) => s.nullish().transform((v) => v ?? undefined);
+
+export function commentInputSchema(maxContentChars: number) {
+  return z.object({
+    thread: text(512).min(1, "must not be empty"),
+    content: text(maxContentChars).refine((s) => s.trim() !== "", "must not be empty"),
+    author: opt(
+      z.object({
+        name: opt(text(200)),
+        // Not checked as an address: spammers send junk here, and junk is a useful clue.
+        email: opt(text(320)),
+        url: opt(text(2000)),
+      }),
+    ),
+    ip: opt(z.union([z.ipv4(), z.ipv6()], { error: "must be an IPv4 or IPv6 address" })),
+    userAgent: opt(text(1000)),
+    referrer: opt(text(2000)),
+    externalId: opt(text(200).min(1)),
+    parentId: opt(z.uuid()),
+    honeypot: opt(z.union([text(1000), z.boolean()])),
+    timeToSubmitMs: opt(z.int().min(0).max(2_147_483_647)),
+  });
+}
+
+/** `?wait=MS`: how long intake may wait for the verdict (bounded so requests stay short). */
+export const MAX_WAIT_MS = 2000;
+const waitSchema = z
+  .string()
+  .regex(/^\d{1,6}$/, `milliseconds from 0 to ${MAX_WAIT_MS}`)
+  .transform(Number)
+  .pipe(z.number().max(MAX_WAIT_MS, `milliseconds from 0 to ${MAX_WAIT_MS}`))
+  .optional();
+
+const decisionSchema = z.strictObject({ label: z.enum(["spam", "ham"]), note: opt(text(2000)) });
+
+export function commentRoutes(deps: Deps) {
+  const app = new Hono<AppEnv>();
+  const inputSchema = commentInputSchema(deps.config.MAX_CONTENT_CHARS);
+
+  const idOr404 = (raw: string) => {
+    if (!idSchema.safeParse(raw).success) throw new ApiError("NOT_FOUND", "No such comment");
+    return raw;
+  };
+
+  app.post("/", requireKey(deps, ["site"]), async (c) => {
+    const wait = parseWith(waitSchema, c.req.query("wait"), "Invalid query parameter wait") ?? 0;
+    const body = await readJson(c, inputSchema);
+    const site = c.var.auth.site;
+    let accepted;
+    try {
+      accepted = await acceptComment(deps, site.id, body);
+    } catch (err) {
+      if (err instanceof ParentNotFoundError) {
+        throw new ApiError("BAD_REQUEST", "parentId names no comment of this site", [{ path: "parentId", message: "not found" }]);
+      }
+      throw err;
+    }
+    let row = accepted.comment;
+    if (wait > 0 && row.status === "pending") row = (await waitForSettled(deps, site.id, row.id, wait)) ?? row;
+    c.header("Location", `/v1/comments/${row.id}`);
+    if (!accepted.created) c.header("Idempotent-Replayed", "true");
+    return c.json(commentView(row), row.status === "pending" ? 202 : 200);
+  });
+
+  app.get("/:id", requireKey(deps, ["site", "moderator"]), async (c) => {
+    const row = await findSiteComment(deps.db, c.var.auth.site.id, idOr404(c.req.param("id")));
+    if (!row) throw new ApiError("NOT_FOUND", "No such comment");
+    return c.json(commentView(row, await listDecisions(deps.db, row.id)));
+  });
+
+  app.post("/:id/decision", requireKey(deps, ["moderator"]), async (c) => {
+    const id = idOr404(c.req.param("id"));
+    const body = await readJson(c, decisionSchema);
+    const result = await recordDecision(deps.db, {
+      siteId: c.var.auth.site.id,
+      commentId: id,
+      label: body.label,
+      note: body.note ?? null,
+      actor: "moderator",
+    });
+    if (!result) throw new ApiError("NOT_FOUND", "No such comment");
+    return c.json(commentView(result.comment, await listDecisions(deps.db, id)));
+  });
+
+  return app;
+}

@@ -1,0 +1,86 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import { siteView } from "../../comments/views.js";
+import { findSiteById, insertSite, listSites, updateSite } from "../../db/queries/sites.js";
+import type { Deps } from "../../deps.js";
+import { generateApiKey, generateModeratorKey, hashKey, requireAdmin } from "../auth.js";
+import { ApiError } from "../errors.js";
+import type { AppEnv } from "../types.js";
+import { idSchema, parseWith, readJson, text } from "../validate.js";
+
+const siteUrl = text(2000).pipe(z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }));
+
+const createSchema = z.strictObject({ name: text(200).min(1), url: siteUrl });
+
+const probability = z.number().gt(0).lt(1);
+const settingsSchema = z.strictObject({
+  hamCutoff: probability.nullable().optional(),
+  spamCutoff: probability.nullable().optional(),
+  minPerLabel: z.int().min(0).max(1_000_000).nullable().optional(),
+});
+const patchSchema = z.strictObject({ name: text(200).min(1).optional(), url: siteUrl.optional(), settings: settingsSchema.optional() });
+const keyKind = z.enum(["api", "moderator"]);
+
+/** Admin routes (ADMIN_TOKEN): create and list sites, change settings, rotate and revoke keys. */
+export function siteRoutes(deps: Deps) {
+  const app = new Hono<AppEnv>();
+  app.use("*", requireAdmin(deps.config.ADMIN_TOKEN));
+
+  const siteOr404 = async (id: string) => {
+    const site = idSchema.safeParse(id).success ? await findSiteById(deps.db, id) : undefined;
+    if (!site) throw new ApiError("NOT_FOUND", "No such site");
+    return site;
+  };
+
+  app.post("/", async (c) => {
+    const body = await readJson(c, createSchema);
+    const apiKey = generateApiKey();
+    const moderatorKey = generateModeratorKey();
+    const site = await insertSite(deps.db, { ...body, apiKeyHash: hashKey(apiKey), moderatorKeyHash: hashKey(moderatorKey) });
+    // The keys are shown once: only their hashes are stored.
+    return c.json({ site: siteView(site), apiKey, moderatorKey }, 201);
+  });
+
+  app.get("/", async (c) => c.json({ sites: (await listSites(deps.db)).map(siteView) }));
+
+  app.get("/:id", async (c) => c.json({ site: siteView(await siteOr404(c.req.param("id"))) }));
+
+  app.patch("/:id", async (c) => {
+    const site = await siteOr404(c.req.param("id"));
+    const body = await readJson(c, patchSchema);
+    const s = body.settings ?? {};
+    const ham = s.hamCutoff === undefined ? site.hamCutoff : s.hamCutoff;
+    const spam = s.spamCutoff === undefined ? site.spamCutoff : s.spamCutoff;
+    if (ham != null && spam != null && ham > spam) {
+      throw new ApiError("BAD_REQUEST", "hamCutoff must not exceed spamCutoff", [{ path: "settings", message: "hamCutoff > spamCutoff" }]);
+    }
+    const updated = await updateSite(deps.db, site.id, {
+      ...(body.name === undefined ? {} : { name: body.name }),
+      ...(body.url === undefined ? {} : { url: body.url }),
+      ...(s.hamCutoff === undefined ? {} : { hamCutoff: s.hamCutoff }),
+      ...(s.spamCutoff === undefined ? {} : { spamCutoff: s.spamCutoff }),
+      ...(s.minPerLabel === undefined ? {} : { minPerLabel: s.minPerLabel }),
+    });
+    if (!updated) throw new ApiError("NOT_FOUND", "No such site");
+    return c.json({ site: siteView(updated) });
+  });
+
+  app.post("/:id/keys/:kind/rotate", async (c) => {
+    const site = await siteOr404(c.req.param("id"));
+    const kind = parseWith(keyKind, c.req.param("kind"), "Key kind must be api or moderator");
+    const key = kind === "api" ? generateApiKey() : generateModeratorKey();
+    const updated = await updateSite(deps.db, site.id, kind === "api" ? { apiKeyHash: hashKey(key) } : { moderatorKeyHash: hashKey(key) });
+    if (!updated) throw new ApiError("NOT_FOUND", "No such site");
+    return c.json({ site: siteView(updated), ...(kind === "api" ? { apiKey: key } : { moderatorKey: key }) });
+  });
+
+  app.post("/:id/keys/:kind/revoke", async (c) => {
+    const site = await siteOr404(c.req.param("id"));
+    const kind = parseWith(keyKind, c.req.param("kind"), "Key kind must be api or moderator");
+    const updated = await updateSite(deps.db, site.id, kind === "api" ? { apiKeyHash: null } : { moderatorKeyHash: null });
+    if (!updated) throw new ApiError("NOT_FOUND", "No such site");
+    return c.json({ site: siteView(updated) });
+  });
+
+  return app;
+}

@@ -1,0 +1,145 @@
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+import type { Server } from "node:http";
+import { serve } from "@hono/node-server";
+import { retrain } from "./comments/retrain.js";
+import { ConfigError, loadConfig, type Config } from "./config.js";
+import { createDb } from "./db/client.js";
+import { runMigrations } from "./db/migrate.js";
+import { createDeps, queueBackendFor } from "./deps.js";
+import { createApp } from "./http/app.js";
+import { createLog, type Log } from "./log.js";
+import { createShutdown, type Shutdown } from "./shutdown.js";
+import { startWorker } from "./worker/index.js";
+
+const ROLES = ["api", "worker", "all", "migrate", "retrain"] as const;
+type Role = (typeof ROLES)[number];
+
+const USAGE = `usage: commentinel <role>
+  all       API and worker in one process (default; migrates first)
+  api       HTTP API only
+  worker    scoring worker and pending sweep only
+  migrate   apply database migrations and exit
+  retrain   rebuild the model's counts from all stored decisions and exit`;
+
+function redact(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = "***";
+  return u.toString();
+}
+
+/** The database to use: DATABASE_URL, or an embedded Postgres started here. */
+async function resolveDatabase(config: Config, role: Role, log: Log, shutdown: Shutdown) {
+  if (config.DATABASE_URL) return { url: config.DATABASE_URL, description: `postgres ${redact(config.DATABASE_URL)}`, embedded: false };
+  if (role === "api" || role === "worker") {
+    throw new ConfigError(`DATABASE_URL is required for role ${role}: the embedded Postgres serves a single process (role all, migrate or retrain).`);
+  }
+  // Imported lazily: the container image runs with DATABASE_URL and may leave these binaries out.
+  const { startEmbeddedPostgres } = await import("./db/embedded.js");
+  const db = await startEmbeddedPostgres({ dataDir: config.DATA_DIR, port: config.EMBEDDED_PG_PORT, log });
+  shutdown.add("embedded postgres", () => db.stop());
+  return {
+    url: db.url,
+    description: `embedded postgres on 127.0.0.1:${config.EMBEDDED_PG_PORT} (data in ${path.resolve(config.DATA_DIR, "pg")})`,
+    embedded: true,
+  };
+}
+
+async function resolveAdminToken(config: Config, embedded: boolean, log: Log): Promise<string | undefined> {
+  if (config.ADMIN_TOKEN) return config.ADMIN_TOKEN;
+  if (!embedded) throw new ConfigError("ADMIN_TOKEN is required for the API (at least 16 characters).");
+  const { readOrCreateSecret } = await import("./db/embedded.js");
+  const file = path.resolve(config.DATA_DIR, "admin-token");
+  const token = await readOrCreateSecret(config.DATA_DIR, "admin-token", () => randomBytes(24).toString("base64url"));
+  log.info(`ADMIN_TOKEN not set: using the generated token in ${file}`, { adminTokenFile: file });
+  return token;
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    // Stop accepting; requests in flight finish, idle keep-alive sockets are dropped now.
+    server.close((err) => (err ? reject(err) : resolve()));
+    server.closeIdleConnections();
+  });
+}
+
+async function main(argv: string[]): Promise<number> {
+  const roleArg = argv[0] ?? "all";
+  if (!ROLES.includes(roleArg as Role)) {
+    process.stderr.write(`unknown role: ${roleArg}\n${USAGE}\n`);
+    return 2;
+  }
+  const role = roleArg as Role;
+  const config = loadConfig();
+  const log = createLog(config.LOG_LEVEL, { role });
+  const shutdown = createShutdown(log, config.SHUTDOWN_TIMEOUT_MS);
+  shutdown.installSignalHandlers((code) => process.exit(code));
+  process.on("unhandledRejection", (err) => {
+    log.error("unhandled rejection", { error: err });
+    void shutdown.run("unhandledRejection").then(() => process.exit(1));
+  });
+
+  try {
+    const database = await resolveDatabase(config, role, log, shutdown);
+    if (role === "migrate" || role === "all" || database.embedded) {
+      await runMigrations(database.url);
+      log.info("migrations applied");
+    }
+    if (role === "migrate") return await shutdown.run("done");
+    if (role === "retrain") {
+      const { sql, db } = createDb(database.url, { max: 2 });
+      shutdown.add("postgres", () => sql.end({ timeout: 5 }));
+      const started = performance.now();
+      const result = await retrain(db);
+      log.info("retrain complete", { ...result, ms: Math.round(performance.now() - started) });
+      return await shutdown.run("done");
+    }
+
+    const runApi = role === "api" || role === "all";
+    const adminToken = runApi ? await resolveAdminToken(config, database.embedded, log) : config.ADMIN_TOKEN;
+    const effective: Config = { ...config, ADMIN_TOKEN: adminToken };
+    const queueBackend = queueBackendFor(effective, database.url);
+    const deps = createDeps(effective, log, { databaseUrl: database.url, queueBackend });
+    shutdown.add("postgres, queue producer, listener", () => deps.close());
+    shutdown.add("mark not ready", () => {
+      deps.state.shuttingDown = true;
+      return Promise.resolve();
+    });
+
+    if (role === "worker" || role === "all") {
+      const worker = startWorker(deps);
+      shutdown.add("worker", () => worker.close());
+    }
+    const backends = {
+      postgres: database.description,
+      queue: queueBackend.kind === "redis" ? `bullmq on redis ${redact(queueBackend.url)}` : "bullmq on its PostgreSQL backend (same database)",
+    };
+    if (runApi) {
+      const app = createApp(deps);
+      const server = await new Promise<Server>((resolve, reject) => {
+        const s = serve({ fetch: app.fetch, hostname: config.HOST, port: config.PORT }, () => resolve(s as Server));
+        s.once("error", reject);
+      });
+      shutdown.add("http server", () => closeServer(server));
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : config.PORT;
+      log.info(`commentinel ${role} listening on http://${config.HOST}:${port}`, { host: config.HOST, port, ...backends });
+    } else {
+      log.info(`commentinel worker started`, backends);
+    }
+    return await new Promise<number>(() => {});
+  } catch (err) {
+    if (err instanceof ConfigError) process.stderr.write(`${err.message}\n`);
+    else log.error("startup failed", { error: err });
+    await shutdown.run("startup failed");
+    return 1;
+  }
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (err) {
+  // loadConfig failed before a logger existed.
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+}

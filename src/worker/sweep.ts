@@ -1,0 +1,40 @@
+import { enqueueScoring } from "../comments/intake.js";
+import { findStalePending } from "../db/queries/comments.js";
+import type { Deps } from "../deps.js";
+
+/** Comments re-enqueued per sweep round; a backlog drains over several rounds. */
+const SWEEP_BATCH = 500;
+
+/**
+ * Re-enqueues comments still `pending` after `olderThanMs`: their job was lost (Redis restarted
+ * without AOF) or never added (Redis was down at intake). The job id makes a re-add of a job that
+ * still exists a no-op. Returns how many were re-enqueued (0 when the queue is still down).
+ */
+export async function sweepPending(
+  deps: Pick<Deps, "db" | "scoreQueue" | "log">,
+  opts: { olderThanMs: number; siteId?: string },
+): Promise<number> {
+  const ids = await findStalePending(deps.db, { olderThanMs: opts.olderThanMs, limit: SWEEP_BATCH, siteId: opts.siteId });
+  if (ids.length === 0) return 0;
+  const ok = await enqueueScoring(deps, ids);
+  if (ok) deps.log.info("sweep re-enqueued pending comments", { count: ids.length });
+  return ok ? ids.length : 0;
+}
+
+/** Runs the sweep every `intervalMs`, never two rounds at once. */
+export function startSweep(deps: Pick<Deps, "db" | "scoreQueue" | "log">, opts: { intervalMs: number; olderThanMs: number }) {
+  let running: Promise<unknown> | undefined;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = sweepPending(deps, opts)
+      .catch((err: unknown) => deps.log.warn("sweep failed", { error: err }))
+      .finally(() => (running = undefined));
+  }, opts.intervalMs);
+  timer.unref();
+  return {
+    async close() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
