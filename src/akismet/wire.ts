@@ -268,13 +268,14 @@ const commentSchema = (maxContent: number) => z.object({
   user_ip: z
     .string({ error: "Missing required field: user_ip." })
     .refine((v) => ipSchema.safeParse(v).success, 'Field "user_ip" is not an IP address.'),
-  user_agent: optionalText("user_agent"),
-  referrer: optionalText("referrer"),
+  // The same caps as POST /v1/comments, so a comment is accepted or refused alike on both APIs.
+  user_agent: optionalText("user_agent", 1000),
+  referrer: optionalText("referrer", 2000),
   permalink: optionalText("permalink"),
   comment_type: optionalText("comment_type", 64),
-  comment_author: optionalText("comment_author", 256),
-  comment_author_email: optionalText("comment_author_email", 256),
-  comment_author_url: optionalText("comment_author_url"),
+  comment_author: optionalText("comment_author", 200),
+  comment_author_email: optionalText("comment_author_email", 320),
+  comment_author_url: optionalText("comment_author_url", 2000),
   comment_content: optionalText("comment_content", maxContent),
   blog_lang: optionalText("blog_lang", 256),
   blog_charset: optionalText("blog_charset", 64),

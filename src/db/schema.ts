@@ -144,3 +144,51 @@ export const scopeTotals = pgTable("scope_totals", {
 export type SiteRow = typeof sites.$inferSelect;
 export type CommentRow = typeof comments.$inferSelect;
 export type DecisionRow = typeof decisions.$inferSelect;
+
+// ------------------------------------------------------------------------------------------------
+// Akismet API (issue 4). Kept in one block, owned by the Akismet routes: the comments themselves live
+// in `comments` (source `akismet`); these tables hold only what Akismet's wire adds.
+
+/** One row per stored comment-check (or unmatched submission), so submit-spam/ham can find it. */
+export const akismetChecks = pgTable(
+  "akismet_checks",
+  {
+    commentId: uuid("comment_id")
+      .primaryKey()
+      .references(() => comments.id, { onDelete: "cascade" }),
+    siteId: uuid("site_id")
+      .notNull()
+      .references(() => sites.id, { onDelete: "cascade" }),
+    /** sha256 of content, author name, author email and IP: a submission without a guid matches on it. */
+    fingerprint: text("fingerprint").notNull(),
+    /** What comment-check answered (`true` = spam); null for a comment first seen in a submission. */
+    answeredSpam: boolean("answered_spam"),
+    /** The `blog` host the call named: key-sites reports usage per blog, as Akismet does. */
+    blog: text("blog").notNull(),
+    createdAt: createdAt(),
+  },
+  // submit-spam/ham without a guid look up the newest check with the same fingerprint on the site.
+  (t) => [index("akismet_checks_site_fingerprint_idx").on(t.siteId, t.fingerprint, t.createdAt)],
+);
+
+/** Akismet usage counters per site, blog and UTC month (`YYYY-MM`), for usage-limit and key-sites. */
+export const akismetUsage = pgTable(
+  "akismet_usage",
+  {
+    siteId: uuid("site_id")
+      .notNull()
+      .references(() => sites.id, { onDelete: "cascade" }),
+    month: text("month").notNull(),
+    blog: text("blog").notNull(),
+    apiCalls: integer("api_calls").notNull().default(0),
+    spam: integer("spam").notNull().default(0),
+    ham: integer("ham").notNull().default(0),
+    missedSpam: integer("missed_spam").notNull().default(0),
+    falsePositives: integer("false_positives").notNull().default(0),
+  },
+  // Every write is an upsert on this key, and every read is one site's month.
+  (t) => [primaryKey({ columns: [t.siteId, t.month, t.blog] })],
+);
+
+export type AkismetCheckRow = typeof akismetChecks.$inferSelect;
+export type AkismetUsageRow = typeof akismetUsage.$inferSelect;

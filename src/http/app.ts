@@ -3,6 +3,7 @@ import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Deps } from "../deps.js";
 import { ApiError, errorBody, isUnavailable } from "./errors.js";
+import { akismetRoutes, akismetSettingsRoutes } from "./routes/akismet.js";
 import { commentRoutes } from "./routes/comments.js";
 import { healthRoutes } from "./routes/health.js";
 import { moderationRoutes } from "./routes/moderation.js";
@@ -51,6 +52,9 @@ export function createApp(deps: Deps) {
   app.route("/v1/comments", commentRoutes(deps));
   app.route("/v1/threads", threadRoutes(deps));
   app.route("/v1/moderation", moderationRoutes(deps));
+  // Akismet's REST API (/1.1, /1.2) in its own wire format, and each site's Akismet settings.
+  app.route("/", akismetRoutes(deps));
+  app.route("/v1/sites", akismetSettingsRoutes(deps));
 
   app.notFound((c) => c.json(errorBody("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`, c.var.requestId), 404));
 

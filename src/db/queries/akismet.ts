@@ -1,0 +1,115 @@
+import { and, asc, desc, eq, ilike, sql } from "drizzle-orm";
+import type { Executor } from "../client.js";
+import { akismetChecks, akismetUsage, type AkismetCheckRow, type AkismetUsageRow } from "../schema.js";
+
+/** The UTC month Postgres is in now, as `YYYY-MM` (the database clock, so every process agrees). */
+const CURRENT_MONTH = sql`to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM')`;
+
+export interface UsageDelta {
+  apiCalls?: number;
+  spam?: number;
+  ham?: number;
+  missedSpam?: number;
+  falsePositives?: number;
+}
+
+/**
+ * Records a check or a submission: the check row (when given) and the month's usage counters, in
+ * one statement so the two never disagree and the answer waits on one round trip only.
+ */
+export async function recordAkismetCall(
+  db: Executor,
+  params: {
+    siteId: string;
+    blog: string;
+    usage: UsageDelta;
+    check?: { commentId: string; fingerprint: string; answeredSpam: boolean | null };
+  },
+): Promise<void> {
+  const u = params.usage;
+  const usage = sql`
+    INSERT INTO ${akismetUsage} (site_id, month, blog, api_calls, spam, ham, missed_spam, false_positives)
+    VALUES (${params.siteId}, ${CURRENT_MONTH}, ${params.blog}, ${u.apiCalls ?? 0}, ${u.spam ?? 0}, ${u.ham ?? 0},
+            ${u.missedSpam ?? 0}, ${u.falsePositives ?? 0})
+    ON CONFLICT (site_id, month, blog) DO UPDATE SET
+      api_calls = ${akismetUsage.apiCalls} + EXCLUDED.api_calls,
+      spam = ${akismetUsage.spam} + EXCLUDED.spam,
+      ham = ${akismetUsage.ham} + EXCLUDED.ham,
+      missed_spam = ${akismetUsage.missedSpam} + EXCLUDED.missed_spam,
+      false_positives = ${akismetUsage.falsePositives} + EXCLUDED.false_positives`;
+  const c = params.check;
+  if (!c) {
+    await db.execute(usage);
+    return;
+  }
+  await db.execute(sql`
+    WITH check_row AS (
+      INSERT INTO ${akismetChecks} (comment_id, site_id, fingerprint, answered_spam, blog)
+      VALUES (${c.commentId}, ${params.siteId}, ${c.fingerprint}, ${c.answeredSpam}, ${params.blog})
+      ON CONFLICT (comment_id) DO NOTHING
+    )
+    ${usage}`);
+}
+
+/** The site's stored check with this comment id (a guid from comment-check), if any. */
+export async function findCheckByComment(db: Executor, siteId: string, commentId: string): Promise<AkismetCheckRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(akismetChecks)
+    .where(and(eq(akismetChecks.siteId, siteId), eq(akismetChecks.commentId, commentId)));
+  return row;
+}
+
+/** The site's newest check with the same fingerprint (same content, author and IP). */
+export async function findCheckByFingerprint(db: Executor, siteId: string, fingerprint: string): Promise<AkismetCheckRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(akismetChecks)
+    .where(and(eq(akismetChecks.siteId, siteId), eq(akismetChecks.fingerprint, fingerprint)))
+    .orderBy(desc(akismetChecks.createdAt))
+    .limit(1);
+  return row;
+}
+
+/** comment-check calls this month, all blogs together (usage-limit). */
+export async function monthApiCalls(db: Executor, siteId: string): Promise<number> {
+  const [row] = await db
+    .select({ calls: sql<string>`coalesce(sum(${akismetUsage.apiCalls}), 0)` })
+    .from(akismetUsage)
+    .where(and(eq(akismetUsage.siteId, siteId), eq(akismetUsage.month, CURRENT_MONTH)));
+  return Number(row?.calls ?? 0);
+}
+
+/** The month `YYYY-MM` Postgres is in now (key-sites' default month). */
+export async function currentMonth(db: Executor): Promise<string> {
+  const [row] = await db.execute<{ month: string }>(sql`SELECT ${CURRENT_MONTH} AS month`);
+  if (!row) throw new Error("no row");
+  return row.month;
+}
+
+/** One month of usage per blog, busiest first, paged (key-sites). */
+export async function listMonthUsage(
+  db: Executor,
+  params: { siteId: string; month: string; blogContains?: string; limit: number; offset: number },
+): Promise<{ rows: AkismetUsageRow[]; total: number }> {
+  const where = and(
+    eq(akismetUsage.siteId, params.siteId),
+    eq(akismetUsage.month, params.month),
+    params.blogContains === undefined ? undefined : ilike(akismetUsage.blog, `%${escapeLike(params.blogContains)}%`),
+  );
+  const [rows, [count]] = await Promise.all([
+    db
+      .select()
+      .from(akismetUsage)
+      .where(where)
+      .orderBy(desc(akismetUsage.apiCalls), asc(akismetUsage.blog))
+      .limit(params.limit)
+      .offset(params.offset),
+    db.select({ n: sql<string>`count(*)` }).from(akismetUsage).where(where),
+  ]);
+  return { rows, total: Number(count?.n ?? 0) };
+}
+
+function escapeLike(s: string): string {
+  return s.replace(/[\\%_]/g, (ch) => `\\${ch}`);
+}

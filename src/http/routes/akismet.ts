@@ -1,0 +1,207 @@
+import { Hono, type Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { z } from "zod";
+import { checkComment, submitComment } from "../../akismet/calls.js";
+import { akismetSettingsOf, akismetSettingsSchema } from "../../akismet/settings.js";
+import {
+  checkAnswer,
+  csvAnswer,
+  extractKey,
+  invalidAnswer,
+  isWellFormedKey,
+  jsonAnswer,
+  keySitesCsv,
+  keySitesJson,
+  mergeForms,
+  parseComment,
+  parseForm,
+  parseKeySites,
+  thanksAnswer,
+  toResponse,
+  usageLimitBody,
+  verifyAnswer,
+  type FormFields,
+} from "../../akismet/wire.js";
+import { currentMonth, listMonthUsage, monthApiCalls } from "../../db/queries/akismet.js";
+import { findSiteById, findSiteByKeyHash, updateSite } from "../../db/queries/sites.js";
+import type { SiteRow } from "../../db/schema.js";
+import type { Deps } from "../../deps.js";
+import { hashKey, requireAdmin } from "../auth.js";
+import { ApiError } from "../errors.js";
+import type { AppEnv } from "../types.js";
+import { idSchema, readJson } from "../validate.js";
+
+/**
+ * A form body is percent-encoded: a character can take up to 9 bytes on the wire (a 3-byte UTF-8
+ * sequence, each byte as `%XX`). The content cap times that, plus room for the other fields.
+ */
+export function akismetBodyLimit(maxContentChars: number): number {
+  return maxContentChars * 9 + 32 * 1024;
+}
+
+const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(;|$)/i;
+
+const BAD_TYPE = "Send the body as application/x-www-form-urlencoded.";
+const NO_KEY = "Missing required field: api_key (or the key as the first label of the Host name).";
+const BAD_KEY = "The API key is not valid.";
+
+/**
+ * Akismet's REST API (https://akismet.com/developers/). Every answer is HTTP 200 in Akismet's own
+ * format, errors included (`invalid` plus `X-akismet-debug-help`): Akismet clients treat any other
+ * status as a transport failure. The key is the site's API key.
+ */
+export function akismetRoutes(deps: Deps) {
+  const app = new Hono<AppEnv>();
+  const maxContentChars = deps.config.MAX_CONTENT_CHARS;
+  const maxBody = akismetBodyLimit(maxContentChars);
+
+  const limit = bodyLimit({
+    maxSize: maxBody,
+    onError: () => toResponse(invalidAnswer(`The body exceeds ${maxBody} bytes.`)),
+  });
+  // Scoped to Akismet's paths: this sub-app is mounted at the root, beside /v1.
+  app.use("/1.1/*", limit);
+  app.use("/1.2/*", limit);
+
+  // Even a failure answers in Akismet's format; the log has the cause, keyed by the request id.
+  app.onError((err, c) => {
+    deps.log.error("akismet call failed", { requestId: c.var.requestId, path: c.req.path, error: err });
+    return toResponse(invalidAnswer(`Internal error; retry later (request ${c.var.requestId}).`));
+  });
+
+  /** Query fields under body fields; undefined when the body is not a form or breaks the caps. */
+  const readForm = async (c: Context<AppEnv>): Promise<FormFields | undefined> => {
+    const query = parseForm(new URL(c.req.url).search.replace(/^\?/, ""));
+    if (!query) return undefined;
+    if (c.req.method !== "POST") return query;
+    const type = c.req.header("content-type");
+    const text = await c.req.text();
+    // Some clients omit the content type on an empty or form body; anything else declared is refused.
+    if (type !== undefined && !FORM_TYPE.test(type) && text !== "") return undefined;
+    const body = parseForm(text);
+    return body && mergeForms(query, body);
+  };
+
+  const siteForKey = async (key: string): Promise<SiteRow | undefined> => {
+    // A malformed key cannot match, and need not cost a query.
+    if (!isWellFormedKey(key)) return undefined;
+    const found = await findSiteByKeyHash(deps.db, hashKey(key));
+    return found?.role === "site" ? found.site : undefined;
+  };
+
+  /** The form and the key's site, or the `invalid` answer saying what is wrong. */
+  const authenticate = async (
+    c: Context<AppEnv>,
+    allowKeyField: boolean,
+  ): Promise<{ form: FormFields; site: SiteRow } | Response> => {
+    const form = await readForm(c);
+    if (!form) return toResponse(invalidAnswer(BAD_TYPE));
+    const key = extractKey(form, c.req.header("host"), { allowKeyField });
+    if (!key) return toResponse(invalidAnswer(NO_KEY));
+    const site = await siteForKey(key.key);
+    if (!site) return toResponse(invalidAnswer(BAD_KEY));
+    return { form, site };
+  };
+
+  app.post("/1.1/verify-key", async (c) => {
+    const form = await readForm(c);
+    if (!form) return toResponse(invalidAnswer(BAD_TYPE));
+    const key = extractKey(form, c.req.header("host"), { allowKeyField: true });
+    if (!key) return toResponse(invalidAnswer("Missing required field: key."));
+    return toResponse(verifyAnswer((await siteForKey(key.key)) !== undefined, BAD_KEY));
+  });
+
+  app.post("/1.1/comment-check", async (c) => {
+    const auth = await authenticate(c, false);
+    if (auth instanceof Response) return auth;
+    const parsed = parseComment(auth.form, { maxContentChars });
+    if (!parsed.ok) return toResponse(invalidAnswer(parsed.help));
+    const result = await checkComment(deps, auth.site, parsed.value);
+    if (result.late) deps.log.warn("akismet check answered before its verdict", { requestId: c.var.requestId, commentId: result.guid });
+    return toResponse(checkAnswer(result));
+  });
+
+  for (const label of ["spam", "ham"] as const) {
+    app.post(`/1.1/submit-${label}`, async (c) => {
+      const auth = await authenticate(c, false);
+      if (auth instanceof Response) return auth;
+      const parsed = parseComment(auth.form, { maxContentChars });
+      if (!parsed.ok) return toResponse(invalidAnswer(parsed.help));
+      await submitComment(deps, auth.site, parsed.value, label);
+      return toResponse(thanksAnswer());
+    });
+  }
+
+  app.on(["GET", "POST"], "/1.2/usage-limit", async (c) => {
+    const auth = await authenticate(c, false);
+    if (auth instanceof Response) return auth;
+    return toResponse(jsonAnswer(usageLimitBody(await monthApiCalls(deps.db, auth.site.id))));
+  });
+
+  app.on(["GET", "POST"], "/1.2/key-sites", async (c) => {
+    const auth = await authenticate(c, false);
+    if (auth instanceof Response) return auth;
+    const parsed = parseKeySites(auth.form);
+    if (!parsed.ok) return toResponse(invalidAnswer(parsed.help));
+    const q = parsed.value;
+    const month = q.month ?? (await currentMonth(deps.db));
+    const { rows, total } = await listMonthUsage(deps.db, {
+      siteId: auth.site.id,
+      month,
+      ...(q.urlFilter === undefined ? {} : { blogContains: q.urlFilter }),
+      limit: q.limit,
+      offset: q.offset,
+    });
+    // The key is live (it authenticated), so none of its sites is revoked.
+    const usage = rows.map((r) => ({
+      month,
+      site: r.blog,
+      apiCalls: r.apiCalls,
+      spam: r.spam,
+      ham: r.ham,
+      missedSpam: r.missedSpam,
+      falsePositives: r.falsePositives,
+      isRevoked: false,
+    }));
+    if (q.format === "csv") return toResponse(csvAnswer(keySitesCsv(month, usage)));
+    return toResponse(jsonAnswer(keySitesJson(month, usage, { limit: q.limit, offset: q.offset, total })));
+  });
+
+  return app;
+}
+
+const settingsPatchSchema = z.strictObject({
+  unsureAnswer: z.enum(["ham", "spam"]).optional(),
+  discardCutoff: z.number().min(0).max(1).nullable().optional(),
+});
+
+/**
+ * Admin routes for a site's Akismet settings (ADMIN_TOKEN), beside the service's /v1/sites:
+ * `GET /v1/sites/:id/akismet` and `PATCH /v1/sites/:id/akismet` `{unsureAnswer?, discardCutoff?}`.
+ */
+export function akismetSettingsRoutes(deps: Deps) {
+  const app = new Hono<AppEnv>();
+  app.use("*", requireAdmin(deps.config.ADMIN_TOKEN));
+
+  const siteOr404 = async (id: string) => {
+    const site = idSchema.safeParse(id).success ? await findSiteById(deps.db, id) : undefined;
+    if (!site) throw new ApiError("NOT_FOUND", "No such site");
+    return site;
+  };
+
+  app.get("/:id/akismet", async (c) => {
+    const site = await siteOr404(c.req.param("id"));
+    return c.json({ akismet: akismetSettingsOf(site.settings) });
+  });
+
+  app.patch("/:id/akismet", async (c) => {
+    const site = await siteOr404(c.req.param("id"));
+    const patch = await readJson(c, settingsPatchSchema);
+    const next = akismetSettingsSchema.parse({ ...akismetSettingsOf(site.settings), ...patch });
+    const updated = await updateSite(deps.db, site.id, { settings: { ...site.settings, akismet: next } });
+    if (!updated) throw new ApiError("NOT_FOUND", "No such site");
+    return c.json({ akismet: akismetSettingsOf(updated.settings) });
+  });
+
+  return app;
+}
