@@ -7,9 +7,9 @@ import { createHash, randomUUID } from "node:crypto";
 import type { CommentFeatures, Label, Verdict } from "../classifier/index.js";
 import { recordDecision } from "../comments/decisions.js";
 import { storeComment, type CommentInput } from "../comments/intake.js";
-import { scoreFeatures, scoreStoredComment, statusForVerdict, type ScoreOutcome } from "../comments/scoring.js";
+import { scoreFeatures, statusForVerdict } from "../comments/scoring.js";
 import { findCheckByComment, findCheckByFingerprint, recordAkismetCall, type UsageDelta } from "../db/queries/akismet.js";
-import { findSiteComment, writeVerdict } from "../db/queries/comments.js";
+import { findSiteComment, writeVerdict, type VerdictWrite } from "../db/queries/comments.js";
 import type { SiteRow } from "../db/schema.js";
 import type { Deps } from "../deps.js";
 import { answersSpam, akismetSettingsOf, shouldDiscard } from "./settings.js";
@@ -60,8 +60,8 @@ function akismetMeta(c: AkismetComment): Record<string, unknown> {
   return meta;
 }
 
-/** The features the worker's `featuresOf(row)` would read from the stored row, for is_test checks. */
-function featuresOfInput(c: AkismetComment): CommentFeatures {
+/** The features the worker's `featuresOf(row)` reads from the stored row, taken from the request. */
+export function featuresOfInput(c: AkismetComment): CommentFeatures {
   return {
     content: c.content,
     ...(c.author.name === undefined ? {} : { authorName: c.author.name }),
@@ -117,16 +117,14 @@ async function within<T>(p: Promise<T>, ms: number): Promise<Timed<T>> {
   }
 }
 
-/** The verdict a settled comment (decided, or scored by someone else) stands for. */
-function verdictOfStatus(status: string): Verdict {
-  return status === "spam" ? "spam" : status === "published" ? "ham" : "unsure";
-}
-
 /**
- * comment-check. Stores the comment as `pending`, scores it with the worker's own function and
- * answers from the verdict, all within {@link CHECK_BUDGET_MS}; past it the answer follows the
- * site's unsure policy and the verdict still lands (or the sweep scores it). `is_test` checks are
- * scored from the same counts but stored nowhere and not counted.
+ * comment-check. Stores the comment and scores it with the worker's own scoring (`scoreFeatures`
+ * on the same features, then the same guarded `writeVerdict`), within {@link CHECK_BUDGET_MS}.
+ * The insert and the model read run side by side: the features come from the request, so scoring
+ * need not wait for the row (`featuresOfInput` equals the worker's `featuresOf(row)`, a test holds
+ * them together). Past the budget the answer follows the site's unsure policy and the verdict
+ * still lands when scoring finishes (or the sweep scores the comment, still `pending`).
+ * `is_test` checks are scored from the same counts but stored nowhere and not counted.
  */
 export async function checkComment(
   deps: AkismetDeps,
@@ -150,54 +148,60 @@ export async function checkComment(
     };
   }
 
-  const { comment: row } = await storeComment(deps.db, site.id, toCommentInput(comment));
-  let verdict: Verdict;
-  let probability = 0;
-  let late = false;
-  if (fixed) {
-    // Akismet's test values answer the same every time; the model is not asked.
-    verdict = fixed;
-    probability = fixed === "spam" ? 1 : 0;
-    await writeVerdict(deps.db, row.id, {
-      status: statusForVerdict[fixed],
-      verdict: fixed,
-      score: probability,
-      reasons: [],
-      modelVersion: TEST_VALUE_MODEL,
-    });
-  } else {
-    const scoring = scoreStoredComment(deps.db, row.id);
-    const timed = await within(scoring, opts.budgetMs ?? CHECK_BUDGET_MS);
-    if (timed.done) {
-      ({ verdict, probability } = outcomeVerdict(timed.value));
-    } else {
-      verdict = "unsure";
-      late = true;
-      scoring.catch((err: unknown) => deps.log.warn("late akismet scoring failed; the sweep will retry", { commentId: row.id, error: err }));
+  const stored = storeComment(deps.db, site.id, toCommentInput(comment));
+  // Phase 1, raced against the budget: the insert and the verdict, side by side.
+  const judge = async (): Promise<{ id: string; write: VerdictWrite }> => {
+    if (fixed) {
+      // Akismet's test values answer the same every time; the model is not asked.
+      const { comment: row } = await stored;
+      const score = fixed === "spam" ? 1 : 0;
+      return { id: row.id, write: { status: statusForVerdict[fixed], verdict: fixed, score, reasons: [], modelVersion: TEST_VALUE_MODEL } };
     }
-  }
+    const [{ comment: row }, scored] = await Promise.all([stored, scoreFeatures(deps.db, site, featuresOfInput(comment))]);
+    const { result } = scored;
+    return {
+      id: row.id,
+      write: {
+        status: statusForVerdict[result.verdict],
+        verdict: result.verdict,
+        score: result.probability,
+        reasons: result.reasons,
+        modelVersion: scored.modelVersion,
+      },
+    };
+  };
+  // Phase 2: the verdict (guarded on `pending`, like the worker's) and the bookkeeping of what was
+  // answered, in parallel. The row is new and its id not yet known to anyone, so the guard cannot
+  // lose to a decision here; it only keeps a late write from racing the sweep.
+  const settle = (id: string, write: VerdictWrite, spam: boolean) =>
+    Promise.all([
+      writeVerdict(deps.db, id, write),
+      recordAkismetCall(deps.db, {
+        siteId: site.id,
+        blog: blogHost(comment.blog),
+        usage: { apiCalls: 1, ...(spam ? { spam: 1 } : { ham: 1 }) },
+        check: { commentId: id, fingerprint: fingerprintOf(comment), answeredSpam: spam },
+      }),
+    ]);
 
-  const spam = answersSpam(verdict, settings);
-  const record = recordAkismetCall(deps.db, {
-    siteId: site.id,
-    blog: blogHost(comment.blog),
-    usage: { apiCalls: 1, ...(spam ? { spam: 1 } : { ham: 1 }) },
-    check: { commentId: row.id, fingerprint: fingerprintOf(comment), answeredSpam: spam },
-  });
-  if (late) {
-    // The database is slow right now; the answer does not wait for the bookkeeping too.
-    record.catch((err: unknown) => deps.log.warn("akismet usage not recorded", { commentId: row.id, error: err }));
-  } else {
-    await record;
+  const judging = judge();
+  const timed = await within(judging, opts.budgetMs ?? CHECK_BUDGET_MS);
+  if (timed.done) {
+    const { id, write } = timed.value;
+    const spam = answersSpam(write.verdict, settings);
+    await settle(id, write, spam);
+    return { spam, discard: shouldDiscard(write.verdict, write.score, settings), guid: id, verdict: write.verdict, late: false };
   }
-  return { spam, discard: shouldDiscard(verdict, probability, settings), guid: row.id, verdict, late };
-}
-
-function outcomeVerdict(out: ScoreOutcome): { verdict: Verdict; probability: number } {
-  if (out.outcome === "scored") return { verdict: out.scored.result.verdict, probability: out.scored.result.probability };
-  if (out.outcome === "settled") return { verdict: verdictOfStatus(out.comment.status), probability: out.comment.score ?? 0 };
-  // The row vanished between insert and scoring (the site was deleted): nothing to say.
-  return { verdict: "unsure", probability: 0 };
+  // Late: answer by the unsure policy now; the verdict lands when scoring finishes, and the
+  // bookkeeping records the answer actually given. If this fails the row stays `pending` and the
+  // sweep scores it.
+  const spam = answersSpam("unsure", settings);
+  judging
+    .then(({ id, write }) => settle(id, write, spam))
+    .catch((err: unknown) => deps.log.warn("late akismet scoring failed; the sweep will retry", { error: err }));
+  // Without the row's id there is no guid to give: wait for the insert, never for the scoring.
+  const { comment: row } = await stored;
+  return { spam, discard: false, guid: row.id, verdict: "unsure", late: true };
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
