@@ -4,6 +4,7 @@ export { TOKENIZER_VERSION, tokenize } from "./tokenize.js";
 export { DEFAULT_SCORE_OPTIONS, score, tokenProbability } from "./score.js";
 export {
   GLOBAL_SCOPE,
+  TOKEN_TOTAL,
   createMemoryModel,
   learn,
   learnDeltas,

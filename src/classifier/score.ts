@@ -1,3 +1,4 @@
+import { TOKEN_TOTAL } from "./model.js";
 import type { Clue, ScopeSlice, ScoreOptions, ScoreResult, ScoringData, TokenCounts, Verdict } from "./contract.js";
 
 /**
@@ -21,12 +22,17 @@ export const DEFAULT_SCORE_OPTIONS: ScoreOptions = {
 
 const ZERO: TokenCounts = { spam: 0, ham: 0 };
 
-/** Robinson's f(w) = (s·x + n·p(w)) / (s + n), with p(w) the Graham-style ratio of label frequencies. */
-function robinson(counts: TokenCounts, totals: ScopeSlice["totals"], prior: number, strength: number): number {
+/**
+ * Robinson's f(w) = (s·x + n·p(w)) / (s + n), where p(w) compares how often the token occurs per
+ * token learned under each label (`base`, see `frequencyBase`).
+ */
+function robinson(counts: TokenCounts, base: TokenCounts, prior: number, strength: number): number {
   const n = counts.spam + counts.ham;
   if (n === 0) return prior;
-  const spamRatio = totals.spam > 0 ? Math.min(1, counts.spam / totals.spam) : 0;
-  const hamRatio = totals.ham > 0 ? Math.min(1, counts.ham / totals.ham) : 0;
+  const spamBase = base.spam;
+  const hamBase = base.ham;
+  const spamRatio = spamBase > 0 ? Math.min(1, counts.spam / spamBase) : 0;
+  const hamRatio = hamBase > 0 ? Math.min(1, counts.ham / hamBase) : 0;
   const sum = spamRatio + hamRatio;
   if (sum === 0) return prior;
   const p = spamRatio / sum;
@@ -49,6 +55,20 @@ function chi2Q(x2: number, v: number): number {
   return Math.min(sum, 1);
 }
 
+/**
+ * What a token's count is divided by. With the `TOKEN_TOTAL` row present (tokenize adds it, learnDeltas
+ * counts every token of a document into it) this is the number of tokens learned per label, so
+ * P(w|label) is a per-token frequency as in multinomial naive Bayes. Dividing by documents instead
+ * (Graham/SpamBayes) makes every common word look spammy when spam comments are longer than ham —
+ * on the YouTube set that cost 10 points of accuracy (BENCHMARKS.md, "Classifier → Token frequency").
+ * Without the row (hand-made token lists) it falls back to the document totals.
+ */
+function frequencyBase(slice: ScopeSlice): TokenCounts {
+  const row = slice.tokens.get(TOKEN_TOTAL);
+  if (row && row.spam > 0 && row.ham > 0) return row;
+  return slice.totals;
+}
+
 /** A slice is usable for a site estimate only if it has learned both labels; otherwise its ratios are one-sided. */
 function hasBothLabels(slice: ScopeSlice | undefined): slice is ScopeSlice {
   return slice !== undefined && slice.totals.spam > 0 && slice.totals.ham > 0;
@@ -59,10 +79,10 @@ export function tokenProbability(token: string, data: ScoringData, options: Scor
   const strength = options.unknownWordStrength ?? 0.45;
   const prior = options.unknownWordProb ?? 0.5;
   const globalCounts = data.global.tokens.get(token) ?? ZERO;
-  const globalP = hasBothLabels(data.global) ? robinson(globalCounts, data.global.totals, prior, strength) : prior;
+  const globalP = hasBothLabels(data.global) ? robinson(globalCounts, frequencyBase(data.global), prior, strength) : prior;
   if (!hasBothLabels(data.site)) return globalP;
   const siteCounts = data.site.tokens.get(token) ?? ZERO;
-  return robinson(siteCounts, data.site.totals, globalP, options.sitePriorStrength ?? 3);
+  return robinson(siteCounts, frequencyBase(data.site), globalP, options.sitePriorStrength ?? 3);
 }
 
 function verdictFor(probability: number, options: ScoreOptions): Verdict {
@@ -86,6 +106,7 @@ export function score(tokens: readonly string[], data: ScoringData, options: Sco
   const maxDiscriminators = options.maxDiscriminators ?? 150;
   const clues: Clue[] = [];
   for (const token of new Set(tokens)) {
+    if (token === TOKEN_TOTAL) continue;
     const probability = tokenProbability(token, data, options);
     const distance = Math.abs(probability - 0.5);
     if (distance < minStrength) continue;

@@ -1,5 +1,6 @@
 import type { CommentFeatures } from "./contract.js";
 import { sanitize, stripHtml } from "./html.js";
+import { TOKEN_TOTAL } from "./model.js";
 import { normalizeText } from "./normalize.js";
 import { featureSignals, textSignals } from "./signals.js";
 import { EMAIL_PATTERN, URL_PATTERN, hostOf, hostTokens, pathWords } from "./urls.js";
@@ -55,8 +56,8 @@ function addWord(word: string, out: Set<string>): void {
 
 /**
  * The comment's unique tokens: its words, emoji, number shapes and skip tokens, plus prefixed signal
- * tokens (`url:`, `email:`, `html:`, `meta:`, `author-url:`, `author-email:`, `ip:`, `ua:`).
- * Deterministic and pure; each token appears once.
+ * tokens (`url:`, `email:`, `html:`, `meta:`, `author-url:`, `author-email:`, `ip:`, `ua:`), and
+ * last the `TOKEN_TOTAL` pseudo-token (see there). Deterministic and pure; each token appears once.
  */
 export function tokenize(features: CommentFeatures): string[] {
   const out = new Set<string>();
@@ -95,5 +96,6 @@ export function tokenize(features: CommentFeatures): string[] {
 
   for (const signal of textSignals(original, links.length)) out.add(signal);
   for (const signal of featureSignals(features)) out.add(signal);
+  out.add(TOKEN_TOTAL);
   return [...out];
 }
