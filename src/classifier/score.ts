@@ -2,18 +2,19 @@ import { TOKEN_TOTAL } from "./model.js";
 import type { Clue, ScopeSlice, ScoreOptions, ScoreResult, ScoringData, TokenCounts, Verdict } from "./contract.js";
 
 /**
- * Defaults for the SpamBayes-style knobs (see `ScoreOptions`). The strength/prior/min-strength/
- * max-discriminator values are SpamBayes' own defaults (spambayes/Options.py: unknown_word_strength
- * 0.45, unknown_word_prob 0.5, minimum_prob_strength 0.1, max_discriminators 150). The cutoffs were
- * calibrated on cross-validated scores of the YouTube Spam Collection: see BENCHMARKS.md,
- * "Classifier → Cutoffs".
+ * Defaults for the SpamBayes-style knobs (see `ScoreOptions`). Prior, min-strength and
+ * max-discriminators are SpamBayes' own defaults (spambayes/Options.py: unknown_word_prob 0.5,
+ * minimum_prob_strength 0.1, max_discriminators 150). Robinson's strength is 2 rather than
+ * SpamBayes' 0.45: comments are short, so one sighting should weigh less than in e-mail; chosen on
+ * leave-one-video-out runs (BENCHMARKS.md). The cutoffs were calibrated on out-of-sample scores:
+ * see BENCHMARKS.md, "Classifier → Cutoffs".
  */
 export const DEFAULT_SCORE_OPTIONS: ScoreOptions = {
   hamCutoff: 0.3,
   spamCutoff: 0.9,
   minPerLabel: 10,
   maxReasons: 8,
-  unknownWordStrength: 0.45,
+  unknownWordStrength: 2,
   unknownWordProb: 0.5,
   minimumProbStrength: 0.1,
   maxDiscriminators: 150,
@@ -76,7 +77,7 @@ function hasBothLabels(slice: ScopeSlice | undefined): slice is ScopeSlice {
 
 /** f(w) for one token: global estimate first, then the site's counts with the global value as prior. */
 export function tokenProbability(token: string, data: ScoringData, options: ScoreOptions): number {
-  const strength = options.unknownWordStrength ?? 0.45;
+  const strength = options.unknownWordStrength ?? 2;
   const prior = options.unknownWordProb ?? 0.5;
   const globalCounts = data.global.tokens.get(token) ?? ZERO;
   const globalP = hasBothLabels(data.global) ? robinson(globalCounts, frequencyBase(data.global), prior, strength) : prior;

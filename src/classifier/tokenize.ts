@@ -36,26 +36,39 @@ function numberShape(digits: string): string {
   return `num:${digits.replace(/\p{Nd}+/gu, (run) => String(run.length))}`;
 }
 
-function addWord(word: string, out: Set<string>): void {
+/**
+ * Adds a word's tokens to `out` and the word's units, in order, to `sequence` (for word pairs).
+ * One-letter words are too common to be clues alone but still count inside pairs ("i love").
+ */
+function addWord(word: string, out: Set<string>, sequence: string[]): void {
   const length = [...word].length;
   if (/^\p{N}+$/u.test(word)) {
-    out.add(numberShape(word));
+    const shape = numberShape(word);
+    out.add(shape);
+    sequence.push(shape);
     return;
   }
   if (length > MAX_WORD) {
     // SpamBayes' skip token: first character and length rounded down to 10.
-    out.add(`skip:${[...word][0] ?? ""}:${Math.floor(length / 10) * 10}`);
+    const skip = `skip:${[...word][0] ?? ""}:${Math.floor(length / 10) * 10}`;
+    out.add(skip);
+    sequence.push(skip);
     return;
   }
   if (UNSPACED.test(word)) {
-    for (const part of segmentUnspaced(word)) out.add(part);
+    for (const part of segmentUnspaced(word)) {
+      out.add(part);
+      sequence.push(part);
+    }
     return;
   }
   if (length >= 2) out.add(word);
+  sequence.push(word);
 }
 
 /**
- * The comment's unique tokens: its words, emoji, number shapes and skip tokens, plus prefixed signal
+ * The comment's unique tokens: its words, emoji, number shapes and skip tokens, pairs of adjacent
+ * ones ("check out"), plus prefixed signal
  * tokens (`url:`, `email:`, `html:`, `meta:`, `author-url:`, `author-email:`, `ip:`, `ua:`), and
  * last the `TOKEN_TOTAL` pseudo-token (see there). Deterministic and pure; each token appears once.
  */
@@ -86,11 +99,22 @@ export function tokenize(features: CommentFeatures): string[] {
     for (const word of pathWords(link)) out.add(`url:word:${word}`);
   }
 
+  const sequence: string[] = [];
   for (const match of text.matchAll(PIECE)) {
-    if (match[1] !== undefined) out.add(match[1].replace(/\uFE0F/g, ""));
-    else if (match[2] !== undefined) out.add(numberShape(match[2]));
-    else if (match[3] !== undefined) addWord(match[3], out);
+    if (match[1] !== undefined) {
+      const emoji = match[1].replace(/\uFE0F/g, "");
+      out.add(emoji);
+      sequence.push(emoji);
+    } else if (match[2] !== undefined) {
+      const shape = numberShape(match[2]);
+      out.add(shape);
+      sequence.push(shape);
+    } else if (match[3] !== undefined) addWord(match[3], out, sequence);
   }
+  // Adjacent pairs tell "check out my" from "check how many views": on leave-one-video-out runs
+  // they raised mean accuracy by about 1.5 points (BENCHMARKS.md). A space never occurs in a
+  // single token, so pairs cannot collide with words.
+  for (let i = 0; i + 1 < sequence.length; i++) out.add(`${sequence[i]} ${sequence[i + 1]}`);
   if (/[!?]{2,}/.test(text)) out.add("meta:punct=repeated");
   if (/[$€£¥]/.test(text)) out.add("meta:currency");
 
