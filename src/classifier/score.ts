@@ -10,8 +10,8 @@ import type { Clue, ScopeSlice, ScoreOptions, ScoreResult, ScoringData, TokenCou
  * see BENCHMARKS.md, "Classifier → Cutoffs".
  */
 export const DEFAULT_SCORE_OPTIONS: ScoreOptions = {
-  hamCutoff: 0.3,
-  spamCutoff: 0.9,
+  hamCutoff: 0.25,
+  spamCutoff: 0.75,
   minPerLabel: 10,
   maxReasons: 8,
   unknownWordStrength: 2,
