@@ -9,7 +9,7 @@ import { EMAIL_PATTERN, URL_PATTERN, hostOf, hostTokens, pathWords } from "./url
  * Bumped whenever `tokenize` changes the tokens it makes for some input: counts stored under an
  * older version must then be rebuilt from the stored comments.
  */
-export const TOKENIZER_VERSION = 1;
+export const TOKENIZER_VERSION = 2;
 
 /** Words longer than this (in code points) become a skip token: base64 blobs and keyboard mashing. */
 const MAX_WORD = 20;
@@ -21,6 +21,26 @@ const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script
 // (modifiers, variation selectors, ZWJ joins, flags).
 const PIECE =
   /(\p{Extended_Pictographic}(?:\p{Emoji_Modifier}|\uFE0F|\u20E3|\u200D\p{Extended_Pictographic})*|\p{Regional_Indicator}{2})|(\p{Nd}+(?:[.,:]\p{Nd}+)+(?![\p{L}\p{M}\p{N}]))|([\p{L}\p{M}\p{N}]+(?:['’][\p{L}\p{M}]+)*)/gu;
+
+/**
+ * Longest run of non-space characters the pattern matching sees; longer runs are cut into pieces
+ * of this size. Several patterns (URLs, dotted hosts, number groups) backtrack within a run, so
+ * an unbroken 64 KiB run cost seconds to minutes; cut, the work stays linear in the text length.
+ * A real word, host or Chinese sentence fits; only the tail of a giant URL is split up.
+ */
+const MAX_RUN = 256;
+/** Links taken from HTML attributes are cut to this length for the same reason. */
+const MAX_LINK = 1024;
+const LONG_RUN = new RegExp(`\\S{${MAX_RUN + 1},}`, "gu");
+
+function cutLongRuns(text: string): string {
+  return text.replace(LONG_RUN, (run) => {
+    const chars = [...run];
+    const pieces: string[] = [];
+    for (let i = 0; i < chars.length; i += MAX_RUN) pieces.push(chars.slice(i, i + MAX_RUN).join(""));
+    return pieces.join(" ");
+  });
+}
 
 let segmenter: Intl.Segmenter | undefined;
 
@@ -80,11 +100,11 @@ export function tokenize(features: CommentFeatures): string[] {
   const original = html.text.normalize("NFKC");
   const normalized = normalizeText(html.text);
   for (const signal of normalized.signals) out.add(signal);
-  let text = normalized.text;
+  let text = cutLongRuns(normalized.text);
 
   // Links inside tags were removed with the tag; the ones in the text are cut out so that their
   // pieces become url tokens rather than words.
-  const links = html.links.map((link) => link.normalize("NFKC").toLowerCase());
+  const links = html.links.map((link) => link.slice(0, MAX_LINK).normalize("NFKC").toLowerCase());
   text = text.replace(EMAIL_PATTERN, (_whole, domain: string) => {
     for (const token of hostTokens("email", domain)) out.add(token);
     return " ";
