@@ -127,7 +127,7 @@ export async function run(): Promise<void> {
       ratios.push(`${size}: train > ${(capS * 1000 / ours.trainMs).toFixed(0)}× faster (natural did not finish)`);
     }
   }
-  const youtube = join(dataDir(), YOUTUBE_FOLDER);
+  const youtube = join(dataDir(undefined, process.env), YOUTUBE_FOLDER);
   if (existsSync(youtube)) {
     const docs = dedupe(loadExamples([youtube])).examples.map((e) => ({ text: e.text, label: e.label }));
     const ours = runOurs(docs, docs);

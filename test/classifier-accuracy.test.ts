@@ -7,7 +7,7 @@ import { stratifiedFolds } from "../src/eval/folds.js";
 import { computeMetrics, type Prediction } from "../src/eval/metrics.js";
 import { YOUTUBE_FOLDER, dataDir } from "../src/eval/paths.js";
 
-const youtube = join(dataDir(), YOUTUBE_FOLDER);
+const youtube = join(dataDir(undefined, process.env), YOUTUBE_FOLDER);
 const present = existsSync(youtube);
 if (!present) console.warn(`classifier accuracy floor skipped: the YouTube Spam Collection is not at ${youtube} (set COMMENTINEL_DATA_DIR)`);
 

@@ -144,7 +144,8 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const data = dataDir(typeof args.flags.get("data") === "string" ? (args.flags.get("data") as string) : undefined);
+  const dataFlag = args.flags.get("data");
+  const data = dataDir(typeof dataFlag === "string" ? dataFlag : undefined, process.env);
   const threshold = numberFlag(args, "threshold", 0.5, (n) => n >= 0 && n <= 1);
   const scoreOptions: ScoreOptions = {
     ...DEFAULT_SCORE_OPTIONS,
@@ -234,6 +235,12 @@ async function main(argv: readonly string[]): Promise<number> {
   if (typeof plot === "string") log(`ROC curve written to ${plot}`);
   return 0;
 }
+
+// `npm run eval -- --json | head` closes the pipe early: that is not an error worth a stack trace.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(0);
+  throw error;
+});
 
 main(process.argv.slice(2)).then(
   (code) => {

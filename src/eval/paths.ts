@@ -5,9 +5,13 @@ import { fileURLToPath } from "node:url";
 /** The repository root (this file is src/eval/paths.ts). */
 export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
-/** The shared data folder: explicit option, then COMMENTINEL_DATA_DIR, then ../shared/data from the repo root. */
-export function dataDir(option?: string, env: NodeJS.ProcessEnv = process.env): string {
-  return resolve(option ?? env.COMMENTINEL_DATA_DIR ?? resolve(REPO_ROOT, "../shared/data"));
+/**
+ * The shared data folder: explicit option, then COMMENTINEL_DATA_DIR from the environment the
+ * entry point passes in, then ../shared/data from the repo root.
+ */
+export function dataDir(option: string | undefined, env: Readonly<Record<string, string | undefined>>): string {
+  const fromEnv = env.COMMENTINEL_DATA_DIR;
+  return resolve(option ?? (fromEnv !== undefined && fromEnv !== "" ? fromEnv : resolve(REPO_ROOT, "../shared/data")));
 }
 
 export const YOUTUBE_FOLDER = "youtube-spam-collection";
