@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   DEFAULT_SCORE_OPTIONS,
+  TOKEN_TOTAL,
   createMemoryModel,
   learn,
   learnDeltas,
@@ -51,6 +52,16 @@ describe("learnDeltas", () => {
       { token: "b", spam: 1, ham: 0 },
     ]);
     expect(learnDeltas(["a"], "ham", -1)).toEqual([{ token: "a", spam: 0, ham: -1 }]);
+  });
+
+  it("counts the comment's other tokens into the TOKEN_TOTAL row", () => {
+    expect(learnDeltas(["a", TOKEN_TOTAL, "b", "a"], "spam", 1)).toEqual([
+      { token: "a", spam: 1, ham: 0 },
+      { token: "b", spam: 1, ham: 0 },
+      { token: TOKEN_TOTAL, spam: 2, ham: 0 },
+    ]);
+    expect(learnDeltas([TOKEN_TOTAL], "ham", -1)).toEqual([]);
+    expect(tokenize({ content: "hi there" })).toContain(TOKEN_TOTAL);
   });
 });
 

@@ -24,7 +24,8 @@ export function learnDeltas(tokens: readonly string[], label: Label, sign: 1 | -
   for (const token of unique) {
     deltas.push({ token, spam: label === "spam" ? sign : 0, ham: label === "ham" ? sign : 0 });
   }
-  if (hasTotal) {
+  // A 0/0 row would be dead weight in a backend's table.
+  if (hasTotal && unique.size > 0) {
     const n = sign * unique.size;
     deltas.push({ token: TOKEN_TOTAL, spam: label === "spam" ? n : 0, ham: label === "ham" ? n : 0 });
   }
