@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_SCORE_OPTIONS } from "../src/classifier/index.js";
 import { ADMIN_TOKEN, call, createSite, harness, removeSite, type Harness } from "./helpers.js";
 
 let h: Harness;
@@ -35,7 +36,8 @@ describe("/v1/sites", () => {
       expect(settings.spamCutoff).toBeCloseTo(0.8, 5);
       expect(settings.minPerLabel).toBe(3);
       const reset = await call(h.app, "PATCH", `/v1/sites/${site.id}`, { key: ADMIN_TOKEN, body: { settings: { spamCutoff: null } } });
-      expect(reset.body).toMatchObject({ site: { settings: { spamCutoff: 0.9, minPerLabel: 3 } } });
+      // Back to the classifier's default.
+      expect(reset.body).toMatchObject({ site: { settings: { spamCutoff: DEFAULT_SCORE_OPTIONS.spamCutoff, minPerLabel: 3 } } });
     } finally {
       await removeSite(h.deps, site.id);
     }
