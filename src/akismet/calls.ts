@@ -8,8 +8,8 @@ import type { CommentFeatures, Label, Verdict } from "../classifier/index.js";
 import { recordDecision } from "../comments/decisions.js";
 import { storeComment, type CommentInput } from "../comments/intake.js";
 import { scoreFeatures, statusForVerdict } from "../comments/scoring.js";
-import { findCheckByComment, findCheckByFingerprint, recordAkismetCall, type UsageDelta } from "../db/queries/akismet.js";
-import { findSiteComment, writeVerdict, type VerdictWrite } from "../db/queries/comments.js";
+import { findCheckByComment, findCheckByFingerprint, insertCheckedComment, recordAkismetCall, type UsageDelta } from "../db/queries/akismet.js";
+import { findSiteComment, writeVerdict, type NewComment, type VerdictWrite } from "../db/queries/comments.js";
 import type { SiteRow } from "../db/schema.js";
 import type { Deps } from "../deps.js";
 import { answersSpam, akismetSettingsOf, shouldDiscard } from "./settings.js";
@@ -22,6 +22,15 @@ export type AkismetDeps = Pick<Deps, "db" | "log">;
  * of that second covers the body, the key lookup, the insert and the network.
  */
 export const CHECK_BUDGET_MS = 750;
+
+/**
+ * Whether comment-check waits for its row to reach the disk. It does not: the answer does not
+ * depend on the row, the site keeps the comment itself, and on this kind of shared disk a WAL flush
+ * costs 0.5–3 ms per commit, most of a check. A Postgres crash may lose the last moments of check
+ * rows (and their usage counts); decisions from submit-spam/ham, which teach the model, stay
+ * synchronous like every other write in the service.
+ */
+export const CHECKS_DURABLE = false;
 
 /** Marks verdicts that came from Akismet's documented test values, not from the model. */
 export const TEST_VALUE_MODEL = "akismet-test-value";
@@ -118,13 +127,50 @@ async function within<T>(p: Promise<T>, ms: number): Promise<Timed<T>> {
 }
 
 /**
- * comment-check. Stores the comment and scores it with the worker's own scoring (`scoreFeatures`
- * on the same features, then the same guarded `writeVerdict`), within {@link CHECK_BUDGET_MS}.
- * The insert and the model read run side by side: the features come from the request, so scoring
- * need not wait for the row (`featuresOfInput` equals the worker's `featuresOf(row)`, a test holds
- * them together). Past the budget the answer follows the site's unsure policy and the verdict
- * still lands when scoring finishes (or the sweep scores the comment, still `pending`).
- * `is_test` checks are scored from the same counts but stored nowhere and not counted.
+ * The comments row a check stores: the same columns the service's intake writes for
+ * `toCommentInput(c)` (a test holds the two together), with our own id so the guid is known before
+ * the write, and the verdict when it is already known.
+ */
+export function checkedRow(siteId: string, id: string, c: AkismetComment, write?: VerdictWrite): NewComment & { id: string; siteId: string } {
+  const input = toCommentInput(c);
+  return {
+    id,
+    siteId,
+    thread: input.thread,
+    content: input.content,
+    authorName: input.author?.name ?? null,
+    authorEmail: input.author?.email ?? null,
+    authorUrl: input.author?.url ?? null,
+    ip: input.ip ?? null,
+    userAgent: input.userAgent ?? null,
+    referrer: input.referrer ?? null,
+    externalId: null,
+    parentId: null,
+    honeypotFilled: c.honeypotFilled,
+    timeToSubmitMs: null,
+    source: "akismet",
+    meta: input.meta ?? {},
+    ...(write
+      ? {
+          status: write.status,
+          verdict: write.verdict,
+          score: write.score,
+          reasons: write.reasons,
+          modelVersion: write.modelVersion,
+          scoredAt: new Date(),
+        }
+      : { status: "pending" as const }),
+  };
+}
+
+/**
+ * comment-check. Scores the comment with the worker's own scoring (`scoreFeatures` on the features
+ * the worker's `featuresOf(row)` would read, and the same verdict → status mapping), then stores it
+ * with its verdict, its check row and the usage in one statement: two round trips in all. Scoring
+ * is raced against {@link CHECK_BUDGET_MS}; past it the comment is stored `pending` (the sweep's
+ * safety net), the answer follows the site's unsure policy, and the verdict is written by the
+ * worker's guarded `writeVerdict` when scoring finishes. `is_test` checks are scored from the same
+ * counts but stored nowhere and not counted.
  */
 export async function checkComment(
   deps: AkismetDeps,
@@ -135,73 +181,49 @@ export async function checkComment(
   const settings = akismetSettingsOf(site.settings);
   const fixed = fixedVerdict(comment);
 
-  if (comment.isTest) {
-    const guid = randomUUID();
-    if (fixed) return { spam: fixed === "spam", discard: false, guid, verdict: fixed, late: false };
-    const { result } = await scoreFeatures(deps.db, site, featuresOfInput(comment));
-    return {
-      spam: answersSpam(result.verdict, settings),
-      discard: shouldDiscard(result.verdict, result.probability, settings),
-      guid,
-      verdict: result.verdict,
-      late: false,
-    };
-  }
-
-  const stored = storeComment(deps.db, site.id, toCommentInput(comment));
-  // Phase 1, raced against the budget: the insert and the verdict, side by side.
-  const judge = async (): Promise<{ id: string; write: VerdictWrite }> => {
+  const judge = async (): Promise<VerdictWrite> => {
     if (fixed) {
       // Akismet's test values answer the same every time; the model is not asked.
-      const { comment: row } = await stored;
-      const score = fixed === "spam" ? 1 : 0;
-      return { id: row.id, write: { status: statusForVerdict[fixed], verdict: fixed, score, reasons: [], modelVersion: TEST_VALUE_MODEL } };
+      return { status: statusForVerdict[fixed], verdict: fixed, score: fixed === "spam" ? 1 : 0, reasons: [], modelVersion: TEST_VALUE_MODEL };
     }
-    const [{ comment: row }, scored] = await Promise.all([stored, scoreFeatures(deps.db, site, featuresOfInput(comment))]);
-    const { result } = scored;
-    return {
-      id: row.id,
-      write: {
-        status: statusForVerdict[result.verdict],
-        verdict: result.verdict,
-        score: result.probability,
-        reasons: result.reasons,
-        modelVersion: scored.modelVersion,
-      },
-    };
+    const { result, modelVersion } = await scoreFeatures(deps.db, site, featuresOfInput(comment));
+    return { status: statusForVerdict[result.verdict], verdict: result.verdict, score: result.probability, reasons: result.reasons, modelVersion };
   };
-  // Phase 2: the verdict (guarded on `pending`, like the worker's) and the bookkeeping of what was
-  // answered, in parallel. The row is new and its id not yet known to anyone, so the guard cannot
-  // lose to a decision here; it only keeps a late write from racing the sweep.
-  const settle = (id: string, write: VerdictWrite, spam: boolean) =>
-    Promise.all([
-      writeVerdict(deps.db, id, write),
-      recordAkismetCall(deps.db, {
-        siteId: site.id,
-        blog: blogHost(comment.blog),
-        usage: { apiCalls: 1, ...(spam ? { spam: 1 } : { ham: 1 }) },
-        check: { commentId: id, fingerprint: fingerprintOf(comment), answeredSpam: spam },
-      }),
-    ]);
+
+  const id = randomUUID();
+  if (comment.isTest) {
+    const write = await judge();
+    const spam = answersSpam(write.verdict, settings);
+    return { spam, discard: !fixed && shouldDiscard(write.verdict, write.score, settings), guid: id, verdict: write.verdict, late: false };
+  }
+
+  const store = (write: VerdictWrite | undefined, spam: boolean) =>
+    insertCheckedComment(deps.db, {
+      comment: checkedRow(site.id, id, comment, write),
+      blog: blogHost(comment.blog),
+      fingerprint: fingerprintOf(comment),
+      answeredSpam: spam,
+      usage: { apiCalls: 1, ...(spam ? { spam: 1 } : { ham: 1 }) },
+      durable: CHECKS_DURABLE,
+    });
 
   const judging = judge();
   const timed = await within(judging, opts.budgetMs ?? CHECK_BUDGET_MS);
   if (timed.done) {
-    const { id, write } = timed.value;
+    const write = timed.value;
     const spam = answersSpam(write.verdict, settings);
-    await settle(id, write, spam);
-    return { spam, discard: shouldDiscard(write.verdict, write.score, settings), guid: id, verdict: write.verdict, late: false };
+    await store(write, spam);
+    return { spam, discard: !fixed && shouldDiscard(write.verdict, write.score, settings), guid: id, verdict: write.verdict, late: false };
   }
-  // Late: answer by the unsure policy now; the verdict lands when scoring finishes, and the
-  // bookkeeping records the answer actually given. If this fails the row stays `pending` and the
-  // sweep scores it.
+
+  // Late: Postgres first, as a `pending` row the sweep would score; the verdict follows.
   const spam = answersSpam("unsure", settings);
-  judging
-    .then(({ id, write }) => settle(id, write, spam))
-    .catch((err: unknown) => deps.log.warn("late akismet scoring failed; the sweep will retry", { error: err }));
-  // Without the row's id there is no guid to give: wait for the insert, never for the scoring.
-  const { comment: row } = await stored;
-  return { spam, discard: false, guid: row.id, verdict: "unsure", late: true };
+  const stored = store(undefined, spam);
+  Promise.all([judging, stored])
+    .then(([write]) => writeVerdict(deps.db, id, write))
+    .catch((err: unknown) => deps.log.warn("late akismet scoring failed; the sweep will retry", { commentId: id, error: err }));
+  await stored;
+  return { spam, discard: false, guid: id, verdict: "unsure", late: true };
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, ilike, sql } from "drizzle-orm";
 import type { Executor } from "../client.js";
-import { akismetChecks, akismetUsage, type AkismetCheckRow, type AkismetUsageRow } from "../schema.js";
+import { akismetChecks, akismetUsage, comments, type AkismetCheckRow, type AkismetUsageRow } from "../schema.js";
+import { STATUS_CHANNEL, type NewComment } from "./comments.js";
 
 /** The UTC month Postgres is in now, as `YYYY-MM` (the database clock, so every process agrees). */
 const CURRENT_MONTH = sql`to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM')`;
@@ -112,4 +113,53 @@ export async function listMonthUsage(
 
 function escapeLike(s: string): string {
   return s.replace(/[\\%_]/g, (ch) => `\\${ch}`);
+}
+
+/**
+ * comment-check's one write: the comment (already scored, or `pending` when scoring ran late), its
+ * check row and the month's usage, plus the status announcement `writeVerdict` makes, in a single
+ * statement and commit. The comment insert is drizzle's own (typed) query, embedded as a CTE.
+ *
+ * With `durable: false` the commit does not wait for the WAL flush (`synchronous_commit = off`,
+ * set for this one implicit transaction from inside the statement, so it costs no round trip): a
+ * Postgres crash may lose the last few hundred milliseconds of such rows, never corrupts, and
+ * never touches other writes. https://www.postgresql.org/docs/current/wal-async-commit.html
+ */
+export async function insertCheckedComment(
+  db: Executor,
+  params: {
+    comment: NewComment & { id: string; siteId: string };
+    blog: string;
+    fingerprint: string;
+    answeredSpam: boolean;
+    usage: UsageDelta;
+    durable: boolean;
+  },
+): Promise<void> {
+  const u = params.usage;
+  const insert = db.insert(comments).values(params.comment).returning({ id: comments.id });
+  const announce = params.comment.status !== undefined && params.comment.status !== "pending";
+  await db.execute(sql`
+    WITH commit_mode AS (
+      SELECT set_config('synchronous_commit', ${params.durable ? "on" : "off"}, true) AS mode
+    ),
+    inserted AS (${insert.getSQL()}),
+    check_row AS (
+      INSERT INTO ${akismetChecks} (comment_id, site_id, fingerprint, answered_spam, blog)
+      SELECT id, ${params.comment.siteId}, ${params.fingerprint}, ${params.answeredSpam}, ${params.blog} FROM inserted
+    ),
+    announced AS (
+      SELECT id, CASE WHEN ${announce} THEN pg_notify(${STATUS_CHANNEL}, id::text) END AS notified
+      FROM inserted, commit_mode
+    )
+    INSERT INTO ${akismetUsage} (site_id, month, blog, api_calls, spam, ham, missed_spam, false_positives)
+    SELECT ${params.comment.siteId}, ${CURRENT_MONTH}, ${params.blog}, ${u.apiCalls ?? 0}, ${u.spam ?? 0}, ${u.ham ?? 0},
+           ${u.missedSpam ?? 0}, ${u.falsePositives ?? 0}
+    FROM announced
+    ON CONFLICT (site_id, month, blog) DO UPDATE SET
+      api_calls = ${akismetUsage.apiCalls} + EXCLUDED.api_calls,
+      spam = ${akismetUsage.spam} + EXCLUDED.spam,
+      ham = ${akismetUsage.ham} + EXCLUDED.ham,
+      missed_spam = ${akismetUsage.missedSpam} + EXCLUDED.missed_spam,
+      false_positives = ${akismetUsage.falsePositives} + EXCLUDED.false_positives`);
 }
