@@ -1,6 +1,7 @@
 import { AkismetClient } from "akismet-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkComment, featuresOfInput } from "../src/akismet/calls.js";
+import { checkComment, featuresOfInput, toCommentInput } from "../src/akismet/calls.js";
+import { storeComment } from "../src/comments/intake.js";
 import { parseComment, parseForm } from "../src/akismet/wire.js";
 import { featuresOf } from "../src/comments/scoring.js";
 import { findSiteComment } from "../src/db/queries/comments.js";
@@ -363,6 +364,21 @@ describe("Akismet wire rules on the service", () => {
     const parsed = parseComment(parseForm(body) ?? { scalars: new Map(), arrays: new Map() });
     if (!row || !parsed.ok) throw new Error("setup failed");
     expect(featuresOfInput(parsed.value)).toEqual(featuresOf(row));
+  });
+
+  it("stores a check in the same columns the service's intake would", async () => {
+    const body = `blog=${BLOG}&user_ip=203.0.113.54&comment_author=Bo&comment_author_email=bo%40example.org&user_agent=UA&referrer=https%3A%2F%2Fr.example&permalink=${encodeURIComponent(`${BLOG}/p/9`)}&comment_content=Same+columns&honeypot_field_name=hp&hp=x&comment_type=reply&api_key=${site.apiKey}`;
+    const res = await post(h, "/1.1/comment-check", body);
+    const viaCheck = await findSiteComment(h.deps.db, site.id, res.headers.get("x-akismet-guid") ?? "");
+    const parsed = parseComment(parseForm(body) ?? { scalars: new Map(), arrays: new Map() });
+    if (!viaCheck || !parsed.ok) throw new Error("setup failed");
+    const { comment: viaIntake } = await storeComment(h.deps.db, site.id, toCommentInput(parsed.value));
+    const columns = (r: typeof viaCheck) => {
+      const { id: _i, status: _s, verdict: _v, score: _sc, reasons: _r, modelVersion: _m, createdAt: _c, updatedAt: _u, scoredAt: _sa, ...rest } = r;
+      return rest;
+    };
+    expect(columns(viaCheck)).toEqual(columns(viaIntake));
+    expect(viaCheck).toMatchObject({ source: "akismet", thread: `${BLOG}/p/9`, honeypotFilled: true, referrer: "https://r.example" });
   });
 
   it("answers by the unsure policy when scoring misses the budget, and the verdict still lands", async () => {
