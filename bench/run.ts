@@ -4,6 +4,7 @@
  */
 const MODULES: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   classifier: () => import("./classifier.js"),
+  service: () => import("./service.js"),
 };
 
 async function main(names: readonly string[]): Promise<void> {

@@ -1,0 +1,313 @@
+/**
+ * Service benchmark (`npm run bench -- service`): intake throughput and latency against a raw
+ * baseline (bare Hono + one INSERT + one BullMQ add), end-to-end POST → verdict latency at a fixed
+ * offered rate, and worker drain rate against a raw SELECT+UPDATE worker. Every server and worker
+ * runs as its own child process, the load generator here; all of it shares the machine's cores
+ * with Postgres and Redis, so figures are quoted as ratios against the raw run made alongside.
+ *
+ * Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/commentinel_bench,
+ * created if missing and EMPTIED at every run), BENCH_REDIS_URL (redis://127.0.0.1:6379), BENCH_SECONDS (10 per phase),
+ * BENCH_CONNECTIONS (32), BENCH_RATE (1000 comments/s offered), BENCH_DRAIN_JOBS (20000).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import http from "node:http";
+import os from "node:os";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import postgres from "postgres";
+import { recordDecision } from "../src/comments/decisions.js";
+import { storeComment } from "../src/comments/intake.js";
+import { createDb } from "../src/db/client.js";
+import { ensureDatabase, runMigrations } from "../src/db/migrate.js";
+import { insertSite } from "../src/db/queries/sites.js";
+import { generateApiKey, generateModeratorKey, hashKey } from "../src/http/auth.js";
+import { SCORE_QUEUE, scoreJobId } from "../src/queue/score-queue.js";
+import { syntheticCorpus } from "./classifier-synthetic.js";
+
+const DB = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/commentinel_bench";
+const REDIS = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const RATE = Number(process.env.BENCH_RATE ?? 1000);
+const DRAIN_JOBS = Number(process.env.BENCH_DRAIN_JOBS ?? 20_000);
+const WARMUP_SECONDS = 2;
+const ADMIN_TOKEN = randomBytes(16).toString("hex");
+
+interface Child {
+  proc: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts `node --import tsx <args>` and resolves once a stdout line matches `ready`. */
+function startChild(args: string[], env: Record<string, string>, ready: RegExp): Promise<Child> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ["--import", "tsx", ...args], {
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let buffer = "";
+    let started = false;
+    proc.stdout?.on("data", (chunk: Buffer) => {
+      buffer += chunk.toString();
+      if (!started && ready.test(buffer)) {
+        started = true;
+        resolve({
+          proc,
+          stop: () =>
+            new Promise<void>((done) => {
+              if (proc.exitCode !== null) return done();
+              proc.once("exit", () => done());
+              proc.kill("SIGTERM");
+            }),
+        });
+      }
+      if (buffer.length > 100_000) buffer = buffer.slice(-10_000);
+    });
+    proc.once("exit", (code) => {
+      if (!started) reject(new Error(`${args.join(" ")} exited with ${code} before it was ready:\n${buffer}`));
+    });
+  });
+}
+
+function post(agent: http.Agent, port: number, path: string, headers: Record<string, string>, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ agent, host: "127.0.0.1", port, path, method: "POST", headers: { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (res) => {
+      res.resume();
+      res.once("end", () => resolve(res.statusCode ?? 0));
+    });
+    req.once("error", reject);
+    req.end(body);
+  });
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+interface LoadResult {
+  requests: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  max: number;
+  statuses: Record<number, number>;
+  errors: number;
+}
+
+function summarize(latencies: number[], statuses: Record<number, number>, errors: number, seconds: number): LoadResult {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return {
+    requests: latencies.length,
+    perSecond: latencies.length / seconds,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    max: sorted[sorted.length - 1] ?? NaN,
+    statuses,
+    errors,
+  };
+}
+
+/** Closed loop: `connections` clients each send the next request as soon as the last answered. */
+async function closedLoop(port: number, path: string, headers: Record<string, string>, bodies: string[], seconds: number): Promise<LoadResult> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  const run = async (ms: number, record: boolean) => {
+    const latencies: number[] = [];
+    const statuses: Record<number, number> = {};
+    let errors = 0;
+    let i = 0;
+    const end = performance.now() + ms;
+    await Promise.all(
+      Array.from({ length: CONNECTIONS }, async () => {
+        while (performance.now() < end) {
+          const body = bodies[i++ % bodies.length] ?? "{}";
+          const t = performance.now();
+          try {
+            const status = await post(agent, port, path, headers, body);
+            statuses[status] = (statuses[status] ?? 0) + 1;
+          } catch {
+            errors++;
+          }
+          if (record) latencies.push(performance.now() - t);
+        }
+      }),
+    );
+    return summarize(latencies, statuses, errors, ms / 1000);
+  };
+  await run(WARMUP_SECONDS * 1000, false);
+  const result = await run(seconds * 1000, true);
+  agent.destroy();
+  return result;
+}
+
+/**
+ * Open loop at a fixed offered rate: requests leave on schedule whether or not earlier ones have
+ * answered, and latency counts from the scheduled time (no coordinated omission).
+ */
+async function openLoop(port: number, path: string, headers: Record<string, string>, bodies: string[], rate: number, seconds: number): Promise<LoadResult> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1024 });
+  const latencies: number[] = [];
+  const statuses: Record<number, number> = {};
+  let errors = 0;
+  const total = Math.round(rate * seconds);
+  const start = performance.now();
+  const inflight: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const body = bodies[i % bodies.length] ?? "{}";
+    inflight.push(
+      post(agent, port, path, headers, body).then(
+        (status) => {
+          statuses[status] = (statuses[status] ?? 0) + 1;
+          latencies.push(performance.now() - due);
+        },
+        () => void errors++,
+      ),
+    );
+  }
+  await Promise.all(inflight);
+  agent.destroy();
+  return summarize(latencies, statuses, errors, (performance.now() - start) / 1000);
+}
+
+async function dropPrefix(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS);
+  const keys = await redis.keys(`${prefix}:*`);
+  for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
+  redis.disconnect();
+}
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const ms = (v: number) => `${v.toFixed(1)} ms`;
+const rate = (v: number) => `${Math.round(v).toLocaleString("en-US")}/s`;
+
+export async function run(): Promise<void> {
+  await ensureDatabase(DB);
+  await runMigrations(DB);
+  const { sql, db } = createDb(DB, { max: 5 });
+  const raw = postgres(DB, { max: 2, onnotice: () => {} });
+  await raw`CREATE TABLE IF NOT EXISTS bench_raw (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), thread text NOT NULL, content text NOT NULL, status text NOT NULL DEFAULT 'pending', created_at timestamptz NOT NULL DEFAULT now())`;
+  // The bench database is the bench's own: start every run from an empty model and tables.
+  await raw`TRUNCATE bench_raw, sites, comments, decisions, token_counts, scope_totals`;
+
+  // A site trained on 400 labeled synthetic comments, so scoring does real work.
+  const apiKey = generateApiKey();
+  const site = await insertSite(db, { name: "bench", url: "https://bench.example", apiKeyHash: hashKey(apiKey), moderatorKeyHash: hashKey(generateModeratorKey()) });
+  const corpus = syntheticCorpus(2400, 7);
+  for (const doc of corpus.slice(0, 400)) {
+    const { comment } = await storeComment(db, site.id, { thread: "training", content: doc.text });
+    await recordDecision(db, { siteId: site.id, commentId: comment.id, label: doc.label, actor: "import" });
+  }
+  const bodies = corpus.slice(400).map((d, i) => JSON.stringify({ thread: `post-${i % 50}`, content: d.text, author: { name: `user${i}` }, ip: "192.0.2.1" }));
+
+  const prefix = `bench-${randomBytes(4).toString("hex")}`;
+  const appEnv = { DATABASE_URL: DB, REDIS_URL: REDIS, ADMIN_TOKEN, QUEUE_PREFIX: prefix, LOG_LEVEL: "info", HOST: "127.0.0.1", SWEEP_MIN_AGE_MS: "60000" };
+  const rawEnv = { BENCH_DATABASE_URL: DB, BENCH_REDIS_URL: REDIS, BENCH_PREFIX: `${prefix}-raw` };
+  const auth = { authorization: `Bearer ${apiKey}` };
+  const lines: string[] = [];
+  const say = (line: string) => {
+    lines.push(line);
+    process.stdout.write(line + "\n");
+  };
+  say(`Machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "?"}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; ${SECONDS} s per phase, ${CONNECTIONS} connections.`);
+
+  try {
+    // 1. Intake: closed loop against the raw baseline, then against the API role (no worker running).
+    const rawServer = await startChild(["bench/service-raw.ts", "server"], { ...rawEnv, PORT: "3981" }, /ready/);
+    const rawIntake = await closedLoop(3981, "/raw", {}, bodies, SECONDS);
+    await rawServer.stop();
+    const api = await startChild(["src/main.ts", "api"], { ...appEnv, PORT: "3982" }, /listening/);
+    const intake = await closedLoop(3982, "/v1/comments", auth, bodies, SECONDS);
+    say("");
+    say("| intake (closed loop) | requests/s | p50 | p99 | statuses |");
+    say("|---|---|---|---|---|");
+    say(`| raw: Hono + INSERT + BullMQ add | ${rate(rawIntake.perSecond)} | ${ms(rawIntake.p50)} | ${ms(rawIntake.p99)} | ${JSON.stringify(rawIntake.statuses)} |`);
+    say(`| POST /v1/comments | ${rate(intake.perSecond)} | ${ms(intake.p50)} | ${ms(intake.p99)} | ${JSON.stringify(intake.statuses)} |`);
+    say(`| ratio | **${(intake.perSecond / rawIntake.perSecond).toFixed(2)}×** (goal ≥ 0.8×) | | | |`);
+
+    // 2. End to end: the API plus one worker process, comments offered at a fixed rate with ?wait.
+    await sql`UPDATE comments SET status = 'held' WHERE site_id = ${site.id} AND status = 'pending'`;
+    await dropPrefix(prefix);
+    const worker = await startChild(["src/main.ts", "worker"], { ...appEnv }, /worker started/);
+    await new Promise((r) => setTimeout(r, 1000));
+    const e2e = await openLoop(3982, "/v1/comments?wait=2000", auth, bodies, RATE, SECONDS);
+    say("");
+    say(`| end to end at ${RATE}/s offered (POST ?wait=2000 → verdict) | achieved | p50 | p99 | max | 200 (verdict) / 202 (timed out) |`);
+    say("|---|---|---|---|---|---|");
+    say(`| api + 1 worker process | ${rate(e2e.perSecond)} | ${ms(e2e.p50)} | ${ms(e2e.p99)} | ${ms(e2e.max)} | ${e2e.statuses[200] ?? 0} / ${e2e.statuses[202] ?? 0} (errors ${e2e.errors}) |`);
+    await api.stop();
+    await worker.stop();
+
+    // 3. Drain: N jobs queued while paused, then a worker starts on them.
+    const drain = async (kind: "raw" | "ours") => {
+      const queuePrefix = kind === "raw" ? `${prefix}-raw` : prefix;
+      const queueName = kind === "raw" ? "raw" : SCORE_QUEUE;
+      await dropPrefix(queuePrefix);
+      const queue = new Queue(queueName, { connection: new Redis(REDIS, { maxRetriesPerRequest: null }), prefix: queuePrefix });
+      await queue.pause();
+      let ids: string[];
+      if (kind === "raw") {
+        ids = (await raw<{ id: string }[]>`INSERT INTO bench_raw (thread, content) SELECT 't', 'drain ' || g FROM generate_series(1, ${DRAIN_JOBS}) g RETURNING id`).map((r) => r.id);
+      } else {
+        const texts = corpus.slice(400).map((d) => d.text);
+        ids = (
+          await raw<{ id: string }[]>`INSERT INTO comments (site_id, thread, content) SELECT ${site.id}, 'drain', (${raw.array(texts)}::text[])[1 + (g % ${texts.length})] FROM generate_series(1, ${DRAIN_JOBS}) g RETURNING id`
+        ).map((r) => r.id);
+      }
+      for (let i = 0; i < ids.length; i += 1000) {
+        await queue.addBulk(
+          ids.slice(i, i + 1000).map((id) =>
+            kind === "raw"
+              ? { name: "raw", data: { id }, opts: { jobId: `raw-${id}`, removeOnComplete: true } }
+              : { name: SCORE_QUEUE, data: { commentId: id }, opts: { jobId: scoreJobId(id), removeOnComplete: true } },
+          ),
+        );
+      }
+      const child =
+        kind === "raw"
+          ? await startChild(["bench/service-raw.ts", "worker"], { ...rawEnv, CONCURRENCY: "16" }, /ready/)
+          : await startChild(["src/main.ts", "worker"], { ...appEnv, WORKER_CONCURRENCY: "16" }, /worker started/);
+      await new Promise((r) => setTimeout(r, 1000));
+      const started = performance.now();
+      await queue.resume();
+      await waitUntil(async () => {
+        const [row] =
+          kind === "raw"
+            ? await raw<{ n: number }[]>`SELECT count(*)::int AS n FROM bench_raw WHERE status = 'pending'`
+            : await raw<{ n: number }[]>`SELECT count(*)::int AS n FROM comments WHERE site_id = ${site.id} AND status = 'pending'`;
+        return (row?.n ?? 1) === 0;
+      }, 600_000);
+      const seconds = (performance.now() - started) / 1000;
+      await child.stop();
+      await queue.close();
+      return DRAIN_JOBS / seconds;
+    };
+    const rawDrain = await drain("raw");
+    const ourDrain = await drain("ours");
+    say("");
+    say(`| worker drain (${DRAIN_JOBS.toLocaleString("en-US")} queued jobs, concurrency 16, 1 process) | jobs/s |`);
+    say("|---|---|");
+    say(`| raw: SELECT + UPDATE per job | ${rate(rawDrain)} |`);
+    say(`| score-comment (read comment+site, read counts, score, guarded write) | ${rate(ourDrain)} |`);
+    say(`| ratio | **${(ourDrain / rawDrain).toFixed(2)}×** (goal ≥ 0.8×) |`);
+  } finally {
+    await dropPrefix(prefix);
+    await dropPrefix(`${prefix}-raw`);
+    await sql`DELETE FROM token_counts WHERE scope = ${site.id}`;
+    await sql`DELETE FROM scope_totals WHERE scope = ${site.id}`;
+    await sql`DELETE FROM sites WHERE id = ${site.id}`;
+    await raw`TRUNCATE bench_raw`;
+    await raw.end();
+    await sql.end();
+  }
+}
