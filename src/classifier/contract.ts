@@ -58,6 +58,16 @@ export interface ScoreOptions {
   minPerLabel: number;
   /** How many of the strongest clues to return as reasons. */
   maxReasons?: number;
+  /** Robinson's s: how many documents' worth of weight the prior carries (SpamBayes: 0.45). */
+  unknownWordStrength?: number;
+  /** Robinson's x for the global scope: f(w) of a never-seen token (SpamBayes: 0.5). */
+  unknownWordProb?: number;
+  /** Clues with |f(w) − 0.5| below this are ignored (SpamBayes: 0.1). */
+  minimumProbStrength?: number;
+  /** At most this many of the strongest clues are combined (SpamBayes: 150). */
+  maxDiscriminators?: number;
+  /** Robinson's s for a site estimate whose prior is the global f(w). */
+  sitePriorStrength?: number;
 }
 
 export interface Clue {

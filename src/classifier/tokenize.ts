@@ -1,0 +1,99 @@
+import type { CommentFeatures } from "./contract.js";
+import { sanitize, stripHtml } from "./html.js";
+import { normalizeText } from "./normalize.js";
+import { featureSignals, textSignals } from "./signals.js";
+import { EMAIL_PATTERN, URL_PATTERN, hostOf, hostTokens, pathWords } from "./urls.js";
+
+/**
+ * Bumped whenever `tokenize` changes the tokens it makes for some input: counts stored under an
+ * older version must then be rebuilt from the stored comments.
+ */
+export const TOKENIZER_VERSION = 1;
+
+/** Words longer than this (in code points) become a skip token: base64 blobs and keyboard mashing. */
+const MAX_WORD = 20;
+
+// Scripts written without spaces between words: Intl.Segmenter's dictionary rules split them.
+const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
+
+// A number with separators (3.50, 1,000, 12:30), kept whole so that its shape survives. A word: letters, marks and digits, with inner apostrophes (don't, l'amour). Or an emoji sequence
+// (modifiers, variation selectors, ZWJ joins, flags).
+const PIECE =
+  /(\p{Extended_Pictographic}(?:\p{Emoji_Modifier}|\uFE0F|\u20E3|\u200D\p{Extended_Pictographic})*|\p{Regional_Indicator}{2})|(\p{Nd}+(?:[.,:]\p{Nd}+)+(?![\p{L}\p{M}\p{N}]))|([\p{L}\p{M}\p{N}]+(?:['’][\p{L}\p{M}]+)*)/gu;
+
+let segmenter: Intl.Segmenter | undefined;
+
+function segmentUnspaced(word: string): string[] {
+  segmenter ??= new Intl.Segmenter(undefined, { granularity: "word" });
+  const out: string[] = [];
+  for (const part of segmenter.segment(word)) if (part.isWordLike === true) out.push(part.segment);
+  return out;
+}
+
+/** "2013" → "num:4", "3.50" → "num:1.2", "1,000,000" → "num:1,3,3": the shape, not the value. */
+function numberShape(digits: string): string {
+  return `num:${digits.replace(/\p{Nd}+/gu, (run) => String(run.length))}`;
+}
+
+function addWord(word: string, out: Set<string>): void {
+  const length = [...word].length;
+  if (/^\p{N}+$/u.test(word)) {
+    out.add(numberShape(word));
+    return;
+  }
+  if (length > MAX_WORD) {
+    // SpamBayes' skip token: first character and length rounded down to 10.
+    out.add(`skip:${[...word][0] ?? ""}:${Math.floor(length / 10) * 10}`);
+    return;
+  }
+  if (UNSPACED.test(word)) {
+    for (const part of segmentUnspaced(word)) out.add(part);
+    return;
+  }
+  if (length >= 2) out.add(word);
+}
+
+/**
+ * The comment's unique tokens: its words, emoji, number shapes and skip tokens, plus prefixed signal
+ * tokens (`url:`, `email:`, `html:`, `meta:`, `author-url:`, `author-email:`, `ip:`, `ua:`).
+ * Deterministic and pure; each token appears once.
+ */
+export function tokenize(features: CommentFeatures): string[] {
+  const out = new Set<string>();
+  const html = stripHtml(sanitize(features.content));
+  for (const tag of html.tags) out.add(`html:${tag}`);
+
+  const original = html.text.normalize("NFKC");
+  const normalized = normalizeText(html.text);
+  for (const signal of normalized.signals) out.add(signal);
+  let text = normalized.text;
+
+  // Links inside tags were removed with the tag; the ones in the text are cut out so that their
+  // pieces become url tokens rather than words.
+  const links = html.links.map((link) => link.normalize("NFKC").toLowerCase());
+  text = text.replace(EMAIL_PATTERN, (_whole, domain: string) => {
+    for (const token of hostTokens("email", domain)) out.add(token);
+    return " ";
+  });
+  text = text.replace(URL_PATTERN, (url) => {
+    links.push(url);
+    return " ";
+  });
+  for (const link of links) {
+    const host = hostOf(link);
+    if (host) for (const token of hostTokens("url", host)) out.add(token);
+    for (const word of pathWords(link)) out.add(`url:word:${word}`);
+  }
+
+  for (const match of text.matchAll(PIECE)) {
+    if (match[1] !== undefined) out.add(match[1].replace(/\uFE0F/g, ""));
+    else if (match[2] !== undefined) out.add(numberShape(match[2]));
+    else if (match[3] !== undefined) addWord(match[3], out);
+  }
+  if (/[!?]{2,}/.test(text)) out.add("meta:punct=repeated");
+  if (/[$€£¥]/.test(text)) out.add("meta:currency");
+
+  for (const signal of textSignals(original, links.length)) out.add(signal);
+  for (const signal of featureSignals(features)) out.add(signal);
+  return [...out];
+}

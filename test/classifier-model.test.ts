@@ -1,0 +1,166 @@
+import { describe, expect, it } from "vitest";
+import {
+  DEFAULT_SCORE_OPTIONS,
+  createMemoryModel,
+  learn,
+  learnDeltas,
+  learnSite,
+  score,
+  scoringData,
+  tokenize,
+  unlearn,
+  unlearnSite,
+  type Label,
+  type MemoryModel,
+} from "../src/classifier/index.js";
+
+/** A small seeded generator (mulberry32) so that the random sequences are reproducible. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function snapshot(model: MemoryModel) {
+  return [...model.scopes.entries()]
+    .map(([name, scope]) => [name, scope.totals, [...scope.tokens.entries()].sort(([a], [b]) => (a < b ? -1 : 1))] as const)
+    .sort(([a], [b]) => (a < b ? -1 : 1));
+}
+
+const SPAM = ["check out my channel", "subscribe to my channel please", "free money click here http://spam.example.com", "visit my site www.cheap-pills.com", "win a free iphone now"];
+const HAM = ["love this song", "this video is amazing", "the best song ever made", "who is watching in 2015", "such a great beat"];
+
+function trained(perLabel: number): MemoryModel {
+  const model = createMemoryModel();
+  for (let i = 0; i < perLabel; i++) {
+    learnSite(model, "site-a", tokenize({ content: SPAM[i % SPAM.length] ?? "" }), "spam");
+    learnSite(model, "site-a", tokenize({ content: HAM[i % HAM.length] ?? "" }), "ham");
+  }
+  return model;
+}
+
+describe("learnDeltas", () => {
+  it("changes each distinct token once by the sign, on the label only", () => {
+    expect(learnDeltas(["a", "b", "a"], "spam", 1)).toEqual([
+      { token: "a", spam: 1, ham: 0 },
+      { token: "b", spam: 1, ham: 0 },
+    ]);
+    expect(learnDeltas(["a"], "ham", -1)).toEqual([{ token: "a", spam: 0, ham: -1 }]);
+  });
+});
+
+describe("memory model", () => {
+  it("unlearn is the exact inverse of learn over random sequences (compared with a rebuild)", () => {
+    const random = rng(42);
+    const words = Array.from({ length: 30 }, (_, i) => `w${i}`);
+    const model = createMemoryModel();
+    const kept: Array<{ scope: string; tokens: string[]; label: Label }> = [];
+    for (let step = 0; step < 2000; step++) {
+      if (kept.length > 0 && random() < 0.4) {
+        const doc = kept.splice(Math.floor(random() * kept.length), 1)[0];
+        if (doc) unlearnSite(model, doc.scope, doc.tokens, doc.label);
+      } else {
+        const tokens = Array.from({ length: 1 + Math.floor(random() * 8) }, () => words[Math.floor(random() * words.length)] ?? "w0");
+        const label: Label = random() < 0.5 ? "spam" : "ham";
+        const doc = { scope: random() < 0.5 ? "site-a" : "site-b", tokens, label };
+        learnSite(model, doc.scope, doc.tokens, doc.label);
+        kept.push(doc);
+      }
+    }
+    const rebuilt = createMemoryModel();
+    for (const doc of kept) learnSite(rebuilt, doc.scope, doc.tokens, doc.label);
+    expect(snapshot(model)).toEqual(snapshot(rebuilt));
+    for (const doc of kept) unlearnSite(model, doc.scope, doc.tokens, doc.label);
+    expect(model.scopes.size).toBe(0);
+  });
+
+  it("learn on a site scope does not touch global; learnSite touches both", () => {
+    const model = createMemoryModel();
+    learn(model, "site-a", ["x"], "spam");
+    expect(model.scopes.has("global")).toBe(false);
+    learnSite(model, "site-b", ["x"], "ham");
+    expect(model.scopes.get("global")?.totals).toEqual({ spam: 0, ham: 1 });
+    expect(model.scopes.get("site-b")?.tokens.get("x")).toEqual({ spam: 0, ham: 1 });
+    unlearn(model, "site-a", ["x"], "spam");
+    expect(model.scopes.has("site-a")).toBe(false);
+  });
+
+  it("scoringData returns only the requested tokens with both scopes' totals", () => {
+    const model = trained(12);
+    const data = scoringData(model, "site-a", ["channel", "never-seen"]);
+    expect(data.global.totals).toEqual({ spam: 12, ham: 12 });
+    expect(data.site?.totals).toEqual({ spam: 12, ham: 12 });
+    expect([...data.global.tokens.keys()]).toEqual(["channel"]);
+    expect(scoringData(model, undefined, ["channel"]).site).toBeUndefined();
+  });
+});
+
+describe("score", () => {
+  it("is unsure with the reason until both labels reach minPerLabel", () => {
+    const model = trained(5);
+    const tokens = tokenize({ content: "subscribe to my channel" });
+    const result = score(tokens, scoringData(model, "site-a", tokens), { ...DEFAULT_SCORE_OPTIONS, minPerLabel: 10 });
+    expect(result.verdict).toBe("unsure");
+    expect(result.insufficientTraining).toEqual({ spam: 5, ham: 5, required: 10 });
+    expect(result.probability).toBeGreaterThan(0.5);
+  });
+
+  it("separates spam from ham once trained and explains with the strongest clues", () => {
+    const model = trained(20);
+    const spamTokens = tokenize({ content: "please subscribe to my channel" });
+    const spam = score(spamTokens, scoringData(model, "site-a", spamTokens), DEFAULT_SCORE_OPTIONS);
+    expect(spam.verdict).toBe("spam");
+    expect(spam.insufficientTraining).toBeUndefined();
+    expect(spam.reasons.length).toBeGreaterThan(0);
+    expect(spam.reasons.length).toBeLessThanOrEqual(DEFAULT_SCORE_OPTIONS.maxReasons ?? 8);
+    expect(spam.reasons.map((c) => c.token)).toEqual(expect.arrayContaining(["subscribe", "channel"]));
+    for (const clue of spam.reasons) {
+      expect(clue.direction).toBe(clue.probability >= 0.5 ? "spam" : "ham");
+      expect(clue.weight).toBeCloseTo(Math.abs(clue.probability - 0.5) * 2, 10);
+    }
+    const weights = spam.reasons.map((c) => c.weight);
+    expect([...weights].sort((a, b) => b - a)).toEqual(weights);
+
+    const hamTokens = tokenize({ content: "love this song, amazing beat" });
+    const ham = score(hamTokens, scoringData(model, "site-a", hamTokens), DEFAULT_SCORE_OPTIONS);
+    expect(ham.verdict).toBe("ham");
+    expect(ham.reasons[0]?.direction).toBe("ham");
+  });
+
+  it("gives 0.5 and unsure for a comment with no known tokens", () => {
+    const model = trained(20);
+    const tokens = ["zzz-unknown"];
+    const result = score(tokens, scoringData(model, "site-a", tokens), DEFAULT_SCORE_OPTIONS);
+    expect(result.probability).toBe(0.5);
+    expect(result.verdict).toBe("unsure");
+    expect(result.reasons).toEqual([]);
+  });
+
+  it("lets a small site lean on global and a trained site override it", () => {
+    const model = trained(20);
+    // On site-b "channel" is ham (e.g. a TV forum); one site document barely moves the global view.
+    learnSite(model, "site-b", ["channel", "tv"], "ham");
+    learnSite(model, "site-b", ["spammy"], "spam");
+    const global = scoringData(model, undefined, ["channel"]);
+    const small = scoringData(model, "site-b", ["channel"]);
+    const pGlobal = score(["channel"], global, DEFAULT_SCORE_OPTIONS).probability;
+    const pSmall = score(["channel"], small, DEFAULT_SCORE_OPTIONS).probability;
+    expect(pGlobal).toBeGreaterThan(0.8);
+    expect(pSmall).toBeGreaterThan(0.5);
+    for (let i = 0; i < 30; i++) learnSite(model, "site-b", ["channel", `tv${i}`], "ham");
+    const big = scoringData(model, "site-b", ["channel"]);
+    expect(score(["channel"], big, DEFAULT_SCORE_OPTIONS).probability).toBeLessThan(0.5);
+  });
+
+  it("does not depend on token order", () => {
+    const model = trained(20);
+    const tokens = tokenize({ content: "free money, love this song, subscribe" });
+    const data = scoringData(model, "site-a", tokens);
+    expect(score([...tokens].reverse(), data, DEFAULT_SCORE_OPTIONS)).toEqual(score(tokens, data, DEFAULT_SCORE_OPTIONS));
+  });
+});
