@@ -8,7 +8,7 @@ import { EMAIL_PATTERN, URL_PATTERN, hostOf, hostTokens, pathWords } from "./url
  * Bumped whenever `tokenize` changes the tokens it makes for some input: counts stored under an
  * older version must then be rebuilt from the stored comments.
  */
-export const TOKENIZER_VERSION = 1;
+export const TOKENIZER_VERSION = 2; // 2: disguises undone before splitting (issue 5)
 
 /** Words longer than this (in code points) become a skip token: base64 blobs and keyboard mashing. */
 const MAX_WORD = 20;
@@ -53,18 +53,28 @@ function addWord(word: string, out: Set<string>): void {
   if (length >= 2) out.add(word);
 }
 
+export interface TokenizeOptions {
+  /**
+   * Whether a lower-case word is a token the model knows. Digit swaps (`fr33`) and spaced letters
+   * (`c a s i n o`) are undone only into known words. Pass it when SCORING; leave it out when
+   * learning, unlearning or retraining, so that a document's tokens depend on its text alone and
+   * unlearn stays the exact inverse of learn. `knownWordQueries` lists the words it may be asked.
+   */
+  isKnownWord?: (word: string) => boolean;
+}
+
 /**
  * The comment's unique tokens: its words, emoji, number shapes and skip tokens, plus prefixed signal
  * tokens (`url:`, `email:`, `html:`, `meta:`, `author-url:`, `author-email:`, `ip:`, `ua:`).
  * Deterministic and pure; each token appears once.
  */
-export function tokenize(features: CommentFeatures): string[] {
+export function tokenize(features: CommentFeatures, options: TokenizeOptions = {}): string[] {
   const out = new Set<string>();
   const html = stripHtml(sanitize(features.content));
   for (const tag of html.tags) out.add(`html:${tag}`);
 
   const original = html.text.normalize("NFKC");
-  const normalized = normalizeText(html.text);
+  const normalized = normalizeText(html.text, options);
   for (const signal of normalized.signals) out.add(signal);
   let text = normalized.text;
 
