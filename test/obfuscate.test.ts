@@ -55,6 +55,14 @@ describe("obfuscate", () => {
     }
   });
 
+  it("leaves HTML tags and entities intact", () => {
+    const text = 'Visit <a href="http://example.com/x">my channel</a> &quot;today&quot; &amp; subscribe<br />';
+    for (let seed = 0; seed < 20; seed++) {
+      const out = obfuscate(text, seed, { rate: 1 });
+      for (const markup of ['<a href="http://example.com/x">', "</a>", "&quot;", "&amp;", "<br />"]) expect(out).toContain(markup);
+    }
+  });
+
   it("leaves non-Latin text and numbers alone", () => {
     const text = "Привет мир, Καλημέρα, مرحبا, 你好世界, こんにちは, ❤️ 2014 $100";
     expect(obfuscate(text, 3, { rate: 1 })).toBe(text);

@@ -42,6 +42,14 @@ describe("tokenize sees through disguises", () => {
     expect(tokens).not.toContain(OBFUSCATION_SIGNALS.digitSwaps);
   });
 
+  it("reads the scripts of the text as a reader sees it: a look-alike is not a second script", () => {
+    const tokens = tokenize({ content: "Buy vіаgrа now" }); // Cyrillic і, а, а
+    expect(tokens).toContain("meta:script=latin");
+    expect(tokens).not.toContain("meta:script=cyrillic");
+    expect(tokens).not.toContain("meta:scripts=mixed");
+    expect(tokens).toContain(OBFUSCATION_SIGNALS.confusables);
+  });
+
   it("does not undo digit swaps without a vocabulary, so learn and unlearn see the same tokens", () => {
     expect(tokenize({ content: "fr33 m0ney" })).toEqual(tokenize({ content: "fr33 m0ney" }));
     expect(tokenize({ content: "fr33 m0ney" })).not.toContain("free");

@@ -8,11 +8,13 @@ import { deobfuscate, type DeobfuscateOptions } from "./deobfuscate/index.js";
  */
 export interface NormalizedText {
   text: string;
+  /** The same text before lower-casing (capitals and scripts are signals of their own). */
+  cased: string;
   /** Signal tokens the normalization itself produced (e.g. "hidden characters were present"). */
   signals: string[];
 }
 
 export function normalizeText(text: string, options: DeobfuscateOptions = {}): NormalizedText {
   const clear = deobfuscate(text, options);
-  return { text: clear.text.toLowerCase(), signals: clear.signals };
+  return { text: clear.text.toLowerCase(), cased: clear.text, signals: clear.signals };
 }

@@ -73,8 +73,10 @@ export function tokenize(features: CommentFeatures, options: TokenizeOptions = {
   const html = stripHtml(sanitize(features.content));
   for (const tag of html.tags) out.add(`html:${tag}`);
 
-  const original = html.text.normalize("NFKC");
   const normalized = normalizeText(html.text, options);
+  // Capitals, length and scripts of the text as a reader sees it: look-alike letters are counted by
+  // their own signal token, not as a second script.
+  const original = normalized.cased;
   for (const signal of normalized.signals) out.add(signal);
   let text = normalized.text;
 

@@ -173,7 +173,7 @@ export function obfuscate(text: string, seed: number, options: ObfuscateOptions 
   const tricks = options.tricks ?? TRICKS;
   if (tricks.length === 0 || rate <= 0) return text;
   const rng = createRng((seed ^ hashText(text)) >>> 0);
-  return mapOutsideLinks(text, (part) =>
+  const disguiseWords = (part: string): string =>
     part.replace(/(?<![\p{L}\p{M}\p{N}])[A-Za-z]{3,}(?![\p{L}\p{M}\p{N}])/gu, (word) => {
       if (rng() >= rate) return word;
       const trick = pick(rng, tricks);
@@ -183,6 +183,16 @@ export function obfuscate(text: string, seed: number, options: ObfuscateOptions 
         out = withInvisible(rng, out);
       }
       return out;
-    }),
-  );
+    });
+  // HTML tags and entities stay intact too (`&quot;` disguised as `&qu0t;` is not a disguise, it
+  // is broken markup a reader would see).
+  let out = "";
+  let last = 0;
+  for (const m of text.matchAll(MARKUP)) {
+    out += mapOutsideLinks(text.slice(last, m.index), disguiseWords) + m[0];
+    last = m.index + m[0].length;
+  }
+  return out + mapOutsideLinks(text.slice(last), disguiseWords);
 }
+
+const MARKUP = /<\/?[a-z][^<>]*>|&(?:#x[0-9a-f]{1,6}|#[0-9]{1,7}|[a-z]{2,8});/gi;
