@@ -29,6 +29,9 @@ const CANDIDATE = /(?:(?<![\p{L}\p{M}\p{N}@$!|])[!|](?=\p{L}))?[\p{L}\p{M}\p{N}@
 /** A number with a unit or ordinal (10am, 4th, 100k, 1080p, 32gb): a real number, not a swap. */
 const NUMBER_WITH_UNIT =
   /^\d+(?:st|nd|rd|th|[kmbpsxdh]|bn|am|pm|px|gb|mb|kb|tb|hz|khz|mhz|ghz|fps|min|yo|yrs?|km|kg|cm|mm|ml|lbs?|ft|mph|usd|eur|gbp)$/i;
+/** A swap character touching a letter: texts without one (most) skip the word scan. */
+export const MAYBE_SWAPPED = /\p{L}[0-9@$]|[0-9@$]\p{L}|[!|]\p{L}/u;
+const SWAP_CHAR = /[0-9@$!|]/;
 /** Each variant costs a vocabulary lookup; a word with more ambiguous swaps than this is left alone. */
 const MAX_VARIANTS = 16;
 
@@ -78,8 +81,10 @@ export interface DigitSwapResult {
 
 /** Undoes digit/symbol swaps in a text whose links and e-mail addresses were set aside. */
 export function undoDigitSwaps(text: string, isKnownWord: (word: string) => boolean): DigitSwapResult {
+  if (!MAYBE_SWAPPED.test(text)) return { text, repairedWords: 0 };
   let repairedWords = 0;
   const out = text.replace(CANDIDATE, (word) => {
+    if (!SWAP_CHAR.test(word)) return word;
     const repaired = repairSwappedWord(word, isKnownWord);
     if (repaired === undefined) return word;
     repairedWords++;

@@ -4,9 +4,9 @@
  * letters. Pure: the caller passes what the model knows as a predicate.
  */
 import { foldConfusables } from "./confusables.js";
-import { undoDigitSwaps } from "./digit-swaps.js";
+import { MAYBE_SWAPPED, undoDigitSwaps } from "./digit-swaps.js";
 import { stripInvisible } from "./invisible.js";
-import { joinSpacedLetters } from "./spaced-letters.js";
+import { MAYBE_SPACED, joinSpacedLetters } from "./spaced-letters.js";
 import { mapOutsideLinks } from "./spans.js";
 
 export { foldConfusables, foldWord } from "./confusables.js";
@@ -69,7 +69,7 @@ export function deobfuscate(text: string, options: DeobfuscateOptions = {}): Deo
   let out = confusables.text;
   let spacedRuns = 0;
   let digitSwapWords = 0;
-  if (isKnownWord !== undefined) {
+  if (isKnownWord !== undefined && (MAYBE_SWAPPED.test(out) || MAYBE_SPACED.test(out))) {
     out = mapOutsideLinks(out, (part) => {
       const spaced = joinSpacedLetters(part, isKnownWord);
       const swaps = undoDigitSwaps(spaced.text, isKnownWord);

@@ -60,64 +60,71 @@ export interface InvisibleResult {
  */
 export function stripInvisible(text: string): InvisibleResult {
   if (!DEFAULT_IGNORABLE.test(text)) return { text, removed: 0, insideWords: 0 };
-  const chars = Array.from(text);
-  const keep: boolean[] = chars.map(() => true);
   let removed = 0;
-
-  // The nearest kept-or-visible neighbour, skipping other invisibles: `a\u200B\u200Cb` is still
-  // inside a word.
-  const visibleBefore = (i: number): string | undefined => {
-    for (let j = i - 1; j >= 0; j--) {
-      const c = chars[j]!;
-      if (!DEFAULT_IGNORABLE.test(c)) return c;
-    }
-    return undefined;
-  };
-  const visibleAfter = (i: number): string | undefined => {
-    for (let j = i + 1; j < chars.length; j++) {
-      const c = chars[j]!;
-      if (!DEFAULT_IGNORABLE.test(c)) return c;
-    }
-    return undefined;
-  };
-
   let insideWords = 0;
-  for (let i = 0; i < chars.length; i++) {
-    const c = chars[i]!;
-    if (!DEFAULT_IGNORABLE.test(c)) continue;
-    const cp = c.codePointAt(0)!;
-    const prev = chars[i - 1];
-    const before = visibleBefore(i);
-    const after = visibleAfter(i);
-
-    let legitimate = false;
-    if (c === ZWNJ || c === ZWJ) {
-      legitimate =
-        (before !== undefined && JOINER_SCRIPT.test(before)) ||
-        (before !== undefined && (EMOJI.test(before) || before === "\uFE0F")) ||
-        (after !== undefined && EMOJI.test(after));
-    } else if (c === ZWSP) {
-      // Thai, Khmer, Japanese… mark word boundaries with it, as other scripts use a space.
-      legitimate = before !== undefined && after !== undefined && UNSPACED_SCRIPT.test(before) && UNSPACED_SCRIPT.test(after);
-    } else if (isVariationSelector(cp)) {
-      legitimate = prev !== undefined && !ALPHABETIC_LETTER.test(prev) && !DEFAULT_IGNORABLE.test(prev);
-    } else if (isTag(cp)) {
-      legitimate = prev !== undefined && (prev === BLACK_FLAG || isTag(prev.codePointAt(0)!));
-    }
-    if (legitimate) continue;
-
-    keep[i] = false;
-    removed++;
-    if (
+  // Each run of invisibles is judged between its visible neighbours: `a\u200B\u200Cb` is still
+  // inside a word.
+  const out = text.replace(INVISIBLE_RUN, (run: string, offset: number) => {
+    const before = codePointBefore(text, offset);
+    const after = codePointAt(text, offset + run.length);
+    const inWord =
       before !== undefined &&
       after !== undefined &&
       WORD_CHAR.test(before) &&
       WORD_CHAR.test(after) &&
-      !(UNSPACED_SCRIPT.test(before) || UNSPACED_SCRIPT.test(after))
-    ) {
-      insideWords++;
+      !(UNSPACED_SCRIPT.test(before) || UNSPACED_SCRIPT.test(after));
+    let kept = "";
+    let prev = before;
+    for (const c of run) {
+      if (isLegitimate(c, prev, before, after)) kept += c;
+      else {
+        removed++;
+        if (inWord) insideWords++;
+      }
+      prev = c;
     }
+    return kept;
+  });
+  return removed === 0 ? { text, removed: 0, insideWords: 0 } : { text: out, removed, insideWords };
+}
+
+const INVISIBLE_RUN = /\p{Default_Ignorable_Code_Point}+/gu;
+
+function codePointBefore(text: string, index: number): string | undefined {
+  if (index <= 0) return undefined;
+  const low = text.charCodeAt(index - 1);
+  if (index >= 2 && low >= 0xdc00 && low <= 0xdfff) {
+    const high = text.charCodeAt(index - 2);
+    if (high >= 0xd800 && high <= 0xdbff) return text.slice(index - 2, index);
   }
-  if (removed === 0) return { text, removed: 0, insideWords: 0 };
-  return { text: chars.filter((_, i) => keep[i]).join(""), removed, insideWords };
+  return text[index - 1];
+}
+
+function codePointAt(text: string, index: number): string | undefined {
+  const cp = text.codePointAt(index);
+  return cp === undefined ? undefined : String.fromCodePoint(cp);
+}
+
+/**
+ * Whether invisible `c` means something where it stands. `prev` is the character just before it
+ * (possibly another invisible); `before`/`after` are the visible characters around its run.
+ */
+function isLegitimate(c: string, prev: string | undefined, before: string | undefined, after: string | undefined): boolean {
+  const cp = c.codePointAt(0)!;
+  if (c === ZWNJ || c === ZWJ) {
+    return (
+      (before !== undefined && (JOINER_SCRIPT.test(before) || EMOJI.test(before))) || (after !== undefined && EMOJI.test(after))
+    );
+  }
+  if (c === ZWSP) {
+    // Thai, Khmer, Japanese… mark word boundaries with it, as other scripts use a space.
+    return before !== undefined && after !== undefined && UNSPACED_SCRIPT.test(before) && UNSPACED_SCRIPT.test(after);
+  }
+  if (isVariationSelector(cp)) {
+    return prev !== undefined && prev === before && !ALPHABETIC_LETTER.test(prev);
+  }
+  if (isTag(cp)) {
+    return prev !== undefined && (prev === BLACK_FLAG || isTag(prev.codePointAt(0)!));
+  }
+  return false;
 }

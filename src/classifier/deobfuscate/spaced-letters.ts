@@ -16,6 +16,7 @@ const SPACED_RUN = new RegExp(
   String.raw`(?<!${WORDISH})(${UNIT})( {1,2}| ?[.\-_*·•|/+~,:] ?)${UNIT}(?:\2${UNIT})+(?!${WORDISH})`,
   "gu",
 );
+export const MAYBE_SPACED = new RegExp(SPACED_RUN.source, "u");
 /** Words of a split that are shorter than this are not trusted: initials would join into anything. */
 const MIN_PIECE = 2;
 /** A run splits into at most this many known words. */
@@ -95,6 +96,7 @@ function findLongestKnown(
 
 /** Joins spaced-out letters in a text whose links and e-mail addresses were set aside. */
 export function joinSpacedLetters(text: string, isKnownWord: (word: string) => boolean): SpacedLettersResult {
+  if (!MAYBE_SPACED.test(text)) return { text, joinedRuns: 0 };
   let joinedRuns = 0;
   let out = "";
   let copied = 0;
