@@ -205,6 +205,22 @@ describe("spaced-out letters", () => {
   });
 });
 
+describe("cost on hostile input", () => {
+  // 64 KiB comments built to make the patterns backtrack or the word search explode once took up to
+  // 34 s; the chunked link test, bounded runs and the lookup budget keep each well under a second.
+  // Asserted by behaviour (the text comes back, a bounded number of lookups), not by time.
+  const N = 65536;
+  const rep = (s: string) => s.repeat(Math.ceil(N / s.length)).slice(0, N);
+  for (const [name, text] of Object.entries({ dotted: rep("a."), spaced: rep("a "), leetSpaced: rep("f r 3 3 "), leet: rep("a1"), bangs: rep("!a") })) {
+    it(`spends a bounded number of vocabulary lookups on 64 KiB of ${name}`, () => {
+      let lookups = 0;
+      const result = deobfuscate(text, { isKnownWord: (w) => (lookups++, w === "free") });
+      expect(lookups).toBeLessThanOrEqual(5000 + 20_000);
+      expect(result.text.length).toBeGreaterThan(0);
+    });
+  }
+});
+
 describe("all tricks at once", () => {
   it("reads a comment that stacks every trick and reports each", () => {
     const result = deobfuscate("Ch\u200Beck my сhаnnеl: fr33 c a s i n o b0nus", { isKnownWord });

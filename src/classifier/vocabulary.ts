@@ -9,16 +9,19 @@ import { GLOBAL_SCOPE, type MemoryModel } from "./model.js";
 import { tokenize } from "./tokenize.js";
 
 /**
- * Every word `tokenize(features, { isKnownWord })` may ask about. With each answer "no" the
- * deobfuscation explores every alternative, so this is a superset of the questions asked for any
- * answers.
+ * The words `tokenize(features, { isKnownWord })` asks about when `isKnownWord` answers from
+ * `known` (every word unknown by default): with all answers "no" the deobfuscation explores every
+ * alternative but one, the rest of a spaced run after a known stretch of it. So a backend fetches
+ * the rows of these words with the comment's tokens, then asks again with what it found until no
+ * new word comes up (usually once, never more than a few rounds); a word it never fetched simply
+ * counts as unknown.
  */
-export function knownWordQueries(features: CommentFeatures): string[] {
+export function knownWordQueries(features: CommentFeatures, known: (word: string) => boolean = () => false): string[] {
   const asked = new Set<string>();
   tokenize(features, {
     isKnownWord: (word) => {
       asked.add(word);
-      return false;
+      return known(word);
     },
   });
   return [...asked];

@@ -79,13 +79,27 @@ export interface DigitSwapResult {
   repairedWords: number;
 }
 
-/** Undoes digit/symbol swaps in a text whose links and e-mail addresses were set aside. */
-export function undoDigitSwaps(text: string, isKnownWord: (word: string) => boolean): DigitSwapResult {
+/** Vocabulary lookups a comment may still cost; shared by the digit-swap and spaced-letter steps. */
+export interface LookupBudget {
+  left: number;
+}
+
+/** `isKnownWord` that answers "no" once the budget is spent. */
+export function spend(budget: LookupBudget, isKnownWord: (word: string) => boolean): (word: string) => boolean {
+  return (word) => budget.left-- > 0 && isKnownWord(word);
+}
+
+/**
+ * Undoes digit/symbol swaps in a text whose links and e-mail addresses were set aside. `budget`
+ * (vocabulary lookups left) stops the work on a comment built to be expensive.
+ */
+export function undoDigitSwaps(text: string, isKnownWord: (word: string) => boolean, budget?: LookupBudget): DigitSwapResult {
   if (!MAYBE_SWAPPED.test(text)) return { text, repairedWords: 0 };
+  const ask = budget === undefined ? isKnownWord : spend(budget, isKnownWord);
   let repairedWords = 0;
   const out = text.replace(CANDIDATE, (word) => {
-    if (!SWAP_CHAR.test(word)) return word;
-    const repaired = repairSwappedWord(word, isKnownWord);
+    if (!SWAP_CHAR.test(word) || (budget !== undefined && budget.left <= 0)) return word;
+    const repaired = repairSwappedWord(word, ask);
     if (repaired === undefined) return word;
     repairedWords++;
     return repaired;

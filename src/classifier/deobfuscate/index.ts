@@ -25,6 +25,13 @@ export const OBFUSCATION_SIGNALS = {
   spacedLetters: "meta:spaced-letters",
 } as const;
 
+/**
+ * Vocabulary lookups one comment may cost. An ordinary comment needs a few dozen, a heavily
+ * disguised one a few hundred; a comment built to be expensive (64 KiB of `f r 3 3 …`) stops here
+ * instead of taking seconds.
+ */
+const MAX_LOOKUPS = 5000;
+
 export interface DeobfuscateOptions {
   /**
    * Whether a lower-case, NFKC-normalized word is a token the model knows (the model's vocabulary,
@@ -70,9 +77,10 @@ export function deobfuscate(text: string, options: DeobfuscateOptions = {}): Deo
   let spacedRuns = 0;
   let digitSwapWords = 0;
   if (isKnownWord !== undefined && (MAYBE_SWAPPED.test(out) || MAYBE_SPACED.test(out))) {
+    const budget = { left: MAX_LOOKUPS };
     out = mapOutsideLinks(out, (part) => {
-      const spaced = joinSpacedLetters(part, isKnownWord);
-      const swaps = undoDigitSwaps(spaced.text, isKnownWord);
+      const spaced = joinSpacedLetters(part, isKnownWord, budget);
+      const swaps = undoDigitSwaps(spaced.text, isKnownWord, budget);
       spacedRuns += spaced.joinedRuns;
       digitSwapWords += swaps.repairedWords;
       return swaps.text;

@@ -4,16 +4,22 @@
  * words with spaces (Latin, Cyrillic, Greek): in Chinese or Japanese, one character between spaces
  * is ordinary writing.
  */
-import { repairSwappedWord } from "./digit-swaps.js";
+import { repairSwappedWord, spend, type LookupBudget } from "./digit-swaps.js";
 
 const UNIT = String.raw`[\p{Script=Latin}\p{Script=Cyrillic}\p{Script=Greek}0-9@$]`;
 const WORDISH = String.raw`[\p{L}\p{M}\p{N}@$]`;
+/**
+ * Runs are matched at most this long (a longer one is cut into pieces): a bounded pattern cannot
+ * backtrack quadratically over 64 KiB of `a.a.a…`, and the search for known words below is cubic
+ * in the run's length.
+ */
+const MAX_UNITS = 30;
 /**
  * Three or more single characters with the SAME separator between them (the back-reference): one or
  * two spaces, or one punctuation mark with optional spaces around it.
  */
 const SPACED_RUN = new RegExp(
-  String.raw`(?<!${WORDISH})(${UNIT})( {1,2}| ?[.\-_*·•|/+~,:] ?)${UNIT}(?:\2${UNIT})+(?!${WORDISH})`,
+  String.raw`(?<!${WORDISH})(${UNIT})( {1,2}| ?[.\-_*·•|/+~,:] ?)${UNIT}(?:\2${UNIT}){1,${MAX_UNITS - 2}}(?!${WORDISH})`,
   "gu",
 );
 export const MAYBE_SPACED = new RegExp(SPACED_RUN.source, "u");
@@ -70,23 +76,18 @@ function resolve(units: readonly string[], isKnownWord: (word: string) => boolea
 }
 
 /**
- * Long runs are scanned only this far for a known stretch: the search below is cubic in the run's
- * length, and a comment must not be able to make it expensive.
- */
-const MAX_UNITS = 30;
-
-/**
- * The whole run as one or more known words, else the longest stretch of it that is one known word.
+ * The whole run as one or more known words, else its longest known prefix or suffix (a real number
+ * or word before it, the next spaced word after it).
  */
 function findLongestKnown(
   units: readonly string[],
   isKnownWord: (word: string) => boolean,
 ): { start: number; end: number; words: string } | undefined {
-  const n = Math.min(units.length, MAX_UNITS);
-  const whole = resolve(units.slice(0, n), isKnownWord, true);
+  const n = units.length;
+  const whole = resolve(units, isKnownWord, true);
   if (whole !== undefined) return { start: 0, end: n, words: whole };
   for (let length = n - 1; length >= 3; length--) {
-    for (let start = 0; start + length <= n; start++) {
+    for (const start of [0, n - length]) {
       const words = resolve(units.slice(start, start + length), isKnownWord, false);
       if (words !== undefined) return { start, end: start + length, words };
     }
@@ -94,20 +95,28 @@ function findLongestKnown(
   return undefined;
 }
 
-/** Joins spaced-out letters in a text whose links and e-mail addresses were set aside. */
-export function joinSpacedLetters(text: string, isKnownWord: (word: string) => boolean): SpacedLettersResult {
+/**
+ * Joins spaced-out letters in a text whose links and e-mail addresses were set aside. `budget`
+ * (vocabulary lookups left) stops the work on a comment built to be expensive.
+ */
+export function joinSpacedLetters(
+  text: string,
+  isKnownWord: (word: string) => boolean,
+  budget?: LookupBudget,
+): SpacedLettersResult {
   if (!MAYBE_SPACED.test(text)) return { text, joinedRuns: 0 };
+  const ask = budget === undefined ? isKnownWord : spend(budget, isKnownWord);
   let joinedRuns = 0;
   let out = "";
   let copied = 0;
   const re = new RegExp(SPACED_RUN.source, "gu");
   let m: RegExpExecArray | null;
-  while ((m = re.exec(text)) !== null) {
+  while ((m = re.exec(text)) !== null && (budget === undefined || budget.left > 0)) {
     const separator = m[2]!;
     const units = m[0].split(separator);
     // Neighbours may share the separator (`5 l e f t`, `t h i s s.o.n.g`): when the whole run spells
     // nothing, the longest stretch of it that does is taken, and what follows is scanned again.
-    const found = findLongestKnown(units, isKnownWord);
+    const found = findLongestKnown(units, ask);
     if (found === undefined) continue;
     joinedRuns++;
     const runStart = m.index;
