@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   DEFAULT_SCORE_OPTIONS,
+  TOKEN_TOTAL,
   createMemoryModel,
   learn,
   learnDeltas,
@@ -51,6 +52,16 @@ describe("learnDeltas", () => {
       { token: "b", spam: 1, ham: 0 },
     ]);
     expect(learnDeltas(["a"], "ham", -1)).toEqual([{ token: "a", spam: 0, ham: -1 }]);
+  });
+
+  it("counts the comment's other tokens into the TOKEN_TOTAL row", () => {
+    expect(learnDeltas(["a", TOKEN_TOTAL, "b", "a"], "spam", 1)).toEqual([
+      { token: "a", spam: 1, ham: 0 },
+      { token: "b", spam: 1, ham: 0 },
+      { token: TOKEN_TOTAL, spam: 2, ham: 0 },
+    ]);
+    expect(learnDeltas([TOKEN_TOTAL], "ham", -1)).toEqual([]);
+    expect(tokenize({ content: "hi there" })).toContain(TOKEN_TOTAL);
   });
 });
 
@@ -162,5 +173,30 @@ describe("score", () => {
     const tokens = tokenize({ content: "free money, love this song, subscribe" });
     const data = scoringData(model, "site-a", tokens);
     expect(score([...tokens].reverse(), data, DEFAULT_SCORE_OPTIONS)).toEqual(score(tokens, data, DEFAULT_SCORE_OPTIONS));
+  });
+});
+
+describe("robustness", () => {
+  it("tokenizes and scores random code-unit soup without throwing, with a probability in [0, 1]", () => {
+    const random = rng(7);
+    const model = trained(20);
+    for (let i = 0; i < 300; i++) {
+      const units = Array.from({ length: Math.floor(random() * 200) }, () => {
+        const r = random();
+        // ASCII, Latin-1, BMP (surrogates included, so lone halves appear) and <>&.: to hit HTML/URL paths.
+        if (r < 0.4) return String.fromCharCode(32 + Math.floor(random() * 95));
+        if (r < 0.5) return "<>&.:/@#;"[Math.floor(random() * 9)] ?? "";
+        return String.fromCharCode(Math.floor(random() * 0x10000));
+      });
+      const tokens = tokenize({ content: units.join(""), authorUrl: units.slice(0, 20).join(""), ip: units.slice(0, 15).join(""), timeToSubmitMs: random() * 1e6 - 1e3 });
+      const result = score(tokens, scoringData(model, "site-a", tokens), DEFAULT_SCORE_OPTIONS);
+      expect(Number.isFinite(result.probability)).toBe(true);
+      expect(result.probability).toBeGreaterThanOrEqual(0);
+      expect(result.probability).toBeLessThanOrEqual(1);
+      for (const token of tokens) {
+        expect(token.includes("\u0000")).toBe(false);
+        expect(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(token)).toBe(false);
+      }
+    }
   });
 });

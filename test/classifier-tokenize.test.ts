@@ -83,6 +83,13 @@ describe("tokenize", () => {
     }
   });
 
+  it("cuts giant unbroken runs so that pattern matching stays linear, keeping a long URL's host", () => {
+    const url = `https://spam.example.net/${"a/".repeat(5000)}`;
+    const tokens = tok(`see ${url} ${"a.".repeat(30_000)} ${"我们今天去北京".repeat(3000)}`);
+    expect(tokens).toContain("url:domain:example.net");
+    expect(tokens).toContain("北京");
+  });
+
   it("adds signal tokens from the caller's features", () => {
     const tokens = tok("hello", {
       authorUrl: "https://Shop.Example.co.uk/path",

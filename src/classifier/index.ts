@@ -1,4 +1,13 @@
-/** The classifier's public surface: the contract types plus the pure implementation. */
+/**
+ * The classifier's public surface: the contract types plus the pure implementation.
+ *
+ * Flow for a backend: `tokenize(features)` → fetch the rows of those tokens and the totals for the
+ * global scope (`GLOBAL_SCOPE`) and the site → `score(tokens, data, DEFAULT_SCORE_OPTIONS)`.
+ * Learning a moderator's decision applies `learnDeltas(tokens, label, 1)` and totals[label] += 1 to
+ * BOTH the global scope and the site scope (unlearn: sign −1). The in-memory model does the same
+ * with `learnSite`/`unlearnSite`; its `learn`/`unlearn` touch one scope only.
+ * The token list includes the `TOKEN_TOTAL` pseudo-token; store and fetch it like any other.
+ */
 export type * from "./contract.js";
 export { TOKENIZER_VERSION, tokenize } from "./tokenize.js";
 export type { TokenizeOptions } from "./tokenize.js";
@@ -7,6 +16,7 @@ export { OBFUSCATION_SIGNALS } from "./deobfuscate/index.js";
 export { DEFAULT_SCORE_OPTIONS, score, tokenProbability } from "./score.js";
 export {
   GLOBAL_SCOPE,
+  TOKEN_TOTAL,
   createMemoryModel,
   learn,
   learnDeltas,

@@ -4,14 +4,30 @@ import type { CountDelta, Label, ScopeSlice, ScopeTotals, ScoringData, TokenCoun
 export const GLOBAL_SCOPE = "global";
 
 /**
+ * A pseudo-token that `tokenize` appends to every comment. Its row counts the tokens learned per
+ * label (not documents), which scoring needs to turn counts into per-token frequencies. Being a row
+ * like any other, a backend stores, fetches and unlearns it with no special case. No real token can
+ * be spelt this way (the tokenizer never emits `~`).
+ */
+export const TOKEN_TOTAL = "~tokens";
+
+/**
  * The per-token row changes one learn (`sign` 1) or unlearn (`sign` −1) applies to ONE scope; that
- * scope's totals change by `sign` on `label`. Each distinct token changes once, so a learn followed
- * by an unlearn of the same tokens and label cancels exactly.
+ * scope's totals change by `sign` on `label`. Each distinct token changes by `sign` once, except
+ * `TOKEN_TOTAL`, which changes by `sign` × the number of other distinct tokens. The same tokens
+ * give the same deltas, so an unlearn cancels its learn exactly.
  */
 export function learnDeltas(tokens: readonly string[], label: Label, sign: 1 | -1): CountDelta[] {
   const deltas: CountDelta[] = [];
-  for (const token of new Set(tokens)) {
+  const unique = new Set(tokens);
+  const hasTotal = unique.delete(TOKEN_TOTAL);
+  for (const token of unique) {
     deltas.push({ token, spam: label === "spam" ? sign : 0, ham: label === "ham" ? sign : 0 });
+  }
+  // A 0/0 row would be dead weight in a backend's table.
+  if (hasTotal && unique.size > 0) {
+    const n = sign * unique.size;
+    deltas.push({ token: TOKEN_TOTAL, spam: label === "spam" ? n : 0, ham: label === "ham" ? n : 0 });
   }
   return deltas;
 }

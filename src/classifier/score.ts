@@ -1,18 +1,20 @@
+import { TOKEN_TOTAL } from "./model.js";
 import type { Clue, ScopeSlice, ScoreOptions, ScoreResult, ScoringData, TokenCounts, Verdict } from "./contract.js";
 
 /**
- * Defaults for the SpamBayes-style knobs (see `ScoreOptions`). The strength/prior/min-strength/
- * max-discriminator values are SpamBayes' own defaults (spambayes/Options.py: unknown_word_strength
- * 0.45, unknown_word_prob 0.5, minimum_prob_strength 0.1, max_discriminators 150). The cutoffs were
- * calibrated on cross-validated scores of the YouTube Spam Collection: see BENCHMARKS.md,
- * "Classifier → Cutoffs".
+ * Defaults for the SpamBayes-style knobs (see `ScoreOptions`). Prior, min-strength and
+ * max-discriminators are SpamBayes' own defaults (spambayes/Options.py: unknown_word_prob 0.5,
+ * minimum_prob_strength 0.1, max_discriminators 150). Robinson's strength is 2 rather than
+ * SpamBayes' 0.45: comments are short, so one sighting should weigh less than in e-mail; chosen on
+ * leave-one-video-out runs (BENCHMARKS.md). The cutoffs were calibrated on out-of-sample scores:
+ * see BENCHMARKS.md, "Classifier → Cutoffs".
  */
 export const DEFAULT_SCORE_OPTIONS: ScoreOptions = {
-  hamCutoff: 0.3,
-  spamCutoff: 0.9,
+  hamCutoff: 0.25,
+  spamCutoff: 0.75,
   minPerLabel: 10,
   maxReasons: 8,
-  unknownWordStrength: 0.45,
+  unknownWordStrength: 2,
   unknownWordProb: 0.5,
   minimumProbStrength: 0.1,
   maxDiscriminators: 150,
@@ -21,12 +23,17 @@ export const DEFAULT_SCORE_OPTIONS: ScoreOptions = {
 
 const ZERO: TokenCounts = { spam: 0, ham: 0 };
 
-/** Robinson's f(w) = (s·x + n·p(w)) / (s + n), with p(w) the Graham-style ratio of label frequencies. */
-function robinson(counts: TokenCounts, totals: ScopeSlice["totals"], prior: number, strength: number): number {
+/**
+ * Robinson's f(w) = (s·x + n·p(w)) / (s + n), where p(w) compares how often the token occurs per
+ * token learned under each label (`base`, see `frequencyBase`).
+ */
+function robinson(counts: TokenCounts, base: TokenCounts, prior: number, strength: number): number {
   const n = counts.spam + counts.ham;
   if (n === 0) return prior;
-  const spamRatio = totals.spam > 0 ? Math.min(1, counts.spam / totals.spam) : 0;
-  const hamRatio = totals.ham > 0 ? Math.min(1, counts.ham / totals.ham) : 0;
+  const spamBase = base.spam;
+  const hamBase = base.ham;
+  const spamRatio = spamBase > 0 ? Math.min(1, counts.spam / spamBase) : 0;
+  const hamRatio = hamBase > 0 ? Math.min(1, counts.ham / hamBase) : 0;
   const sum = spamRatio + hamRatio;
   if (sum === 0) return prior;
   const p = spamRatio / sum;
@@ -49,6 +56,20 @@ function chi2Q(x2: number, v: number): number {
   return Math.min(sum, 1);
 }
 
+/**
+ * What a token's count is divided by. With the `TOKEN_TOTAL` row present (tokenize adds it, learnDeltas
+ * counts every token of a document into it) this is the number of tokens learned per label, so
+ * P(w|label) is a per-token frequency as in multinomial naive Bayes. Dividing by documents instead
+ * (Graham/SpamBayes) makes every common word look spammy when spam comments are longer than ham —
+ * on the YouTube set that cost 10 points of accuracy (BENCHMARKS.md, "Classifier → Token frequency").
+ * Without the row (hand-made token lists) it falls back to the document totals.
+ */
+function frequencyBase(slice: ScopeSlice): TokenCounts {
+  const row = slice.tokens.get(TOKEN_TOTAL);
+  if (row && row.spam > 0 && row.ham > 0) return row;
+  return slice.totals;
+}
+
 /** A slice is usable for a site estimate only if it has learned both labels; otherwise its ratios are one-sided. */
 function hasBothLabels(slice: ScopeSlice | undefined): slice is ScopeSlice {
   return slice !== undefined && slice.totals.spam > 0 && slice.totals.ham > 0;
@@ -56,13 +77,13 @@ function hasBothLabels(slice: ScopeSlice | undefined): slice is ScopeSlice {
 
 /** f(w) for one token: global estimate first, then the site's counts with the global value as prior. */
 export function tokenProbability(token: string, data: ScoringData, options: ScoreOptions): number {
-  const strength = options.unknownWordStrength ?? 0.45;
+  const strength = options.unknownWordStrength ?? 2;
   const prior = options.unknownWordProb ?? 0.5;
   const globalCounts = data.global.tokens.get(token) ?? ZERO;
-  const globalP = hasBothLabels(data.global) ? robinson(globalCounts, data.global.totals, prior, strength) : prior;
+  const globalP = hasBothLabels(data.global) ? robinson(globalCounts, frequencyBase(data.global), prior, strength) : prior;
   if (!hasBothLabels(data.site)) return globalP;
   const siteCounts = data.site.tokens.get(token) ?? ZERO;
-  return robinson(siteCounts, data.site.totals, globalP, options.sitePriorStrength ?? 3);
+  return robinson(siteCounts, frequencyBase(data.site), globalP, options.sitePriorStrength ?? 3);
 }
 
 function verdictFor(probability: number, options: ScoreOptions): Verdict {
@@ -86,6 +107,7 @@ export function score(tokens: readonly string[], data: ScoringData, options: Sco
   const maxDiscriminators = options.maxDiscriminators ?? 150;
   const clues: Clue[] = [];
   for (const token of new Set(tokens)) {
+    if (token === TOKEN_TOTAL) continue;
     const probability = tokenProbability(token, data, options);
     const distance = Math.abs(probability - 0.5);
     if (distance < minStrength) continue;

@@ -1,0 +1,24 @@
+/**
+ * Benchmark runner: `npm run bench` runs every module below, `npm run bench -- classifier` only the
+ * named ones. A module exports `run(): Promise<void>` and prints its own table.
+ */
+const MODULES: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
+  classifier: () => import("./classifier.js"),
+};
+
+async function main(names: readonly string[]): Promise<void> {
+  const unknown = names.filter((n) => !(n in MODULES));
+  if (unknown.length > 0) throw new Error(`unknown bench module(s): ${unknown.join(", ")}; known: ${Object.keys(MODULES).join(", ")}`);
+  for (const name of names.length > 0 ? names : Object.keys(MODULES)) {
+    const load = MODULES[name];
+    if (!load) continue;
+    process.stdout.write(`\n## ${name}\n`);
+    const bench = await load();
+    await bench.run();
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});
