@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { deobfuscate } from "../src/classifier/deobfuscate/index.js";
-import { createRng, obfuscate, type Trick } from "../src/eval/obfuscate.js";
+import { createRng, obfuscate, obfuscateSpam, type Trick } from "../src/eval/obfuscate.js";
 
 // Spam-like sentences written for these tests (no shared data in fixtures).
 const CORPUS = [
@@ -100,6 +100,19 @@ describe("obfuscate", () => {
       expect(out.replace(/[\s.\-_*]/g, "")).toBe(CORPUS[0]!.replace(/\s/g, ""));
       expect(out.length).toBeGreaterThan(CORPUS[0]!.length);
     }
+  });
+});
+
+describe("obfuscateSpam (the eval's --obfuscate-spam)", () => {
+  it("disguises the spam rows only and keeps every other field", () => {
+    const rows = CORPUS.map((text, i) => ({ label: i % 2 === 0 ? "spam" : "ham", text, source: `s${i}` }));
+    const out = obfuscateSpam(rows, 5, { rate: 1 });
+    out.forEach((row, i) => {
+      expect(row.source).toBe(rows[i]!.source);
+      expect(row.label).toBe(rows[i]!.label);
+      if (row.label === "ham") expect(row.text).toBe(rows[i]!.text);
+      else expect(row.text).not.toBe(rows[i]!.text);
+    });
   });
 });
 

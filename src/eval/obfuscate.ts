@@ -196,3 +196,8 @@ export function obfuscate(text: string, seed: number, options: ObfuscateOptions 
 }
 
 const MARKUP = /<\/?[a-z][^<>]*>|&(?:#x[0-9a-f]{1,6}|#[0-9]{1,7}|[a-z]{2,8});/gi;
+
+/** The eval's `--obfuscate-spam`: the spam rows disguised, every other row as it was. */
+export function obfuscateSpam<T extends { label: string; text: string }>(rows: readonly T[], seed: number, options?: ObfuscateOptions): T[] {
+  return rows.map((row) => (row.label === "spam" ? { ...row, text: obfuscate(row.text, seed, options) } : row));
+}
