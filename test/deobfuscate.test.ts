@@ -136,10 +136,12 @@ describe("look-alike letters (TR39 confusables) in mixed-script words", () => {
 });
 
 describe("digit-for-letter swaps", () => {
-  it("repairs fr33 m0ney and v1agra into known words and signals it", () => {
+  it("repairs fr33 m0ney and v1agra into known words", () => {
     const result = deobfuscate("get fr33 m0ney and v1agra", { isKnownWord });
     expect(result.text).toBe("get free money and viagra");
-    expect(result.signals).toEqual([OBFUSCATION_SIGNALS.digitSwaps]);
+    expect(result.stats.digitSwapWords).toBe(3);
+    // No signal token: learning never sees the vocabulary, so it could never be learned.
+    expect(result.signals).toEqual([]);
   });
 
   it("repairs symbol swaps", () => {
@@ -174,7 +176,7 @@ describe("spaced-out letters", () => {
     it(`joins ${JSON.stringify(text)} into a known word`, () => {
       const result = deobfuscate(`play ${text} now`, { isKnownWord });
       expect(result.text).toBe("play casino now");
-      expect(result.signals).toEqual([OBFUSCATION_SIGNALS.spacedLetters]);
+      expect(result.stats.spacedRuns).toBe(1);
     });
   }
 
@@ -226,5 +228,6 @@ describe("all tricks at once", () => {
     const result = deobfuscate("Ch\u200Beck my сhаnnеl: fr33 c a s i n o b0nus", { isKnownWord });
     expect(result.text).toBe("Check my channel: free casino bonus");
     expect(result.signals.sort()).toEqual(Object.values(OBFUSCATION_SIGNALS).sort());
+    expect(result.stats).toMatchObject({ hiddenInWords: 1, confusableWords: 1, digitSwapWords: 2, spacedRuns: 1 });
   });
 });

@@ -15,14 +15,13 @@ export { stripInvisible } from "./invisible.js";
 export { joinSpacedLetters } from "./spaced-letters.js";
 
 /**
- * Signal tokens: hiding is itself evidence, so each trick that was undone leaves a token the model
- * learns like any other.
+ * Signal tokens: hiding is itself evidence, so each trick seen in the text leaves a token the model
+ * learns like any other. Only tricks the text alone reveals get one: digit swaps and spaced letters
+ * are undone only when scoring (with the vocabulary), so a token for them would never be learned.
  */
 export const OBFUSCATION_SIGNALS = {
   hiddenChars: "meta:hidden-chars",
   confusables: "meta:confusables",
-  digitSwaps: "meta:digit-swaps",
-  spacedLetters: "meta:spaced-letters",
 } as const;
 
 /**
@@ -97,7 +96,5 @@ export function deobfuscate(text: string, options: DeobfuscateOptions = {}): Deo
   const signals: string[] = [];
   if (stats.hiddenInWords > 0) signals.push(OBFUSCATION_SIGNALS.hiddenChars);
   if (stats.confusableWords > 0) signals.push(OBFUSCATION_SIGNALS.confusables);
-  if (stats.digitSwapWords > 0) signals.push(OBFUSCATION_SIGNALS.digitSwaps);
-  if (stats.spacedRuns > 0) signals.push(OBFUSCATION_SIGNALS.spacedLetters);
   return { text: out, signals, stats };
 }
