@@ -12,7 +12,7 @@
  * learning, unlearning or retraining, do not, so that a document's tokens depend on its text alone.
  */
 export type * from "./contract.js";
-export { TOKENIZER_VERSION, tokenize } from "./tokenize.js";
+export { SUBWORD_PREFIX, TOKENIZER_VERSION, tokenize } from "./tokenize.js";
 export type { TokenizeOptions } from "./tokenize.js";
 export { knownWordQueries, knownWordsIn, knownWordsOf } from "./vocabulary.js";
 export { OBFUSCATION_SIGNALS } from "./deobfuscate/index.js";
