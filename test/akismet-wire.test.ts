@@ -143,6 +143,15 @@ describe("the key", () => {
     });
   });
 
+  it("falls back to X-Forwarded-Host when a proxy rewrote Host", () => {
+    expect(extractKey(form("blog=x"), "127.0.0.1:3000", { allowKeyField: false, forwardedHost: "hostkey12345.rest.example.com, proxy.internal" })).toEqual({
+      key: "hostkey12345",
+      source: "host",
+    });
+    // Host itself still wins.
+    expect(extractKey(form("blog=x"), "aaaaaaaaaaaa.example.com", { allowKeyField: false, forwardedHost: "bbbbbbbbbbbb.example.com" })?.key).toBe("aaaaaaaaaaaa");
+  });
+
   it("is absent when no source has one, and an empty api_key does not count", () => {
     expect(extractKey(form("api_key=&blog=x"), "localhost", { allowKeyField: true })).toBeUndefined();
   });

@@ -394,6 +394,16 @@ describe("Akismet wire rules on the service", () => {
     expect(landed.verdict).not.toBeNull();
   });
 
+  it("answers invalid, still HTTP 200, when the database is unreachable", async () => {
+    const down = harness({ databaseUrl: "postgres://postgres@127.0.0.1:1/nowhere" });
+    try {
+      const res = await post(down, "/1.1/comment-check", { ...base(), api_key: "abcdefabcdef" });
+      expectInvalid(res, /^Internal error; retry later \(request [\w.:-]+\)\.$/);
+    } finally {
+      await down.close().catch(() => undefined);
+    }
+  });
+
   it("refuses usage-limit for an unknown key", async () => {
     expectInvalid(await get(h, "/1.2/usage-limit?api_key=zzzzzzzzzzzz"), "The API key is not valid.");
   });

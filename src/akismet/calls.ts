@@ -114,7 +114,9 @@ export interface CheckResult {
 
 type Timed<T> = { done: true; value: T } | { done: false };
 
+/** `p` if it settles within `ms`; a budget of 0 or less does not wait at all. */
 async function within<T>(p: Promise<T>, ms: number): Promise<Timed<T>> {
+  if (ms <= 0) return { done: false };
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<Timed<T>>((resolve) => {
     timer = setTimeout(() => resolve({ done: false }), ms);

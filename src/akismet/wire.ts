@@ -174,14 +174,15 @@ export function keyFromHost(host: string | undefined): string | undefined {
 
 /**
  * Where the key comes from, in order: the body's `api_key` (all endpoints), the body's `key`
- * (verify-key, as Akismet documents it), then the Host name's first label. An explicit body field
+ * (verify-key, as Akismet documents it), then the first label of the Host name (or, failing that,
+ * of X-Forwarded-Host). An explicit body field
  * wins because a server whose own name happens to start with a 12-character label would otherwise
  * shadow it.
  */
 export function extractKey(
   form: FormFields,
   host: string | undefined,
-  opts: { allowKeyField: boolean },
+  opts: { allowKeyField: boolean; forwardedHost?: string | undefined },
 ): { key: string; source: KeySource } | undefined {
   const apiKey = scalar(form, "api_key");
   if (apiKey !== undefined) return { key: apiKey, source: "api_key" };
@@ -189,7 +190,9 @@ export function extractKey(
     const key = scalar(form, "key");
     if (key !== undefined) return { key, source: "key" };
   }
-  const fromHost = keyFromHost(host);
+  // A proxy that rewrites Host usually keeps the original in X-Forwarded-Host (first hop first).
+  // Trusting it costs nothing: it can only name a key, which the caller could send anyway.
+  const fromHost = keyFromHost(host) ?? keyFromHost(opts.forwardedHost?.split(",")[0]);
   return fromHost === undefined ? undefined : { key: fromHost, source: "host" };
 }
 
@@ -382,11 +385,6 @@ export function parseComment(
       guid: v.guid,
     },
   };
-}
-
-/** verify-key needs only the key; `blog` is informative. */
-export function parseVerifyKey(form: FormFields): { blog?: string } {
-  return { blog: scalar(form, "blog") };
 }
 
 /** key-sites paging and filters (Akismet's `month`, `limit`, `offset`, `url_filter`, `format`). */

@@ -131,7 +131,7 @@ export function akismetRoutes(deps: Deps) {
   ): Promise<{ form: FormFields; site: SiteRow } | Response> => {
     const form = await readForm(c);
     if (!form) return toResponse(invalidAnswer(BAD_TYPE));
-    const key = extractKey(form, c.req.header("host"), { allowKeyField });
+    const key = extractKey(form, c.req.header("host"), { allowKeyField, forwardedHost: c.req.header("x-forwarded-host") });
     if (!key) return toResponse(invalidAnswer(NO_KEY));
     const site = await siteForKey(key.key);
     if (!site) return toResponse(invalidAnswer(BAD_KEY));
@@ -141,7 +141,7 @@ export function akismetRoutes(deps: Deps) {
   app.post("/1.1/verify-key", async (c) => {
     const form = await readForm(c);
     if (!form) return toResponse(invalidAnswer(BAD_TYPE));
-    const key = extractKey(form, c.req.header("host"), { allowKeyField: true });
+    const key = extractKey(form, c.req.header("host"), { allowKeyField: true, forwardedHost: c.req.header("x-forwarded-host") });
     if (!key) return toResponse(invalidAnswer("Missing required field: key."));
     return toResponse(verifyAnswer((await siteForKey(key.key)) !== undefined, BAD_KEY));
   });
