@@ -35,6 +35,8 @@ const envSchema = z.object({
   /** Upper bound on a graceful shutdown; past it the process exits non-zero. */
   SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(10_000),
   DATABASE_POOL_MAX: int(1, 200).default(10),
+  /** How long an API process trusts a key it looked up; a key revoked elsewhere works that long. */
+  KEY_CACHE_TTL_MS: int(0, 600_000).default(5_000),
 });
 
 export type Config = z.infer<typeof envSchema>;

@@ -2,6 +2,7 @@ import type postgres from "postgres";
 import { createStatusListener, type StatusListener } from "./comments/status-listener.js";
 import type { Config } from "./config.js";
 import { createDb, type Db } from "./db/client.js";
+import { createKeyCache, type KeyCache } from "./http/key-cache.js";
 import type { Log } from "./log.js";
 import { createScoreQueue, type QueueBackendConfig, type ScoreQueue } from "./queue/score-queue.js";
 
@@ -13,6 +14,8 @@ export interface Deps {
   queueBackend: QueueBackendConfig;
   scoreQueue: ScoreQueue;
   statusListener: StatusListener;
+  /** API and moderator keys → site, cached for KEY_CACHE_TTL_MS. */
+  keys: KeyCache;
   /** Flipped at the start of shutdown: /readyz then answers 503 so load balancers stop routing. */
   state: { shuttingDown: boolean };
   /** Closes what createDeps opened: queue producer, LISTEN, then the Postgres pool. */
@@ -44,6 +47,7 @@ export function createDeps(config: Config, log: Log, opts: DepsOptions): Deps {
     queueBackend,
     scoreQueue,
     statusListener,
+    keys: createKeyCache(db, config.KEY_CACHE_TTL_MS),
     state: { shuttingDown: false },
     async close() {
       await scoreQueue.close();

@@ -1,7 +1,6 @@
 import { createHash, randomInt, randomBytes, timingSafeEqual } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
 import type { SiteRow } from "../db/schema.js";
-import { findSiteByKeyHash } from "../db/queries/sites.js";
 import type { Deps } from "../deps.js";
 import { ApiError } from "./errors.js";
 import type { AppEnv } from "./types.js";
@@ -37,11 +36,11 @@ function bearer(header: string | undefined): string | undefined {
 }
 
 /** Accepts a site API key or a moderator key (as `roles` allows) and puts the site on `c.var.auth`. */
-export function requireKey(deps: Pick<Deps, "db">, roles: readonly Role[]): MiddlewareHandler<AppEnv> {
+export function requireKey(deps: Pick<Deps, "keys">, roles: readonly Role[]): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const key = bearer(c.req.header("authorization"));
     if (!key) throw new ApiError("UNAUTHORIZED", "Missing or malformed Authorization: Bearer <key> header");
-    const found = await findSiteByKeyHash(deps.db, hashKey(key));
+    const found = await deps.keys.lookup(hashKey(key));
     if (!found) throw new ApiError("UNAUTHORIZED", "Unknown or revoked key");
     if (!roles.includes(found.role)) {
       throw new ApiError("FORBIDDEN", roles.includes("moderator") ? "This route needs the site's moderator key" : "This route needs the site's API key");

@@ -61,6 +61,7 @@ export function siteRoutes(deps: Deps) {
       ...(s.spamCutoff === undefined ? {} : { spamCutoff: s.spamCutoff }),
       ...(s.minPerLabel === undefined ? {} : { minPerLabel: s.minPerLabel }),
     });
+    deps.keys.clear();
     if (!updated) throw new ApiError("NOT_FOUND", "No such site");
     return c.json({ site: siteView(updated) });
   });
@@ -70,6 +71,7 @@ export function siteRoutes(deps: Deps) {
     const kind = parseWith(keyKind, c.req.param("kind"), "Key kind must be api or moderator");
     const key = kind === "api" ? generateApiKey() : generateModeratorKey();
     const updated = await updateSite(deps.db, site.id, kind === "api" ? { apiKeyHash: hashKey(key) } : { moderatorKeyHash: hashKey(key) });
+    deps.keys.clear();
     if (!updated) throw new ApiError("NOT_FOUND", "No such site");
     return c.json({ site: siteView(updated), ...(kind === "api" ? { apiKey: key } : { moderatorKey: key }) });
   });
@@ -78,6 +80,7 @@ export function siteRoutes(deps: Deps) {
     const site = await siteOr404(c.req.param("id"));
     const kind = parseWith(keyKind, c.req.param("kind"), "Key kind must be api or moderator");
     const updated = await updateSite(deps.db, site.id, kind === "api" ? { apiKeyHash: null } : { moderatorKeyHash: null });
+    deps.keys.clear();
     if (!updated) throw new ApiError("NOT_FOUND", "No such site");
     return c.json({ site: siteView(updated) });
   });
