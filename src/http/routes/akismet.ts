@@ -23,7 +23,7 @@ import {
   type FormFields,
 } from "../../akismet/wire.js";
 import { currentMonth, listMonthUsage, monthApiCalls } from "../../db/queries/akismet.js";
-import { findSiteById, findSiteByKeyHash, updateSite } from "../../db/queries/sites.js";
+import { findSiteById, updateSite } from "../../db/queries/sites.js";
 import type { SiteRow } from "../../db/schema.js";
 import type { Deps } from "../../deps.js";
 import { hashKey, requireAdmin } from "../auth.js";
@@ -37,33 +37,6 @@ import { idSchema, readJson } from "../validate.js";
  */
 export function akismetBodyLimit(maxContentChars: number): number {
   return maxContentChars * 9 + 32 * 1024;
-}
-
-/**
- * Sites by API key, cached for {@link SITE_CACHE_MS}: every Akismet call names its key, and the
- * lookup was a third of comment-check's database work. A rotated or revoked key, or a changed
- * setting, therefore takes up to that long to reach the Akismet routes (the Akismet settings route
- * below drops the entry at once). One cache per deps, so tests and processes never share one.
- */
-export const SITE_CACHE_MS = 1000;
-/** Far more keys than one process serves in a second; past it the cache starts over. */
-const SITE_CACHE_MAX = 10_000;
-
-type SiteCache = Map<string, { site: SiteRow | undefined; until: number }>;
-const siteCaches = new WeakMap<Deps, SiteCache>();
-
-function siteCacheOf(deps: Deps): SiteCache {
-  let cache = siteCaches.get(deps);
-  if (!cache) {
-    cache = new Map();
-    siteCaches.set(deps, cache);
-  }
-  return cache;
-}
-
-function forgetSite(deps: Deps, siteId: string): void {
-  const cache = siteCacheOf(deps);
-  for (const [hash, entry] of cache) if (entry.site?.id === siteId) cache.delete(hash);
 }
 
 const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(;|$)/i;
@@ -109,19 +82,12 @@ export function akismetRoutes(deps: Deps) {
     return body && mergeForms(query, body);
   };
 
-  const cache = siteCacheOf(deps);
   const siteForKey = async (key: string): Promise<SiteRow | undefined> => {
     // A malformed key cannot match, and need not cost a query.
     if (!isWellFormedKey(key)) return undefined;
-    const hash = hashKey(key);
-    const now = performance.now();
-    const cached = cache.get(hash);
-    if (cached && cached.until > now) return cached.site;
-    const found = await findSiteByKeyHash(deps.db, hash);
-    const site = found?.role === "site" ? found.site : undefined;
-    if (cache.size >= SITE_CACHE_MAX) cache.clear();
-    cache.set(hash, { site, until: now + SITE_CACHE_MS });
-    return site;
+    // The service's key cache (KEY_CACHE_TTL_MS), shared with the /v1 routes.
+    const found = await deps.keys.lookup(hashKey(key));
+    return found?.role === "site" ? found.site : undefined;
   };
 
   /** The form and the key's site, or the `invalid` answer saying what is wrong. */
@@ -235,7 +201,8 @@ export function akismetSettingsRoutes(deps: Deps) {
     const next = akismetSettingsSchema.parse({ ...akismetSettingsOf(site.settings), ...patch });
     const updated = await updateSite(deps.db, site.id, { settings: { ...site.settings, akismet: next } });
     if (!updated) throw new ApiError("NOT_FOUND", "No such site");
-    forgetSite(deps, site.id);
+    // The cached site carries the settings: this process applies the change at once.
+    deps.keys.clear();
     return c.json({ akismet: akismetSettingsOf(updated.settings) });
   });
 
