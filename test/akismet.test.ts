@@ -404,6 +404,27 @@ describe("Akismet wire rules on the service", () => {
     }
   });
 
+  it("answers a recheck for the comment already stored, without storing it again", async () => {
+    const fresh = await createSite(h.app);
+    try {
+      const fields = { ...base(), api_key: fresh.apiKey, comment_content: "Recheck me please" };
+      const first = await post(h, "/1.1/comment-check", fields);
+      const guid = first.headers.get("x-akismet-guid");
+      const again = await post(h, "/1.1/comment-check", { ...fields, recheck_reason: "recheck_queue" });
+      expect({ text: again.text, guid: again.headers.get("x-akismet-guid") }).toEqual({ text: first.text, guid });
+      // The site's moderator called it spam: a recheck now says so.
+      await post(h, "/1.1/submit-spam", { ...fields, guid: guid ?? "" });
+      const afterDecision = await post(h, "/1.1/comment-check", { ...fields, recheck_reason: "edit" });
+      expect({ text: afterDecision.text, guid: afterDecision.headers.get("x-akismet-guid") }).toEqual({ text: "true", guid });
+      const rows = await h.deps.sql`SELECT 1 FROM comments WHERE site_id = ${fresh.id}`;
+      expect(rows.length).toBe(1);
+      const usage = JSON.parse((await get(h, `/1.2/usage-limit?api_key=${fresh.apiKey}`)).text) as { usage: number };
+      expect(usage.usage).toBe(3);
+    } finally {
+      await removeSite(h.deps, fresh.id);
+    }
+  });
+
   it("refuses usage-limit for an unknown key", async () => {
     expectInvalid(await get(h, "/1.2/usage-limit?api_key=zzzzzzzzzzzz"), "The API key is not valid.");
   });

@@ -199,6 +199,23 @@ export async function checkComment(
     return { spam, discard: !fixed && shouldDiscard(write.verdict, write.score, settings), guid: id, verdict: write.verdict, late: false };
   }
 
+  // A recheck (WordPress's "Check for spam" on its pending queue, an edited comment) of a comment
+  // already stored here answers for that comment instead of storing it again: a moderator's
+  // decision on it stands, otherwise it is scored afresh with what the model knows now.
+  if (comment.recheckReason !== undefined) {
+    const prior = await findCheckByFingerprint(deps.db, site.id, fingerprintOf(comment));
+    const row = prior && (await findSiteComment(deps.db, site.id, prior.commentId));
+    if (row) {
+      const decided: Verdict | undefined = row.decidedAt === null ? undefined : row.status === "spam" ? "spam" : "ham";
+      const write = decided === undefined ? await judge() : undefined;
+      const verdict = decided ?? write?.verdict ?? "unsure";
+      const spam = answersSpam(verdict, settings);
+      await recordAkismetCall(deps.db, { siteId: site.id, blog: blogHost(comment.blog), usage: { apiCalls: 1, ...(spam ? { spam: 1 } : { ham: 1 }) } });
+      const discard = write !== undefined && !fixed && shouldDiscard(write.verdict, write.score, settings);
+      return { spam, discard, guid: row.id, verdict, late: false };
+    }
+  }
+
   const store = (write: VerdictWrite | undefined, spam: boolean) =>
     insertCheckedComment(deps.db, {
       comment: checkedRow(site.id, id, comment, write),
