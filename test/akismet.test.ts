@@ -249,6 +249,11 @@ describe("Akismet wire rules on the service", () => {
     );
   });
 
+  it("refuses a body with too many fields, saying so", async () => {
+    const many = Array.from({ length: 300 }, (_, i) => `f${i}=1`).join("&");
+    expectInvalid(await post(h, "/1.1/comment-check", `api_key=${site.apiKey}&${many}`), /^Too many fields/);
+  });
+
   it("answers an oversized body with invalid, still HTTP 200", async () => {
     const res = await post(h, "/1.1/comment-check", { ...base(), api_key: site.apiKey, comment_content: "x".repeat(1_000_000) });
     expectInvalid(res, /^The body exceeds \d+ bytes\.$/);

@@ -7,6 +7,7 @@ import {
   checkAnswer,
   csvAnswer,
   extractKey,
+  FORM_LIMITS,
   invalidAnswer,
   isWellFormedKey,
   jsonAnswer,
@@ -42,6 +43,7 @@ export function akismetBodyLimit(maxContentChars: number): number {
 const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(;|$)/i;
 
 const BAD_TYPE = "Send the body as application/x-www-form-urlencoded.";
+const TOO_MANY = `Too many fields (at most ${FORM_LIMITS.maxFields}, and ${FORM_LIMITS.maxArrayItems} items in a list).`;
 const NO_KEY = "Missing required field: api_key (or the key as the first label of the Host name).";
 const BAD_KEY = "The API key is not valid.";
 
@@ -69,17 +71,17 @@ export function akismetRoutes(deps: Deps) {
     return toResponse(invalidAnswer(`Internal error; retry later (request ${c.var.requestId}).`));
   });
 
-  /** Query fields under body fields; undefined when the body is not a form or breaks the caps. */
-  const readForm = async (c: Context<AppEnv>): Promise<FormFields | undefined> => {
+  /** Query fields under body fields, or what is wrong with the request. */
+  const readForm = async (c: Context<AppEnv>): Promise<{ form: FormFields } | { help: string }> => {
     const query = parseForm(new URL(c.req.url).search.replace(/^\?/, ""));
-    if (!query) return undefined;
-    if (c.req.method !== "POST") return query;
+    if (!query) return { help: TOO_MANY };
+    if (c.req.method !== "POST") return { form: query };
     const type = c.req.header("content-type");
     const text = await c.req.text();
     // Some clients omit the content type on an empty or form body; anything else declared is refused.
-    if (type !== undefined && !FORM_TYPE.test(type) && text !== "") return undefined;
+    if (type !== undefined && !FORM_TYPE.test(type) && text !== "") return { help: BAD_TYPE };
     const body = parseForm(text);
-    return body && mergeForms(query, body);
+    return body ? { form: mergeForms(query, body) } : { help: TOO_MANY };
   };
 
   const siteForKey = async (key: string): Promise<SiteRow | undefined> => {
@@ -95,19 +97,19 @@ export function akismetRoutes(deps: Deps) {
     c: Context<AppEnv>,
     allowKeyField: boolean,
   ): Promise<{ form: FormFields; site: SiteRow } | Response> => {
-    const form = await readForm(c);
-    if (!form) return toResponse(invalidAnswer(BAD_TYPE));
-    const key = extractKey(form, c.req.header("host"), { allowKeyField, forwardedHost: c.req.header("x-forwarded-host") });
+    const read = await readForm(c);
+    if ("help" in read) return toResponse(invalidAnswer(read.help));
+    const key = extractKey(read.form, c.req.header("host"), { allowKeyField, forwardedHost: c.req.header("x-forwarded-host") });
     if (!key) return toResponse(invalidAnswer(NO_KEY));
     const site = await siteForKey(key.key);
     if (!site) return toResponse(invalidAnswer(BAD_KEY));
-    return { form, site };
+    return { form: read.form, site };
   };
 
   app.post("/1.1/verify-key", async (c) => {
-    const form = await readForm(c);
-    if (!form) return toResponse(invalidAnswer(BAD_TYPE));
-    const key = extractKey(form, c.req.header("host"), { allowKeyField: true, forwardedHost: c.req.header("x-forwarded-host") });
+    const read = await readForm(c);
+    if ("help" in read) return toResponse(invalidAnswer(read.help));
+    const key = extractKey(read.form, c.req.header("host"), { allowKeyField: true, forwardedHost: c.req.header("x-forwarded-host") });
     if (!key) return toResponse(invalidAnswer("Missing required field: key."));
     return toResponse(verifyAnswer((await siteForKey(key.key)) !== undefined, BAD_KEY));
   });
