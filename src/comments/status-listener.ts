@@ -13,8 +13,8 @@ export interface StatusListener {
 
 /**
  * One LISTEN connection per process, opened on first use, fanning notifications out to the
- * requests waiting on `?wait=`. Callers wait in short slices and re-read the row between them, so
- * a lost notification (LISTEN connection dropped and re-established) costs latency, not the verdict.
+ * requests waiting on `?wait=`. A notification lost while the LISTEN connection reconnects costs
+ * the caller its wait (it answers 202 and the client reads the verdict later), never the verdict.
  */
 export function createStatusListener(sql: postgres.Sql, log: Log): StatusListener {
   const waiters = new Map<string, Set<() => void>>();
