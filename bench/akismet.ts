@@ -10,7 +10,8 @@
  *
  * Environment: BENCH_DATABASE_URL (its server is used; the bench creates a scratch database there
  * and drops it after), BENCH_REDIS_URL (redis://127.0.0.1:6379), BENCH_AKISMET_RATE (200),
- * BENCH_AKISMET_SECONDS (15). `npx tsx bench/akismet.ts raw-server` is the baseline's server.
+ * BENCH_AKISMET_SECONDS (15), BENCH_AKISMET_API_NODE_ARGS (extra node flags for the api process).
+ * `npx tsx bench/akismet.ts raw-server` is the baseline's server.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -26,6 +27,8 @@ const SERVER = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:
 const REDIS = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
 const RATE = Number(process.env.BENCH_AKISMET_RATE ?? 200);
 const SECONDS = Number(process.env.BENCH_AKISMET_SECONDS ?? 15);
+/** Extra node flags for the api process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it. */
+const API_NODE_ARGS = (process.env.BENCH_AKISMET_API_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
 /** Past this many outstanding requests the server has clearly fallen behind; the rest are dropped. */
 const MAX_IN_FLIGHT = 1000;
 const BLOG = "https://blog.example";
@@ -116,9 +119,9 @@ interface Child {
 }
 
 /** Starts `node --import tsx <args>` and resolves once a stdout line matches `ready`. */
-function startChild(args: string[], env: Record<string, string>, ready: RegExp): Promise<Child> {
+function startChild(args: string[], env: Record<string, string>, ready: RegExp, nodeArgs: string[] = []): Promise<Child> {
   return new Promise((resolve, reject) => {
-    const proc: ChildProcess = spawn(process.execPath, ["--import", "tsx", ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
+    const proc: ChildProcess = spawn(process.execPath, [...nodeArgs, "--import", "tsx", ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
     let buffer = "";
     let started = false;
     proc.stdout?.on("data", (chunk: Buffer) => {
@@ -195,7 +198,7 @@ export async function run(opts: { rate?: number; seconds?: number } = {}): Promi
   let raw: Child | undefined;
   try {
     raw = await startChild(["bench/akismet.ts", "raw-server"], { PORT: "3990" }, /ready/);
-    api = await startChild(["src/main.ts", "api"], appEnv, /listening/);
+    api = await startChild(["src/main.ts", "api"], appEnv, /listening/, API_NODE_ARGS);
     const { apiKey } = await json<{ apiKey: string }>(3991, "POST", "/v1/sites", adminToken, { name: "bench", url: BLOG });
     const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
     for (const [i, doc] of corpus.slice(0, 400).entries()) {

@@ -77,6 +77,18 @@ describe("parseForm", () => {
     expect(form("comment_content=a%FFb").scalars.get("comment_content")).toBe("a\uFFFDb");
   });
 
+  it("never yields a lone surrogate, even from an encoded one", () => {
+    const v = form("comment_content=a%ED%A0%80b").scalars.get("comment_content") ?? "";
+    expect(v.startsWith("a") && v.endsWith("b")).toBe(true);
+    expect(v).not.toMatch(/[\uD800-\uDFFF]/);
+    expect(v).toContain("\uFFFD");
+  });
+
+  it("keeps raw non-ASCII characters sent unencoded", () => {
+    expect(form("comment_content=caf\u00e9+\u{1F600}").scalars.get("comment_content")).toBe("caf\u00e9 \u{1F600}");
+    expect(form("comment_content=caf\u00e9%21&blog_charset=ISO-8859-1").scalars.get("comment_content")).toBe("caf\u00e9!");
+  });
+
   it("decodes values in blog_charset when the body names one", () => {
     // 0xE9 is é in ISO-8859-1 (old WordPress blogs).
     const f = form("comment_content=caf%E9&blog_charset=ISO-8859-1");

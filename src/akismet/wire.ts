@@ -29,28 +29,52 @@ export const FORM_LIMITS = {
 
 const ARRAY_FIELD = /^([^[\]]+)\[([^[\]]*)\]$/;
 
-/** Percent-decodes to bytes (`+` is a space in forms), so a non-UTF-8 charset can be applied after. */
-function percentDecodeBytes(raw: string): Uint8Array {
-  const bytes: number[] = [];
-  const text = raw.replaceAll("+", " ");
-  const utf8 = new TextEncoder();
+const HEX = /^[0-9a-fA-F]{2}$/;
+
+/**
+ * Percent-decodes with `decoder`: each run of `%XX` escapes is decoded as bytes in the body's
+ * charset; characters sent unescaped are kept as they are (the HTTP layer already read them).
+ */
+function percentDecode(text: string, decoder: Decoder): string {
+  let out = "";
+  let bytes: number[] = [];
+  const flush = () => {
+    if (bytes.length > 0) out += decoder.decode(Uint8Array.from(bytes));
+    bytes = [];
+  };
   for (let i = 0; i < text.length; i++) {
-    const ch = text[i] as string;
-    if (ch === "%" && /^[0-9a-fA-F]{2}$/.test(text.slice(i + 1, i + 3))) {
+    if (text.charCodeAt(i) === 0x25 /* % */ && HEX.test(text.slice(i + 1, i + 3))) {
       bytes.push(Number.parseInt(text.slice(i + 1, i + 3), 16));
       i += 2;
     } else {
-      // Raw (unencoded) characters are taken as they came, in UTF-8.
-      const cp = text.codePointAt(i) as number;
-      const s = String.fromCodePoint(cp);
-      for (const b of utf8.encode(s)) bytes.push(b);
-      if (cp > 0xffff) i++;
+      flush();
+      out += text[i];
     }
   }
-  return Uint8Array.from(bytes);
+  flush();
+  return out;
 }
 
-function decoderFor(charset: string | undefined): InstanceType<typeof TextDecoder> {
+type Decoder = InstanceType<typeof TextDecoder>;
+
+/**
+ * One name or value. UTF-8 (nearly every body) goes through the native `decodeURIComponent`; a
+ * broken sequence, which it refuses, and other charsets go byte by byte through the decoder, which
+ * turns what it cannot read into U+FFFD.
+ */
+function decodeComponent(raw: string, decoder: Decoder): string {
+  const text = raw.includes("+") ? raw.replaceAll("+", " ") : raw;
+  if (decoder.encoding === "utf-8") {
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      // Malformed: fall through to the forgiving path.
+    }
+  }
+  return percentDecode(text, decoder);
+}
+
+function decoderFor(charset: string | undefined): Decoder {
   if (charset) {
     try {
       // WordPress sends `blog_charset` (e.g. ISO-8859-1 on old blogs); its bodies are encoded in it.
@@ -73,27 +97,25 @@ export function parseForm(body: string): FormFields | undefined {
   const pairs = body.split("&").filter((p) => p.length > 0);
   if (pairs.length > FORM_LIMITS.maxFields * 2) return undefined;
 
-  const raw: [Uint8Array, Uint8Array][] = pairs.map((pair) => {
+  const raw = pairs.map((pair) => {
     const eq = pair.indexOf("=");
-    const name = eq === -1 ? pair : pair.slice(0, eq);
-    const value = eq === -1 ? "" : pair.slice(eq + 1);
-    return [percentDecodeBytes(name), percentDecodeBytes(value)];
+    return eq === -1 ? ([pair, ""] as const) : ([pair.slice(0, eq), pair.slice(eq + 1)] as const);
   });
 
   // Field names are ASCII in every client; read blog_charset first so values decode in it.
-  const ascii = new TextDecoder("utf-8");
+  const utf8 = new TextDecoder("utf-8");
   let charset: string | undefined;
-  for (const [n, v] of raw) if (ascii.decode(n) === "blog_charset") charset = ascii.decode(v);
+  for (const [n, v] of raw) if (n === "blog_charset") charset = decodeComponent(v, utf8);
   const decoder = decoderFor(charset);
-  const clean = (s: string) => s.replaceAll("\u0000", "");
+  const clean = (s: string) => (s.includes("\u0000") ? s.replaceAll("\u0000", "") : s);
 
   const scalars = new Map<string, string>();
   const indexed = new Map<string, { index: number; seq: number; value: string }[]>();
   const appended = new Map<string, string[]>();
   let seq = 0;
   for (const [n, v] of raw) {
-    const name = clean(ascii.decode(n));
-    const value = clean(decoder.decode(v));
+    const name = clean(decodeComponent(n, utf8));
+    const value = clean(decodeComponent(v, decoder));
     const m = ARRAY_FIELD.exec(name);
     if (m) {
       const base = m[1] as string;
