@@ -45,6 +45,8 @@ export interface LatencyReport {
   max: number;
   /** Answers by body (`true`, `false`, `invalid`): shows the model was really asked. */
   answers: Record<string, number>;
+  /** Error messages by count. */
+  failures: Record<string, number>;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -74,6 +76,7 @@ async function offerLoad(port: number, path: string, bodies: string[], rate: num
   const total = Math.round(rate * seconds);
   const latencies: number[] = [];
   const answers: Record<string, number> = {};
+  const failures: Record<string, number> = {};
   let errors = 0;
   let dropped = 0;
   let inFlight = 0;
@@ -94,7 +97,11 @@ async function offerLoad(port: number, path: string, bodies: string[], rate: num
           latencies.push(performance.now() - due);
           answers[text] = (answers[text] ?? 0) + 1;
         })
-        .catch(() => void errors++)
+        .catch((err: unknown) => {
+          errors++;
+          const msg = err instanceof Error ? err.message : String(err);
+          failures[msg] = (failures[msg] ?? 0) + 1;
+        })
         .finally(() => void inFlight--),
     );
   }
@@ -111,6 +118,7 @@ async function offerLoad(port: number, path: string, bodies: string[], rate: num
     p99: round(percentile(latencies, 99)),
     max: round(latencies.at(-1) ?? NaN),
     answers,
+    failures,
   };
 }
 
@@ -218,6 +226,9 @@ export async function run(opts: { rate?: number; seconds?: number } = {}): Promi
     say("|---|---|---|---|---|---|---|---|");
     say(line("raw: bare Hono, same bodies → `false`", rawReport));
     say(line("POST /1.1/comment-check (api process)", check));
+    for (const [what, r] of [["raw", rawReport], ["comment-check", check]] as const) {
+      if (r.errors > 0) say(`${what} errors: ${JSON.stringify(r.failures)}`);
+    }
     say(`p99 goal ≤ 50 ms: ${check.p99 <= 50 && check.errors + check.dropped === 0 ? "met" : "NOT met"}`);
   } finally {
     await api?.stop();
