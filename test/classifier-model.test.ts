@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   DEFAULT_SCORE_OPTIONS,
+  SUBWORD_PREFIX,
   TOKEN_TOTAL,
   createMemoryModel,
   learn,
@@ -8,6 +9,7 @@ import {
   learnSite,
   score,
   scoringData,
+  tokenProbability,
   tokenize,
   unlearn,
   unlearnSite,
@@ -90,6 +92,20 @@ describe("memory model", () => {
     expect(model.scopes.size).toBe(0);
   });
 
+  it("unlearn is the exact inverse of learn on tokenized comments, word pieces included", () => {
+    const model = createMemoryModel();
+    const docs: Array<[string, Label]> = [
+      ["Subscribe to my channel for amazing giveaways", "spam"],
+      ["Subscribers, check my playlist!!!", "spam"],
+      ["This melody is amazing, I love it", "ham"],
+      ["Привет, отличная песня", "ham"],
+    ];
+    for (const [text, label] of docs) learnSite(model, "site-a", tokenize({ content: text }), label);
+    expect([...(model.scopes.get("global")?.tokens.keys() ?? [])].some((t) => t.startsWith(SUBWORD_PREFIX))).toBe(true);
+    for (const [text, label] of [...docs].reverse()) unlearnSite(model, "site-a", tokenize({ content: text }), label);
+    expect(model.scopes.size).toBe(0);
+  });
+
   it("learn on a site scope does not touch global; learnSite touches both", () => {
     const model = createMemoryModel();
     learn(model, "site-a", ["x"], "spam");
@@ -141,6 +157,21 @@ describe("score", () => {
     const ham = score(hamTokens, scoringData(model, "site-a", hamTokens), DEFAULT_SCORE_OPTIONS);
     expect(ham.verdict).toBe("ham");
     expect(ham.reasons[0]?.direction).toBe("ham");
+  });
+
+  it("halves the pull of a word's 5-letter pieces, since they repeat the word's evidence", () => {
+    const model = trained(20);
+    const tokens = tokenize({ content: "please subscribe to my channel" });
+    const data = scoringData(model, "site-a", tokens);
+    const options = { ...DEFAULT_SCORE_OPTIONS, maxReasons: 1000 };
+    const clues = score(tokens, data, options).reasons;
+    const piece = clues.find((c) => c.token === "gram:subsc");
+    expect(piece).toBeDefined();
+    const raw = tokenProbability("gram:subsc", data, options);
+    expect((piece?.probability ?? 0) - 0.5).toBeCloseTo((raw - 0.5) * (DEFAULT_SCORE_OPTIONS.subwordWeight ?? 0), 10);
+    expect(clues.find((c) => c.token === "subscribe")?.probability).toBe(tokenProbability("subscribe", data, options));
+    const full = score(tokens, data, { ...options, subwordWeight: 1 }).reasons.find((c) => c.token === "gram:subsc");
+    expect(full?.probability).toBe(raw);
   });
 
   it("gives 0.5 and unsure for a comment with no known tokens", () => {

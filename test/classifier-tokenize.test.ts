@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { TOKENIZER_VERSION, tokenize } from "../src/classifier/index.js";
+import { SUBWORD_PREFIX, TOKENIZER_VERSION, tokenize } from "../src/classifier/index.js";
 
 const tok = (content: string, extra: Record<string, unknown> = {}) => tokenize({ content, ...extra });
 
@@ -119,5 +119,16 @@ describe("tokenize", () => {
   it("signals the share of capitals and repeated punctuation", () => {
     expect(tok("CHECK OUT MY CHANNEL NOW!!!")).toEqual(expect.arrayContaining(["meta:caps=ge80", "meta:punct=repeated"]));
     expect(tok("a calm and quiet sentence")).toContain("meta:caps=lt5");
+  });
+
+  it("adds the 5-letter pieces of words of six or more letters, once each", () => {
+    const grams = (content: string) => tok(content).filter((t) => t.startsWith(SUBWORD_PREFIX));
+    expect(grams("Subscribe")).toEqual(["gram:subsc", "gram:ubscr", "gram:bscri", "gram:scrib", "gram:cribe"]);
+    // Spelling variants share pieces: that is what lets an unseen form borrow its relatives' evidence.
+    expect(grams("subscribers")).toEqual(expect.arrayContaining(["gram:subsc", "gram:cribe"]));
+    expect(grams("subscribe subscribed")).toHaveLength(6);
+    expect(grams("hello world, 1234567 3.14159")).toEqual([]);
+    expect(grams(`${"a".repeat(25)} привет`)).toEqual(["gram:приве", "gram:ривет"]);
+    expect(tok("subscribe")).toContain("subscribe");
   });
 });

@@ -68,6 +68,8 @@ export interface ScoreOptions {
   maxDiscriminators?: number;
   /** Robinson's s for a site estimate whose prior is the global f(w). */
   sitePriorStrength?: number;
+  /** In 0..1: how much of its distance from 0.5 a word's 5-letter piece (`gram:`) keeps (default 0.5). */
+  subwordWeight?: number;
 }
 
 export interface Clue {

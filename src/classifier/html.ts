@@ -7,10 +7,14 @@ const NAMED_ENTITIES: Readonly<Record<string, string>> = {
   zwj: "\u200D", zwnj: "\u200C",
 };
 
-/** Removes NUL, lone surrogates and byte-order marks (U+FEFF ends many YouTube comments). */
+/**
+ * Removes NUL and lone surrogates. Byte-order marks (U+FEFF ends many YouTube comments) are left to
+ * normalization, which drops them with the other invisible characters and notices one hidden
+ * inside a word; a space here would split `vi\uFEFFagra` into two harmless words.
+ */
 export function sanitize(text: string): string {
   // eslint-disable-next-line no-control-regex -- removing NUL is the point: Postgres rejects it in text.
-  return text.replace(/\u0000|\uFEFF|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, " ");
+  return text.replace(/\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, " ");
 }
 
 /** Decodes named (common ones) and numeric HTML entities; an unknown or invalid one stays as written. */

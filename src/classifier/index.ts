@@ -7,9 +7,15 @@
  * BOTH the global scope and the site scope (unlearn: sign −1). The in-memory model does the same
  * with `learnSite`/`unlearnSite`; its `learn`/`unlearn` touch one scope only.
  * The token list includes the `TOKEN_TOTAL` pseudo-token; store and fetch it like any other.
+ * When scoring, pass `{ isKnownWord }` to `tokenize` so that digit swaps and spaced letters are
+ * undone into known words (`knownWordQueries` + `knownWordsIn` answer it from fetched rows); when
+ * learning, unlearning or retraining, do not, so that a document's tokens depend on its text alone.
  */
 export type * from "./contract.js";
-export { TOKENIZER_VERSION, tokenize } from "./tokenize.js";
+export { SUBWORD_PREFIX, TOKENIZER_VERSION, tokenize } from "./tokenize.js";
+export type { TokenizeOptions } from "./tokenize.js";
+export { knownWordQueries, knownWordsIn, knownWordsOf } from "./vocabulary.js";
+export { OBFUSCATION_SIGNALS } from "./deobfuscate/index.js";
 export { DEFAULT_SCORE_OPTIONS, score, tokenProbability } from "./score.js";
 export {
   GLOBAL_SCOPE,

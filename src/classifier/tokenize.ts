@@ -9,7 +9,22 @@ import { EMAIL_PATTERN, URL_PATTERN, hostOf, hostTokens, pathWords } from "./url
  * Bumped whenever `tokenize` changes the tokens it makes for some input: counts stored under an
  * older version must then be rebuilt from the stored comments.
  */
-export const TOKENIZER_VERSION = 2;
+export const TOKENIZER_VERSION = 4; // 3: disguises undone before splitting (issue 5); 4: 5-letter pieces of words
+
+/**
+ * Prefix of the character 5-grams inside longer words (`subscribe` → `gram:subsc`, `gram:ubscr`, …).
+ * A word never contains `:`, so they cannot collide with words. Scoring weighs them down
+ * (`ScoreOptions.subwordWeight`) because they repeat the evidence of the word they come from.
+ */
+export const SUBWORD_PREFIX = "gram:";
+/**
+ * Length of those pieces, and the shortest word (one longer than a piece) that gets them. Shorter
+ * pieces (3, 4) and word edges marked with `<` `>` added more tokens and blocked more ham on
+ * unseen videos; 5 inside words of 6+ letters generalized best across spelling variants
+ * (`subscribe`/`subscribers`/`subscribing`, `youtube`/`youtuber`), with about 1.3× the tokens per
+ * comment (BENCHMARKS.md, "Generalization experiments").
+ */
+const SUBWORD = 5;
 
 /** Words longer than this (in code points) become a skip token: base64 blobs and keyboard mashing. */
 const MAX_WORD = 20;
@@ -78,27 +93,48 @@ function addWord(word: string, out: Set<string>, sequence: string[]): void {
   if (UNSPACED.test(word)) {
     for (const part of segmentUnspaced(word)) {
       out.add(part);
+      addSubwords(part, out);
       sequence.push(part);
     }
     return;
   }
   if (length >= 2) out.add(word);
+  addSubwords(word, out);
   sequence.push(word);
+}
+
+/** The word's character 5-grams (see `SUBWORD_PREFIX`), for words of at least 6 characters. */
+function addSubwords(word: string, out: Set<string>): void {
+  const chars = [...word];
+  if (chars.length <= SUBWORD || chars.length > MAX_WORD) return;
+  for (let i = 0; i + SUBWORD <= chars.length; i++) out.add(SUBWORD_PREFIX + chars.slice(i, i + SUBWORD).join(""));
+}
+
+export interface TokenizeOptions {
+  /**
+   * Whether a lower-case word is a token the model knows. Digit swaps (`fr33`) and spaced letters
+   * (`c a s i n o`) are undone only into known words. Pass it when SCORING; leave it out when
+   * learning, unlearning or retraining, so that a document's tokens depend on its text alone and
+   * unlearn stays the exact inverse of learn. `knownWordQueries` lists the words it may be asked.
+   */
+  isKnownWord?: (word: string) => boolean;
 }
 
 /**
  * The comment's unique tokens: its words, emoji, number shapes and skip tokens, pairs of adjacent
- * ones ("check out"), plus prefixed signal
+ * ones ("check out"), the 5-letter pieces of words of 6+ letters (`gram:`), plus prefixed signal
  * tokens (`url:`, `email:`, `html:`, `meta:`, `author-url:`, `author-email:`, `ip:`, `ua:`), and
  * last the `TOKEN_TOTAL` pseudo-token (see there). Deterministic and pure; each token appears once.
  */
-export function tokenize(features: CommentFeatures): string[] {
+export function tokenize(features: CommentFeatures, options: TokenizeOptions = {}): string[] {
   const out = new Set<string>();
   const html = stripHtml(sanitize(features.content));
   for (const tag of html.tags) out.add(`html:${tag}`);
 
-  const original = html.text.normalize("NFKC");
-  const normalized = normalizeText(html.text);
+  const normalized = normalizeText(html.text, options);
+  // Capitals, length and scripts of the text as a reader sees it: look-alike letters are counted by
+  // their own signal token, not as a second script.
+  const original = normalized.cased;
   for (const signal of normalized.signals) out.add(signal);
   let text = cutLongRuns(normalized.text);
 

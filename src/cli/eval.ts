@@ -8,6 +8,7 @@ import { dedupe, loadExamples, type Example } from "../eval/data.js";
 import { calibrateCutoffs, runNatural, runOurs, type RunResult } from "../eval/evaluate.js";
 import { stratifiedFolds } from "../eval/folds.js";
 import { computeMetrics, type Interval, type Metrics, type Prediction } from "../eval/metrics.js";
+import { obfuscateSpam } from "../eval/obfuscate.js";
 import { YOUTUBE_FOLDER, dataDir, resolveInput } from "../eval/paths.js";
 import { rocSvg } from "../eval/plot.js";
 
@@ -33,6 +34,8 @@ Without inputs: <data>/${YOUTUBE_FOLDER}.
   --calibrate             also print cutoffs chosen on these out-of-sample scores
   --max-blocked-ham R     calibration target for blocked ham (default 0.01)
   --max-passed-spam R     calibration target for spam passed as ham (default 0.05)
+  --obfuscate-spam SEED   disguise the spam rows of every TEST set (look-alike letters, invisible
+                          characters, digit swaps, spaced letters; seeded), training data untouched
 `;
 
 interface Args {
@@ -45,7 +48,7 @@ interface Args {
 /** `--train a b --test c` takes several values per flag, which node:util's parseArgs does not. */
 function parseArgs(argv: readonly string[]): Args {
   const args: Args = { inputs: [], train: [], test: [], flags: new Map() };
-  const valued = new Set(["data", "folds", "seed", "plot", "threshold", "ham-cutoff", "spam-cutoff", "min-per-label", "max-blocked-ham", "max-passed-spam"]);
+  const valued = new Set(["data", "folds", "seed", "plot", "threshold", "ham-cutoff", "spam-cutoff", "min-per-label", "max-blocked-ham", "max-passed-spam", "obfuscate-spam"]);
   const known = new Set([...valued, "train", "test", "json", "loo", "no-baseline", "no-sites", "calibrate", "help"]);
   let list: string[] = args.inputs;
   for (let i = 0; i < argv.length; i++) {
@@ -191,6 +194,13 @@ async function main(argv: readonly string[]): Promise<number> {
       }));
       description = `${k}-fold cross-validation (seed ${seed}, stratified), ${examples.length} examples (${loaded.dropped} exact duplicates removed before splitting; ${loaded.conflicts} with conflicting labels)`;
     }
+  }
+
+  if (args.flags.has("obfuscate-spam")) {
+    const obfuscationSeed = numberFlag(args, "obfuscate-spam", 0, Number.isInteger);
+    // Test sets only: the model learns from plain spam, as it would before spammers adapt.
+    splits = splits.map((split) => ({ ...split, test: obfuscateSpam(split.test, obfuscationSeed) }));
+    description += `; spam in the test sets disguised with seed ${obfuscationSeed}`;
   }
 
   log(description);

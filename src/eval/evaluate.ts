@@ -3,6 +3,7 @@ import {
   DEFAULT_SCORE_OPTIONS,
   GLOBAL_SCOPE,
   createMemoryModel,
+  knownWordsOf,
   learnSite,
   score,
   scoringData,
@@ -37,9 +38,11 @@ export function runOurs(train: readonly Example[], test: readonly Example[], opt
   for (const example of train) learnSite(model, options.sites ? example.source : GLOBAL_SCOPE, tokenize(featuresOf(example)), example.label);
   const trainMs = performance.now() - trainStart;
   const scoreStart = performance.now();
+  const isKnownWord = knownWordsOf(model);
   const predictions: Prediction[] = [];
   for (const example of test) {
-    const tokens = tokenize(featuresOf(example));
+    // Scoring may undo digit swaps and spaced letters into words the model knows (issue 5).
+    const tokens = tokenize(featuresOf(example), { isKnownWord });
     const result = score(tokens, scoringData(model, options.sites ? example.source : undefined, tokens), options.scoreOptions);
     predictions.push({ label: example.label, probability: result.probability, verdict: result.verdict });
   }
