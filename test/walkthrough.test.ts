@@ -68,7 +68,10 @@ describe("README walkthrough", () => {
     });
     expect(spam.status).toBe(200);
     expect(spam.body).toMatchObject({ status: "spam", verdict: "spam" });
-    expect((spam.body.reasons as { direction: string }[]).length).toBeGreaterThan(0);
+    const reasons = spam.body.reasons as { token: string; probability: number; direction: string }[];
+    expect(Array.isArray(reasons)).toBe(true);
+    expect(reasons[0]).toMatchObject({ token: expect.any(String) as string, probability: expect.any(Number) as number });
+    expect(reasons.some((r) => r.direction === "spam")).toBe(true);
 
     const ham = await call(app, "POST", "/v1/comments?wait=2000", {
       key: apiKey,

@@ -1,6 +1,6 @@
 import { DEFAULT_SCORE_OPTIONS, TOKENIZER_VERSION, score, tokenize } from "../classifier/index.js";
 import type { CommentFeatures, ScoreOptions, ScoreResult, Verdict } from "../classifier/index.js";
-import type { Executor } from "../db/client.js";
+import type { Db } from "../db/client.js";
 import { findComment, findCommentWithSite, writeVerdict } from "../db/queries/comments.js";
 import { fetchScopeSlices } from "../db/queries/model.js";
 import type { CommentRow, CommentStatus, SiteRow } from "../db/schema.js";
@@ -46,7 +46,7 @@ export interface Scored {
  * Scores features against the counts in Postgres as they are now (site scope leaning on global).
  * Reads only; the Akismet `is_test` path and the worker both start here.
  */
-export async function scoreFeatures(db: Executor, site: SiteRow, features: CommentFeatures): Promise<Scored> {
+export async function scoreFeatures(db: Db, site: SiteRow, features: CommentFeatures): Promise<Scored> {
   const tokens = tokenize(features);
   const slices = await fetchScopeSlices(db, site.id, tokens);
   const result = score(tokens, slices, scoreOptionsFor(site));
@@ -65,7 +65,7 @@ export type ScoreOutcome =
  * Scores one stored comment and writes its verdict if it is still `pending`. The worker runs this
  * for every job; the Akismet routes call it directly to answer synchronously. Idempotent.
  */
-export async function scoreStoredComment(db: Executor, commentId: string): Promise<ScoreOutcome> {
+export async function scoreStoredComment(db: Db, commentId: string): Promise<ScoreOutcome> {
   // Three round trips: the comment with its site, the counts, the guarded write.
   const found = await findCommentWithSite(db, commentId);
   if (!found) return { outcome: "missing" };

@@ -29,6 +29,7 @@ const jobOptions: JobsOptions = {
 };
 
 interface MinimalQueue {
+  add(name: string, data: ScoreJob, opts?: JobsOptions): Promise<unknown>;
   addBulk(jobs: { name: string; data: ScoreJob; opts?: JobsOptions }[]): Promise<unknown>;
   close(): Promise<void>;
 }
@@ -40,6 +41,13 @@ export interface ScoreQueue {
   /** Resolves when the backend answers (for /readyz). */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** One job is one script call; addBulk wraps even a single job in MULTI/EXEC. */
+function addJobs(queue: MinimalQueue, ids: string[]): Promise<unknown> {
+  const jobs = ids.map((commentId) => ({ name: SCORE_QUEUE, data: { commentId }, opts: { ...jobOptions, jobId: scoreJobId(commentId) } }));
+  const [only] = jobs;
+  return jobs.length === 1 && only ? queue.add(only.name, only.data, only.opts) : queue.addBulk(jobs);
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -77,9 +85,8 @@ export function createScoreQueue(
       async enqueue(ids) {
         // A Queue built on a client that is not ready waits for it; fail now instead.
         if (redis.status !== "ready") throw new QueueUnavailableError(`redis is ${redis.status}`);
-        const jobs = ids.map((commentId) => ({ name: SCORE_QUEUE, data: { commentId }, opts: { ...jobOptions, jobId: scoreJobId(commentId) } }));
         try {
-          await withTimeout((queue as MinimalQueue).addBulk(jobs), opts.enqueueTimeoutMs, "enqueue");
+          await withTimeout(addJobs(queue as MinimalQueue, ids), opts.enqueueTimeoutMs, "enqueue");
         } catch (err) {
           if (err instanceof QueueUnavailableError) throw err;
           throw new QueueUnavailableError((err as Error).message, { cause: err });
@@ -100,9 +107,8 @@ export function createScoreQueue(
   return {
     kind: "postgres",
     async enqueue(ids) {
-      const jobs = ids.map((commentId) => ({ name: SCORE_QUEUE, data: { commentId }, opts: { ...jobOptions, jobId: scoreJobId(commentId) } }));
       try {
-        await withTimeout((queue as unknown as MinimalQueue).addBulk(jobs), opts.enqueueTimeoutMs, "enqueue");
+        await withTimeout(addJobs(queue as unknown as MinimalQueue, ids), opts.enqueueTimeoutMs, "enqueue");
       } catch (err) {
         if (err instanceof QueueUnavailableError) throw err;
         throw new QueueUnavailableError((err as Error).message, { cause: err });
