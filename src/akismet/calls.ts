@@ -159,7 +159,6 @@ export function checkedRow(siteId: string, id: string, c: AkismetComment, write?
           score: write.score,
           reasons: write.reasons,
           modelVersion: write.modelVersion,
-          scoredAt: new Date(),
         }
       : { status: "pending" as const }),
   };
