@@ -1,8 +1,12 @@
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { recordDecision } from "../src/comments/decisions.js";
 import { findComment } from "../src/db/queries/comments.js";
 import { processScoreComment } from "../src/worker/score-comment.js";
 import { sweepPending } from "../src/worker/sweep.js";
+import { SCORE_QUEUE } from "../src/queue/score-queue.js";
+import { TEST_REDIS_URL } from "./env.js";
 import { call, createSite, eventually, harness, removeSite, type Harness, type TestSite } from "./helpers.js";
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -125,5 +129,23 @@ describe("POST /v1/comments", () => {
     const res = await call(h.app, "POST", "/v1/comments?wait=2000", { key: site.apiKey, body: comment });
     expect(res.status).toBe(200);
     expect(res.body.status).toBe("held");
+  });
+
+  it("fails a job with an invalid payload at once instead of retrying it", async () => {
+    const { h } = await setup();
+    const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
+    const queue = new Queue(SCORE_QUEUE, { connection: redis, prefix: h.deps.config.QUEUE_PREFIX });
+    cleanups.push(async () => {
+      await queue.close();
+      redis.disconnect();
+    });
+    await queue.add(SCORE_QUEUE, { commentId: "not-a-uuid" }, { jobId: "bad-payload", attempts: 5 });
+    h.startWorker();
+    const job = await eventually(async () => {
+      const j = await queue.getJob("bad-payload");
+      return j?.failedReason ? j : undefined;
+    });
+    expect(job.failedReason).toContain("invalid score-comment payload");
+    expect(job.attemptsMade).toBe(1);
   });
 });

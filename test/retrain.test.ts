@@ -76,6 +76,9 @@ describe("retrain", () => {
     const result = await retrain(h.deps.db);
     expect(result.comments).toBe(6);
     expect(await dumpCounts(h.deps.db)).toEqual(incremental);
+    // The comments now record the tokens they contribute, so a later flip unlearns exactly those.
+    const row = await findComment(h.deps.db, ids[0]!.id);
+    expect(row?.learnedTokens).toEqual(tokenize(featuresOf(row!)));
     // Running it again changes nothing either.
     await retrain(h.deps.db);
     expect(await dumpCounts(h.deps.db)).toEqual(incremental);

@@ -43,15 +43,17 @@ export async function retrain(db: Db): Promise<{ comments: number; scopes: numbe
     for (;;) {
       const page = await listLearnedComments(tx, { afterId, limit: READ_BATCH });
       if (page.length === 0) break;
+      const learned: { id: string; tokens: string[] }[] = [];
       for (const c of page) {
         if (!c.learnedLabel) continue;
         const tokens = tokenize(featuresOf(c));
         const deltas = learnDeltas(tokens, c.learnedLabel, 1);
         add(GLOBAL_SCOPE, deltas, c.learnedLabel);
         add(c.siteId, deltas, c.learnedLabel);
-        await setLearnedTokens(tx, c.id, tokens, String(TOKENIZER_VERSION));
+        learned.push({ id: c.id, tokens });
         count++;
       }
+      await setLearnedTokens(tx, learned, String(TOKENIZER_VERSION));
       afterId = page[page.length - 1]?.id;
     }
     await clearCounts(tx);

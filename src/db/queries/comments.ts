@@ -236,6 +236,12 @@ export function listLearnedComments(db: Executor, params: { afterId?: string; li
     .limit(params.limit);
 }
 
-export async function setLearnedTokens(db: Executor, id: string, tokens: string[], tokenizerVersion: string): Promise<void> {
-  await db.update(comments).set({ learnedTokens: tokens, learnedTokenizerVersion: tokenizerVersion }).where(eq(comments.id, id));
+/** Records, for many comments at once, the tokens they now contribute (retrain re-tokenizes). */
+export async function setLearnedTokens(db: Executor, rows: { id: string; tokens: string[] }[], tokenizerVersion: string): Promise<void> {
+  if (rows.length === 0) return;
+  await db.execute(sql`
+    UPDATE ${comments} AS c
+    SET learned_tokens = ARRAY(SELECT jsonb_array_elements_text(r.tokens)), learned_tokenizer_version = ${tokenizerVersion}
+    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS r(id uuid, tokens jsonb)
+    WHERE c.id = r.id`);
 }
