@@ -1,5 +1,5 @@
-import { DEFAULT_SCORE_OPTIONS, TOKENIZER_VERSION, score, tokenize } from "../classifier/index.js";
-import type { CommentFeatures, ScoreOptions, ScoreResult, Verdict } from "../classifier/index.js";
+import { DEFAULT_SCORE_OPTIONS, TOKENIZER_VERSION, knownWordsIn, score, tokenize } from "../classifier/index.js";
+import type { CommentFeatures, ScopeSlice, ScoreOptions, ScoreResult, TokenCounts, Verdict } from "../classifier/index.js";
 import type { Db } from "../db/client.js";
 import { findComment, findCommentWithSite, writeVerdict } from "../db/queries/comments.js";
 import { fetchScopeSlices } from "../db/queries/model.js";
@@ -47,12 +47,46 @@ export interface Scored {
  * Reads only; the Akismet `is_test` path and the worker both start here.
  */
 export async function scoreFeatures(db: Db, site: SiteRow, features: CommentFeatures): Promise<Scored> {
-  const tokens = tokenize(features);
-  const slices = await fetchScopeSlices(db, site.id, tokens);
+  const { tokens, slices } = await tokenizeAgainstModel(db, site.id, features);
   const result = score(tokens, slices, scoreOptionsFor(site));
   const g = slices.global.totals;
   const s = slices.site.totals;
   return { tokens, result, modelVersion: `tok${TOKENIZER_VERSION}/g${g.spam}s+${g.ham}h/s${s.spam}s+${s.ham}h` };
+}
+
+/**
+ * Tokenizes for scoring, undoing digit swaps and spaced letters into words the model knows (issue
+ * 5), and fetches the counts those tokens need. An ordinary comment asks about no word and costs one
+ * tokenize and one round trip; a disguised one asks once more for the tokens its repaired words
+ * produced (pairs and pieces that were not in the first fetch). Learning never passes a vocabulary,
+ * so what a decision learns depends on the text alone and unlearn stays its exact inverse.
+ */
+async function tokenizeAgainstModel(
+  db: Db,
+  siteId: string,
+  features: CommentFeatures,
+): Promise<{ tokens: string[]; slices: { global: ScopeSlice; site: ScopeSlice } }> {
+  const asked = new Set<string>();
+  const draft = tokenize(features, {
+    isKnownWord: (word) => {
+      asked.add(word);
+      return false;
+    },
+  });
+  if (asked.size === 0) return { tokens: draft, slices: await fetchScopeSlices(db, siteId, draft) };
+
+  const fetched = new Set([...draft, ...asked]);
+  const slices = await fetchScopeSlices(db, siteId, [...fetched]);
+  const tokens = tokenize(features, { isKnownWord: knownWordsIn(slices) });
+  const missing = tokens.filter((token) => !fetched.has(token));
+  if (missing.length > 0) {
+    const extra = await fetchScopeSlices(db, siteId, missing);
+    for (const scope of ["global", "site"] as const) {
+      const into = slices[scope].tokens as Map<string, TokenCounts>;
+      for (const [token, counts] of extra[scope].tokens) into.set(token, counts);
+    }
+  }
+  return { tokens, slices };
 }
 
 export type ScoreOutcome =
