@@ -1,7 +1,8 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, call, createSite, harness, removeSite, uniqueName, type Harness, type TestSite } from "./helpers.js";
+import { sql } from "drizzle-orm";
+import { ADMIN_TOKEN, call, createSite, eventually, harness, removeSite, uniqueName, type Harness, type TestSite } from "./helpers.js";
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from "./env.js";
 
 let h: Harness;
@@ -34,12 +35,19 @@ describe("the `all` role", () => {
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
 
     // A request that waits for its verdict is in flight when SIGTERM arrives.
+    const externalId = uniqueName("in-flight");
     const inFlight = fetch(`${base}/v1/comments?wait=1500`, {
       method: "POST",
       headers: { authorization: `Bearer ${site.apiKey}`, "content-type": "application/json" },
-      body: JSON.stringify({ thread: "t", content: "sent just before shutdown" }),
+      body: JSON.stringify({ thread: "t", content: "sent just before shutdown", externalId }),
     });
-    await new Promise((r) => setTimeout(r, 100));
+    // SIGTERM only once the server has accepted the request: a fixed sleep raced a busy machine.
+    await eventually(async () => {
+      const rows = await h.deps.db.execute<{ id: string }>(
+        sql`SELECT id FROM comments WHERE site_id = ${site.id} AND external_id = ${externalId}`,
+      );
+      return rows[0];
+    });
     const exited = once(child, "exit");
     child.kill("SIGTERM");
     const res = await inFlight;
