@@ -379,7 +379,7 @@ describe("Akismet wire rules on the service", () => {
     if (!viaCheck || !parsed.ok) throw new Error("setup failed");
     const { comment: viaIntake } = await storeComment(h.deps.db, site.id, toCommentInput(parsed.value));
     const columns = (r: typeof viaCheck) => {
-      const { id: _i, status: _s, verdict: _v, score: _sc, reasons: _r, modelVersion: _m, createdAt: _c, updatedAt: _u, scoredAt: _sa, ...rest } = r;
+      const { id: _i, status: _s, verdict: _v, score: _sc, reasons: _r, insufficientTraining: _it, modelVersion: _m, createdAt: _c, updatedAt: _u, scoredAt: _sa, ...rest } = r;
       return rest;
     };
     expect(columns(viaCheck)).toEqual(columns(viaIntake));

@@ -35,7 +35,7 @@ describe("README walkthrough", () => {
       body: { thread: "hello-world", content: "Buy cheap viagra pills online, casino bonus at http://pills.example", author: { name: "Bot" } },
     });
     expect(first.status).toBe(200);
-    expect(first.body).toMatchObject({ status: "held", verdict: "unsure" });
+    expect(first.body).toMatchObject({ status: "held", verdict: "unsure", insufficientTraining: { spam: 0, ham: 0, required: 10 } });
     const read = await call(app, "GET", `/v1/comments/${first.body.id as string}`, { key: apiKey });
     expect(read.status).toBe(200);
     expect(read.body).toMatchObject({ id: first.body.id, status: "held", decisions: [] });
@@ -67,7 +67,7 @@ describe("README walkthrough", () => {
       body: { thread: "hello-world", content: "Casino bonus: cheap viagra pills at http://pills.example" },
     });
     expect(spam.status).toBe(200);
-    expect(spam.body).toMatchObject({ status: "spam", verdict: "spam" });
+    expect(spam.body).toMatchObject({ status: "spam", verdict: "spam", insufficientTraining: null });
     const reasons = spam.body.reasons as { token: string; probability: number; direction: string }[];
     expect(Array.isArray(reasons)).toBe(true);
     expect(reasons[0]).toMatchObject({ token: expect.any(String) as string, probability: expect.any(Number) as number });

@@ -158,6 +158,7 @@ export function checkedRow(siteId: string, id: string, c: AkismetComment, write?
           verdict: write.verdict,
           score: write.score,
           reasons: write.reasons,
+          insufficientTraining: write.insufficientTraining ?? null,
           modelVersion: write.modelVersion,
         }
       : { status: "pending" as const }),
@@ -188,7 +189,14 @@ export async function checkComment(
       return { status: statusForVerdict[fixed], verdict: fixed, score: fixed === "spam" ? 1 : 0, reasons: [], modelVersion: TEST_VALUE_MODEL };
     }
     const { result, modelVersion } = await scoreFeatures(deps.db, site, featuresOfInput(comment));
-    return { status: statusForVerdict[result.verdict], verdict: result.verdict, score: result.probability, reasons: result.reasons, modelVersion };
+    return {
+      status: statusForVerdict[result.verdict],
+      verdict: result.verdict,
+      score: result.probability,
+      reasons: result.reasons,
+      insufficientTraining: result.insufficientTraining ?? null,
+      modelVersion,
+    };
   };
 
   const id = randomUUID();

@@ -112,6 +112,7 @@ export async function scoreStoredComment(db: Db, commentId: string): Promise<Sco
     verdict: result.verdict,
     score: result.probability,
     reasons: result.reasons,
+    insufficientTraining: result.insufficientTraining ?? null,
     modelVersion: scored.modelVersion,
   };
   const scoredAt = await writeVerdict(db, comment.id, verdict);

@@ -18,6 +18,8 @@ export function commentView(row: CommentRow, decisions?: DecisionRow[]) {
     verdict: row.verdict,
     score: row.score,
     reasons: row.reasons ?? [],
+    /** Why a verdict is `unsure` regardless of the score: too few labeled examples learned yet. */
+    insufficientTraining: row.insufficientTraining ?? null,
     modelVersion: row.modelVersion,
     createdAt: row.createdAt.toISOString(),
     scoredAt: row.scoredAt?.toISOString() ?? null,

@@ -39,6 +39,13 @@ export const sites = pgTable("sites", {
 export const commentStatuses = ["pending", "published", "held", "spam"] as const;
 export type CommentStatus = (typeof commentStatuses)[number];
 
+/** Labels learned (site and global, the larger of the two) against the minimum the site asks for. */
+export interface InsufficientTraining {
+  spam: number;
+  ham: number;
+  required: number;
+}
+
 export const comments = pgTable(
   "comments",
   {
@@ -66,6 +73,8 @@ export const comments = pgTable(
     verdict: text("verdict").$type<"ham" | "unsure" | "spam">(),
     score: doublePrecision("score"),
     reasons: jsonb("reasons").$type<unknown[]>(),
+    /** Set when the verdict was forced to `unsure` because the model had learned too little. */
+    insufficientTraining: jsonb("insufficient_training").$type<InsufficientTraining>(),
     modelVersion: text("model_version"),
     /**
      * What this comment currently contributes to the counts: the label and the exact tokens learned

@@ -146,12 +146,14 @@ export async function insertCheckedComment(
     ),
     inserted AS (
       INSERT INTO comments (id, site_id, thread, content, author_name, author_email, author_url, ip, user_agent,
-                            referrer, honeypot_filled, source, meta, status, verdict, score, reasons, model_version, scored_at)
+                            referrer, honeypot_filled, source, meta, status, verdict, score, reasons, insufficient_training,
+                            model_version, scored_at)
       VALUES (${c.id}, ${c.siteId}, ${c.thread}, ${c.content}, ${c.authorName ?? null}, ${c.authorEmail ?? null},
               ${c.authorUrl ?? null}, ${c.ip ?? null}, ${c.userAgent ?? null}, ${c.referrer ?? null},
               ${c.honeypotFilled ?? null}, ${c.source ?? "akismet"}, ${JSON.stringify(c.meta ?? {})}::jsonb,
               ${c.status ?? "pending"}, ${c.verdict ?? null}, ${c.score ?? null},
               ${c.reasons === undefined || c.reasons === null ? null : JSON.stringify(c.reasons)}::jsonb,
+              ${c.insufficientTraining ? JSON.stringify(c.insufficientTraining) : null}::jsonb,
               ${c.modelVersion ?? null}, CASE WHEN ${scored} THEN now() END)
       RETURNING id
     ),

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, lt, or, sql } from "drizzle-orm";
 import type { Db, Executor } from "../client.js";
-import { comments, sites, type CommentRow, type CommentStatus, type SiteRow } from "../schema.js";
+import { comments, sites, type CommentRow, type CommentStatus, type InsufficientTraining, type SiteRow } from "../schema.js";
 
 /** Postgres channel on which every status change of a comment is announced (payload: its id). */
 export const STATUS_CHANNEL = "comment_status";
@@ -115,6 +115,7 @@ export interface VerdictWrite {
   score: number;
   reasons: unknown[];
   modelVersion: string;
+  insufficientTraining?: InsufficientTraining | null;
 }
 
 /**
@@ -129,6 +130,7 @@ export async function writeVerdict(db: Db, id: string, v: VerdictWrite): Promise
       UPDATE comments
       SET status = ${v.status}, verdict = ${v.verdict}, score = ${v.score},
           reasons = ${JSON.stringify(v.reasons)}::jsonb, model_version = ${v.modelVersion},
+          insufficient_training = ${v.insufficientTraining ? JSON.stringify(v.insufficientTraining) : null}::jsonb,
           scored_at = now(), updated_at = now()
       WHERE id = ${id} AND status = 'pending'
       RETURNING id, scored_at

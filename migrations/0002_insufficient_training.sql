@@ -1,0 +1,1 @@
+ALTER TABLE "comments" ADD COLUMN "insufficient_training" jsonb;
