@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { seededRandom as rng } from "../src/eval/folds.js";
 import {
   DEFAULT_SCORE_OPTIONS,
   SUBWORD_PREFIX,
@@ -16,18 +17,6 @@ import {
   type Label,
   type MemoryModel,
 } from "../src/classifier/index.js";
-
-/** A small seeded generator (mulberry32) so that the random sequences are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function snapshot(model: MemoryModel) {
   return [...model.scopes.entries()]

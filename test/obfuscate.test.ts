@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { deobfuscate } from "../src/classifier/deobfuscate/index.js";
-import { createRng, obfuscate, obfuscateSpam, type Trick } from "../src/eval/obfuscate.js";
+import { seededRandom } from "../src/eval/folds.js";
+import { obfuscate, obfuscateSpam, type Trick } from "../src/eval/obfuscate.js";
 
 // Spam-like sentences written for these tests (no shared data in fixtures).
 const CORPUS = [
@@ -16,10 +17,10 @@ const words = (text: string): string[] => text.toLowerCase().match(/\p{L}+/gu) ?
 const vocabulary = new Set(CORPUS.flatMap(words));
 const isKnownWord = (w: string): boolean => vocabulary.has(w);
 
-describe("createRng", () => {
+describe("seededRandom", () => {
   it("is deterministic per seed and stays in [0, 1)", () => {
-    const a = createRng(42);
-    const b = createRng(42);
+    const a = seededRandom(42);
+    const b = seededRandom(42);
     const xs = Array.from({ length: 1000 }, () => a());
     expect(Array.from({ length: 1000 }, () => b())).toEqual(xs);
     expect(xs.every((x) => x >= 0 && x < 1)).toBe(true);

@@ -9,6 +9,7 @@
  */
 import prototypes from "unhomoglyph/data.json" with { type: "json" };
 import { mapOutsideLinks } from "../classifier/deobfuscate/spans.js";
+import { seededRandom } from "./folds.js";
 
 export type Trick = "confusables" | "invisible" | "digits" | "spaced";
 export const TRICKS: readonly Trick[] = ["confusables", "invisible", "digits", "spaced"];
@@ -18,18 +19,6 @@ export interface ObfuscateOptions {
   rate?: number;
   /** Which tricks to draw from; all by default. */
   tricks?: readonly Trick[];
-}
-
-/** mulberry32: a small, well-mixed 32-bit PRNG; plenty for choosing which letters to swap. */
-export function createRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** FNV-1a, so that each text gets its own stream from one seed. */
@@ -172,7 +161,7 @@ export function obfuscate(text: string, seed: number, options: ObfuscateOptions 
   const rate = options.rate ?? 0.5;
   const tricks = options.tricks ?? TRICKS;
   if (tricks.length === 0 || rate <= 0) return text;
-  const rng = createRng((seed ^ hashText(text)) >>> 0);
+  const rng = seededRandom((seed ^ hashText(text)) >>> 0);
   const disguiseWords = (part: string): string =>
     part.replace(/(?<![\p{L}\p{M}\p{N}])[A-Za-z]{3,}(?![\p{L}\p{M}\p{N}])/gu, (word) => {
       if (rng() >= rate) return word;
