@@ -83,6 +83,12 @@ async function main(argv: string[]): Promise<number> {
     stopping = true;
     void shutdown.run(kind).then(() => process.exit(1));
   };
+  // A reader that went away (a closed pipe, a stopped log shipper) must not turn every later log
+  // line into an uncaught EPIPE that is logged again: that loop once kept a stopping process
+  // spinning for minutes. Logs are lost with their reader either way.
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code !== "EPIPE") fatal("stdout error")(err);
+  });
   process.on("unhandledRejection", fatal("unhandled rejection"));
   process.on("uncaughtException", fatal("uncaught exception"));
 

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { sql } from "drizzle-orm";
 import { ADMIN_TOKEN, call, createSite, eventually, harness, removeSite, uniqueName, type Harness, type TestSite } from "./helpers.js";
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from "./env.js";
@@ -21,6 +21,10 @@ describe("the `all` role", () => {
     const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "all"], {
       env: { ...process.env, DATABASE_URL: TEST_DATABASE_URL, REDIS_URL: TEST_REDIS_URL, ADMIN_TOKEN, PORT: "0", HOST: "127.0.0.1", QUEUE_PREFIX: uniqueName("shutdown"), LOG_LEVEL: "info" },
       stdio: ["ignore", "pipe", "pipe"],
+    });
+    // Whatever the outcome, the child must not outlive the test (it would hold the test database).
+    onTestFinished(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     });
     let output = "";
     const port = await new Promise<number>((resolve, reject) => {
