@@ -22,5 +22,6 @@ async function main(names: readonly string[]): Promise<void> {
 
 main(process.argv.slice(2)).catch((error: unknown) => {
   process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exitCode = 1;
+  // Exit now: a failed bench leaves pools and child processes open that would keep it alive.
+  process.exit(1);
 });

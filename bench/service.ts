@@ -8,7 +8,8 @@
  * Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/commentinel_bench,
  * created if missing and EMPTIED at every run), BENCH_REDIS_URL (redis://127.0.0.1:6379), BENCH_SECONDS (10 per phase),
  * BENCH_CONNECTIONS (32), BENCH_RATES (200,1000 comments/s offered, one end-to-end run each),
- * BENCH_DRAIN_JOBS (20000).
+ * BENCH_DRAIN_JOBS (20000), BENCH_CHILD_NODE_ARGS (extra node flags for every child process, e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof`: NODE_OPTIONS does not take --cpu-prof).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -32,6 +33,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const RATES = (process.env.BENCH_RATES ?? "200,1000").split(",").map(Number);
 const DRAIN_JOBS = Number(process.env.BENCH_DRAIN_JOBS ?? 20_000);
+const CHILD_NODE_ARGS = (process.env.BENCH_CHILD_NODE_ARGS ?? "").split(" ").filter(Boolean);
 const WARMUP_SECONDS = 2;
 const ADMIN_TOKEN = randomBytes(16).toString("hex");
 
@@ -43,7 +45,7 @@ interface Child {
 /** Starts `node --import tsx <args>` and resolves once a stdout line matches `ready`. */
 function startChild(args: string[], env: Record<string, string>, ready: RegExp): Promise<Child> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ["--import", "tsx", ...args], {
+    const proc = spawn(process.execPath, [...CHILD_NODE_ARGS, "--import", "tsx", ...args], {
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "inherit"],
     });
@@ -199,7 +201,7 @@ export async function run(): Promise<void> {
   const raw = postgres(DB, { max: 2, onnotice: () => {} });
   await raw`CREATE TABLE IF NOT EXISTS bench_raw (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), thread text NOT NULL, content text NOT NULL, status text NOT NULL DEFAULT 'pending', created_at timestamptz NOT NULL DEFAULT now())`;
   // The bench database is the bench's own: start every run from an empty model and tables.
-  await raw`TRUNCATE bench_raw, sites, comments, decisions, token_counts, scope_totals`;
+  await raw`TRUNCATE bench_raw, sites, comments, decisions, token_counts, scope_totals, akismet_checks, akismet_usage`;
 
   // A site trained on 400 labeled synthetic comments, so scoring does real work.
   const apiKey = generateApiKey();
