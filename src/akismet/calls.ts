@@ -6,7 +6,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { CommentFeatures, Label, Verdict } from "../classifier/index.js";
 import { recordDecision } from "../comments/decisions.js";
-import { storeComment, type CommentInput } from "../comments/intake.js";
+import { commentRow, storeComment, type CommentInput } from "../comments/intake.js";
 import { scoreFeatures, statusForVerdict } from "../comments/scoring.js";
 import { findCheckByComment, findCheckByFingerprint, insertCheckedComment, recordAkismetCall, type UsageDelta } from "../db/queries/akismet.js";
 import { findSiteComment, writeVerdict, type NewComment, type VerdictWrite } from "../db/queries/comments.js";
@@ -134,24 +134,10 @@ async function within<T>(p: Promise<T>, ms: number): Promise<Timed<T>> {
  * the write, and the verdict when it is already known.
  */
 export function checkedRow(siteId: string, id: string, c: AkismetComment, write?: VerdictWrite): NewComment & { id: string; siteId: string } {
-  const input = toCommentInput(c);
   return {
+    ...commentRow(siteId, toCommentInput(c)),
     id,
     siteId,
-    thread: input.thread,
-    content: input.content,
-    authorName: input.author?.name ?? null,
-    authorEmail: input.author?.email ?? null,
-    authorUrl: input.author?.url ?? null,
-    ip: input.ip ?? null,
-    userAgent: input.userAgent ?? null,
-    referrer: input.referrer ?? null,
-    externalId: null,
-    parentId: null,
-    honeypotFilled: c.honeypotFilled,
-    timeToSubmitMs: null,
-    source: "akismet",
-    meta: input.meta ?? {},
     ...(write
       ? {
           status: write.status,

@@ -23,7 +23,8 @@ export interface CommentInput {
 
 export class ParentNotFoundError extends Error {}
 
-function toRow(siteId: string, input: CommentInput): NewComment {
+/** The row a comment input is stored as (the Akismet check stores its comments through this too). */
+export function commentRow(siteId: string, input: CommentInput): NewComment {
   const honeypot = input.honeypot;
   return {
     siteId,
@@ -52,7 +53,7 @@ export async function storeComment(db: Deps["db"], siteId: string, input: Commen
   if (input.parentId !== undefined && !(await findSiteComment(db, siteId, input.parentId))) {
     throw new ParentNotFoundError(`parent comment ${input.parentId} not found`);
   }
-  return insertComment(db, toRow(siteId, input));
+  return insertComment(db, commentRow(siteId, input));
 }
 
 /**
