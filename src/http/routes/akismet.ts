@@ -24,13 +24,14 @@ import {
   type FormFields,
 } from "../../akismet/wire.js";
 import { currentMonth, listMonthUsage, monthApiCalls } from "../../db/queries/akismet.js";
-import { findSiteById, updateSite } from "../../db/queries/sites.js";
+import { updateSite } from "../../db/queries/sites.js";
 import type { SiteRow } from "../../db/schema.js";
 import type { Deps } from "../../deps.js";
 import { hashKey, requireAdmin } from "../auth.js";
+import { findSiteOr404 } from "./sites.js";
 import { ApiError } from "../errors.js";
 import type { AppEnv } from "../types.js";
-import { idSchema, readJson } from "../validate.js";
+import { readJson } from "../validate.js";
 
 /**
  * A form body is percent-encoded: a character can take up to 9 bytes on the wire (a 3-byte UTF-8
@@ -186,11 +187,7 @@ export function akismetSettingsRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
   app.use("*", requireAdmin(deps.config.ADMIN_TOKEN));
 
-  const siteOr404 = async (id: string) => {
-    const site = idSchema.safeParse(id).success ? await findSiteById(deps.db, id) : undefined;
-    if (!site) throw new ApiError("NOT_FOUND", "No such site");
-    return site;
-  };
+  const siteOr404 = (id: string) => findSiteOr404(deps, id);
 
   app.get("/:id/akismet", async (c) => {
     const site = await siteOr404(c.req.param("id"));

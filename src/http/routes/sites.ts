@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { siteView } from "../../comments/views.js";
 import { findSiteById, insertSite, listSites, updateSite } from "../../db/queries/sites.js";
+import type { SiteRow } from "../../db/schema.js";
 import type { Deps } from "../../deps.js";
 import { generateApiKey, generateModeratorKey, hashKey, requireAdmin } from "../auth.js";
 import { ApiError } from "../errors.js";
@@ -21,16 +22,19 @@ const settingsSchema = z.strictObject({
 const patchSchema = z.strictObject({ name: text(200).min(1).optional(), url: siteUrl.optional(), settings: settingsSchema.optional() });
 const keyKind = z.enum(["api", "moderator"]);
 
+/** The site an admin route names, or a 404 (a malformed id is no site either). */
+export async function findSiteOr404(deps: Pick<Deps, "db">, id: string): Promise<SiteRow> {
+  const site = idSchema.safeParse(id).success ? await findSiteById(deps.db, id) : undefined;
+  if (!site) throw new ApiError("NOT_FOUND", "No such site");
+  return site;
+}
+
 /** Admin routes (ADMIN_TOKEN): create and list sites, change settings, rotate and revoke keys. */
 export function siteRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
   app.use("*", requireAdmin(deps.config.ADMIN_TOKEN));
 
-  const siteOr404 = async (id: string) => {
-    const site = idSchema.safeParse(id).success ? await findSiteById(deps.db, id) : undefined;
-    if (!site) throw new ApiError("NOT_FOUND", "No such site");
-    return site;
-  };
+  const siteOr404 = (id: string) => findSiteOr404(deps, id);
 
   app.post("/", async (c) => {
     const body = await readJson(c, createSchema);
