@@ -50,6 +50,16 @@ describe("tokenize", () => {
     expect(tokens).toContain("meta:links=3+");
   });
 
+  it("finds the registrable domain by the Public Suffix List, private suffixes included", () => {
+    const tokens = tok("see http://shop.example.ltd.uk and https://a.someone.github.io/x and http://news.city.kawasaki.jp and http://10.1.2.3/x");
+    expect(tokens).toEqual(
+      expect.arrayContaining(["url:domain:example.ltd.uk", "url:domain:someone.github.io", "url:host:a.someone.github.io", "url:domain:city.kawasaki.jp", "url:domain:10.1.2.3"]),
+    );
+    // The old hand-written list took `ltd.uk` and `github.io` for the owner.
+    expect(tokens).not.toContain("url:domain:ltd.uk");
+    expect(tokens).not.toContain("url:domain:github.io");
+  });
+
   it("turns e-mail addresses into domain tokens", () => {
     const tokens = tok("write me at John.Doe@Mail.Example.com now");
     expect(tokens).toEqual(expect.arrayContaining(["email:domain:example.com", "email:host:mail.example.com", "email:tld:com"]));

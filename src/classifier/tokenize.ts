@@ -9,7 +9,7 @@ import { EMAIL_PATTERN, URL_PATTERN, hostOf, hostTokens, pathWords } from "./url
  * Bumped whenever `tokenize` changes the tokens it makes for some input: counts stored under an
  * older version must then be rebuilt from the stored comments.
  */
-export const TOKENIZER_VERSION = 4; // 3: disguises undone before splitting (issue 5); 4: 5-letter pieces of words
+export const TOKENIZER_VERSION = 5; // 3: disguises undone before splitting (issue 5); 4: 5-letter pieces of words; 5: registrable domains from the Public Suffix List
 
 /**
  * Prefix of the character 5-grams inside longer words (`subscribe` → `gram:subsc`, `gram:ubscr`, …).

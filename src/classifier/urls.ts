@@ -1,8 +1,9 @@
 /** URL and e-mail recognition, and the host / registrable domain / TLD tokens made from them. */
+import { getDomain } from "tldts";
 
-// Second-level labels under which registries sell names (co.uk, com.au…). A heuristic stand-in for
-// the Public Suffix List: good enough to group spam hosts by owner, far smaller than the list.
-const SECOND_LEVEL = new Set(["co", "com", "net", "org", "gov", "edu", "ac", "or", "ne", "go", "gob", "nic", "mil", "ltd", "plc", "sch", "info", "biz", "nom"]);
+// The Public Suffix List as tldts bundles it (pure data, no I/O). Private suffixes count too: the
+// owner of `someone.blogspot.com` is `someone`, not Blogger, and spam hosts group by owner.
+const PSL_OPTIONS = { allowPrivateDomains: true, extractHostname: false, validateHostname: false } as const;
 
 // Bare "name.tld" without scheme or www counts as a link only for these common TLDs, so "end.next"
 // (a missing space after a full stop) is not taken for a link.
@@ -25,13 +26,14 @@ export function hostOf(url: string): string | undefined {
   return host;
 }
 
-/** The name its owner registered: the last two labels, or three under a known second level (example.co.uk). */
+/**
+ * The name its owner registered, by the Public Suffix List (`www.example.co.uk` → `example.co.uk`,
+ * `a.someone.github.io` → `someone.github.io`). An IP address, or a host that is itself a public
+ * suffix, is its own domain.
+ */
 export function registrableDomain(host: string): string {
-  const labels = host.split(".");
-  if (labels.length <= 2 || /^\d+$/.test(labels[labels.length - 1] ?? "")) return host;
-  const second = labels[labels.length - 2] ?? "";
-  const keep = SECOND_LEVEL.has(second) && (labels[labels.length - 1] ?? "").length === 2 ? 3 : 2;
-  return labels.slice(-keep).join(".");
+  if (/^[\d.]+$/.test(host) || host.startsWith("[")) return host;
+  return getDomain(host, PSL_OPTIONS) ?? host;
 }
 
 /** Host, registrable domain and TLD tokens under a prefix (`url`, `author-url`, `email`…). */
