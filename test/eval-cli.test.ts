@@ -27,6 +27,24 @@ describe("npm run eval", () => {
       expect(out[key] as number).toBeLessThanOrEqual(1);
     }
     expect(out.natural).toBeDefined();
+    const points = out.operatingPoints as Array<{ maxBlockedHam: number; oracle: { spamCaught: number }; honest: { spamCaught: number; blockedHam: number } }>;
+    expect(points.map((p) => p.maxBlockedHam)).toEqual([0.001, 0.003, 0.01]);
+    for (const p of points) {
+      expect(p.oracle.spamCaught).toBeGreaterThanOrEqual(0);
+      expect(p.honest.blockedHam).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  it("writes every test comment's probability, verdict and label with --predictions", () => {
+    const run = evalCli("a.jsonl", "b.tsv", "--folds", "3", "--no-baseline", "--inner-folds", "0", "--min-per-label", "1", "--predictions", "p.jsonl");
+    expect(run.status, run.stderr).toBe(0);
+    const rows = readFileSync(join(dir, "p.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(rows).toHaveLength(24);
+    expect(rows.filter((r) => r.label === "spam")).toHaveLength(12);
+    for (const r of rows) {
+      expect(typeof r.probability).toBe("number");
+      expect(["ham", "unsure", "spam"]).toContain(r.verdict);
+    }
   });
 
   it("runs --train/--test and writes the ROC plot", () => {

@@ -9,6 +9,7 @@ import { calibrateCutoffs, runNatural, runOurs, type RunResult } from "../eval/e
 import { stratifiedFolds } from "../eval/folds.js";
 import { computeMetrics, type Interval, type Metrics, type Prediction } from "../eval/metrics.js";
 import { obfuscateSpam } from "../eval/obfuscate.js";
+import { OPERATING_RATES, operatingPoint, pooled, tally, thresholdFor, type Tally } from "../eval/operating.js";
 import { YOUTUBE_FOLDER, dataDir, resolveInput } from "../eval/paths.js";
 import { rocSvg } from "../eval/plot.js";
 
@@ -34,6 +35,9 @@ Without inputs: <data>/${YOUTUBE_FOLDER}.
   --calibrate             also print cutoffs chosen on these out-of-sample scores
   --max-blocked-ham R     calibration target for blocked ham (default 0.01)
   --max-passed-spam R     calibration target for spam passed as ham (default 0.05)
+  --inner-folds K         honest operating points: thresholds picked on K-fold out-of-fold scores of
+                          each training part, applied to its test part (default 5; 0 skips them)
+  --predictions FILE      write every test comment's probability, verdict and label as JSON Lines
   --obfuscate-spam SEED   disguise the spam rows of every TEST set (look-alike letters, invisible
                           characters, digit swaps, spaced letters; seeded), training data untouched
 `;
@@ -48,7 +52,7 @@ interface Args {
 /** `--train a b --test c` takes several values per flag, which node:util's parseArgs does not. */
 function parseArgs(argv: readonly string[]): Args {
   const args: Args = { inputs: [], train: [], test: [], flags: new Map() };
-  const valued = new Set(["data", "folds", "seed", "plot", "threshold", "ham-cutoff", "spam-cutoff", "min-per-label", "max-blocked-ham", "max-passed-spam", "obfuscate-spam"]);
+  const valued = new Set(["data", "folds", "seed", "plot", "threshold", "ham-cutoff", "spam-cutoff", "min-per-label", "max-blocked-ham", "max-passed-spam", "obfuscate-spam", "inner-folds", "predictions"]);
   const known = new Set([...valued, "train", "test", "json", "loo", "no-baseline", "no-sites", "calibrate", "help"]);
   let list: string[] = args.inputs;
   for (let i = 0; i < argv.length; i++) {
@@ -95,7 +99,57 @@ interface ModelReport {
   predictions: Prediction[];
 }
 
-async function evaluate(splits: readonly Split[], run: (train: Example[], test: Example[]) => RunResult | Promise<RunResult>, threshold: number) {
+type Runner = (train: Example[], test: Example[]) => RunResult | Promise<RunResult>;
+
+/** Out-of-fold scores of `examples` from a K-fold split of them alone (nothing else is seen). */
+async function outOfFold(examples: readonly Example[], run: Runner, k: number, seed: number): Promise<Prediction[]> {
+  const fold = stratifiedFolds(examples, k, seed, (e) => e.label);
+  const out: Prediction[] = [];
+  for (let f = 0; f < k; f++) {
+    const result = await run(examples.filter((_, i) => fold[i] !== f), examples.filter((_, i) => fold[i] === f));
+    out.push(...result.predictions);
+  }
+  return out;
+}
+
+interface OperatingReport {
+  maxBlockedHam: number;
+  oracle: { threshold: number; spamCaught: number; blockedHam: number };
+  /** Thresholds chosen on each training part's out-of-fold scores, pooled over the test parts. */
+  honest?: { spamCaught: number; blockedHam: number };
+}
+
+/**
+ * Spam caught at each blocked-ham allowance: oracle (threshold chosen on the pooled test scores)
+ * and, with `innerFolds` ≥ 2, honest (nested: each split's threshold from its training part only).
+ */
+async function operatingPoints(splits: readonly Split[], perSplit: readonly Prediction[][], all: readonly Prediction[], run: Runner, innerFolds: number, seed: number): Promise<OperatingReport[]> {
+  const tallies: Tally[][] = OPERATING_RATES.map(() => []);
+  if (innerFolds >= 2) {
+    for (const [index, split] of splits.entries()) {
+      const k = Math.min(innerFolds, split.train.length);
+      const inner = await outOfFold(split.train, run, k, seed);
+      OPERATING_RATES.forEach((rate, r) => tallies[r]?.push(tally(perSplit[index] ?? [], thresholdFor(inner, rate))));
+    }
+  }
+  return OPERATING_RATES.map((rate, r) => {
+    const oracle = operatingPoint(all, rate);
+    const report: OperatingReport = { maxBlockedHam: rate, oracle: { threshold: oracle.threshold, spamCaught: oracle.spamCaught, blockedHam: oracle.blockedHam } };
+    if (innerFolds >= 2) report.honest = pooled(tallies[r] ?? []);
+    return report;
+  });
+}
+
+function operatingLines(name: string, points: readonly OperatingReport[]): string[] {
+  const lines = [`spam caught at blocked ham ≤ allowance (${name}; oracle: threshold on the test scores; honest: nested out-of-fold thresholds):`];
+  for (const p of points) {
+    const honest = p.honest ? `   honest ${pct(p.honest.spamCaught)} (blocked ham ${pct(p.honest.blockedHam)})` : "";
+    lines.push(`  ≤ ${pct(p.maxBlockedHam).padEnd(8)} oracle ${pct(p.oracle.spamCaught)} (threshold ${p.oracle.threshold.toPrecision(6)})${honest}`);
+  }
+  return lines;
+}
+
+async function evaluate(splits: readonly Split[], run: Runner, threshold: number) {
   const all: Prediction[] = [];
   const perSplit: Array<{ name: string; report: ModelReport }> = [];
   let trainMs = 0;
@@ -204,8 +258,21 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 
   log(description);
-  const ours = await evaluate(splits, (train, test) => runOurs(train, test, runOptions), threshold);
+  const runOursWith: Runner = (train, test) => runOurs(train, test, runOptions);
+  const ours = await evaluate(splits, runOursWith, threshold);
   const natural = args.flags.has("no-baseline") ? undefined : await evaluate(splits, runNatural, threshold);
+  const innerFolds = numberFlag(args, "inner-folds", 5, (n) => Number.isInteger(n) && (n === 0 || n >= 2));
+  const seed = numberFlag(args, "seed", 1, Number.isInteger);
+  const oursPoints = await operatingPoints(splits, ours.perSplit.map((s) => s.report.predictions), ours.total.predictions, runOursWith, innerFolds, seed);
+  const naturalPoints = natural ? await operatingPoints(splits, [], natural.total.predictions, runNatural, 0, seed) : undefined;
+
+  const predictionsFile = args.flags.get("predictions");
+  if (typeof predictionsFile === "string") {
+    const rows = splits.flatMap((split, i) =>
+      (ours.perSplit[i]?.report.predictions ?? []).map((p, j) => JSON.stringify({ split: split.name, source: split.test[j]?.source, label: p.label, probability: p.probability, verdict: p.verdict })),
+    );
+    writeFileSync(predictionsFile, rows.join("\n") + (rows.length > 0 ? "\n" : ""));
+  }
 
   const maxBlockedHam = numberFlag(args, "max-blocked-ham", 0.01, (n) => n >= 0 && n <= 1);
   const maxPassedSpam = numberFlag(args, "max-passed-spam", 0.05, (n) => n >= 0 && n <= 1);
@@ -222,10 +289,11 @@ async function main(argv: readonly string[]): Promise<number> {
     const strip = (r: ModelReport) => ({ ...r.metrics, trainMs: r.trainMs, scoreMs: r.scoreMs });
     const out = {
       ...strip(ours.total),
+      operatingPoints: oursPoints,
       description,
       scoreOptions,
       perSplit: ours.perSplit.map((s) => ({ name: s.name, ...strip(s.report) })),
-      ...(natural ? { natural: { ...strip(natural.total), perSplit: natural.perSplit.map((s) => ({ name: s.name, ...strip(s.report) })) } } : {}),
+      ...(natural ? { natural: { ...strip(natural.total), operatingPoints: naturalPoints, perSplit: natural.perSplit.map((s) => ({ name: s.name, ...strip(s.report) })) } } : {}),
       ...(calibrated ? { calibrated: { ...calibrated, maxBlockedHam, maxPassedSpam } } : {}),
     };
     process.stdout.write(`${JSON.stringify(out)}\n`);
@@ -233,6 +301,9 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   log(`binary figures at threshold ${threshold}; three-way at the score options' cutoffs\n`);
   log(report(ours.total.metrics, natural?.total.metrics, scoreOptions));
+  log("");
+  for (const line of operatingLines("commentinel", oursPoints)) log(line);
+  if (naturalPoints) for (const line of operatingLines("natural", naturalPoints)) log(line);
   if (splits.length > 1) {
     log("\nper split (accuracy / blocked ham at the threshold):");
     ours.perSplit.forEach((s, i) => {
