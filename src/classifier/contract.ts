@@ -70,6 +70,18 @@ export interface ScoreOptions {
   sitePriorStrength?: number;
   /** In 0..1: how much of its distance from 0.5 a word's 5-letter piece (`gram:`) keeps (default 0.5). */
   subwordWeight?: number;
+  /** How clues are combined: Fisher/Robinson chi-square (`chi2`) or a sum of log-odds (`logodds`). */
+  combining?: "chi2" | "logodds";
+  /**
+   * Redundant clues (from the same word, URL or spaced run): `none` counts each as independent,
+   * `exclusive` lets only the strongest clue of each stretch vote, `discount` divides a clue's
+   * weight by how many stronger clues already covered its stretch.
+   */
+  redundancy?: "none" | "exclusive" | "discount";
+  /** logodds only: the sum is divided by (number of clues)^lengthNorm (0: none, 0.5: √n, 1: mean). */
+  lengthNorm?: number;
+  /** logodds only: the normalized sum is divided by this before the logistic map. */
+  temperature?: number;
 }
 
 export interface Clue {
@@ -79,6 +91,8 @@ export interface Clue {
   direction: Label;
   /** |f(w) − 0.5| scaled to 0..1: how hard the clue pulls. */
   weight: number;
+  /** Set when this reason is a hard rule that decided the verdict (see `applyHardRules`), not a token. */
+  rule?: "honeypot" | "too-fast";
 }
 
 export interface ScoreResult {
@@ -89,6 +103,8 @@ export interface ScoreResult {
   reasons: Clue[];
   /** Set when the verdict was forced to `unsure` because too little was learned. */
   insufficientTraining?: { spam: number; ham: number; required: number };
+  /** Hard rules that overrode the model's verdict (see `applyHardRules`). */
+  rules?: Array<"honeypot" | "too-fast">;
 }
 
 /** One row change the learn/unlearn path applies to a scope: add `delta` to the token's label count. */

@@ -1,4 +1,5 @@
 import { TOKEN_TOTAL } from "./model.js";
+import { stretchesOf } from "./redundancy.js";
 import { SUBWORD_PREFIX } from "./tokenize.js";
 import type { Clue, ScopeSlice, ScoreOptions, ScoreResult, ScoringData, TokenCounts, Verdict } from "./contract.js";
 
@@ -102,6 +103,67 @@ function clueProbability(token: string, data: ScoringData, options: ScoreOptions
   return 0.5 + (options.subwordWeight ?? 0.5) * (probability - 0.5);
 }
 
+/**
+ * The clues that vote, strongest first, and how much each counts. With redundancy handling, each
+ * stretch of text (see ./redundancy.ts) is covered by its strongest clue: `exclusive` drops the
+ * weaker clues over a covered stretch, `discount` divides their weight by 1 + the times it was covered.
+ */
+function pickClues(clues: readonly Clue[], redundancy: NonNullable<ScoreOptions["redundancy"]>, max: number): { used: Clue[]; weights: number[] } {
+  if (redundancy === "none") {
+    const used = clues.slice(0, max);
+    return { used, weights: used.map(() => 1) };
+  }
+  const stretches = stretchesOf(clues.map((c) => c.token));
+  const covered = new Map<string, number>();
+  const used: Clue[] = [];
+  const weights: number[] = [];
+  for (const clue of clues) {
+    if (used.length >= max) break;
+    const own = stretches.get(clue.token) ?? [clue.token];
+    let times = 0;
+    for (const stretch of own) times = Math.max(times, covered.get(stretch) ?? 0);
+    if (redundancy === "exclusive" && times > 0) continue;
+    for (const stretch of own) covered.set(stretch, (covered.get(stretch) ?? 0) + 1);
+    used.push(clue);
+    weights.push(1 / (1 + times));
+  }
+  return { used, weights };
+}
+
+const clamp = (p: number) => Math.min(Math.max(p, 1e-6), 1 - 1e-6);
+
+/** SpamBayes' chi2_spamprob: (S − H + 1) / 2 from Fisher's method on both tails. */
+function chi2Combine(used: readonly Clue[]): number {
+  if (used.length === 0) return 0.5;
+  let logSpam = 0;
+  let logHam = 0;
+  for (const clue of used) {
+    // Clamp so that a token seen in only one label cannot force log(0).
+    const p = clamp(clue.probability);
+    logHam += Math.log(p);
+    logSpam += Math.log(1 - p);
+  }
+  const n = used.length;
+  const s = 1 - chi2Q(-2 * logSpam, 2 * n);
+  const h = 1 - chi2Q(-2 * logHam, 2 * n);
+  return Math.min(1, Math.max(0, (s - h + 1) / 2));
+}
+
+/** Naive Bayes' sum of log-odds over the clues (weighted), length-normalized, through the logistic map. */
+function logOddsCombine(used: readonly Clue[], weights: readonly number[], options: ScoreOptions): number {
+  if (used.length === 0) return 0.5;
+  let sum = 0;
+  let count = 0;
+  used.forEach((clue, i) => {
+    const p = clamp(clue.probability);
+    const w = weights[i] ?? 1;
+    sum += w * Math.log(p / (1 - p));
+    count += w;
+  });
+  const normalized = sum / Math.pow(count, options.lengthNorm ?? 0) / (options.temperature ?? 1);
+  return 1 / (1 + Math.exp(-normalized));
+}
+
 function verdictFor(probability: number, options: ScoreOptions): Verdict {
   if (probability >= options.spamCutoff) return "spam";
   if (probability < options.hamCutoff) return "ham";
@@ -131,23 +193,8 @@ export function score(tokens: readonly string[], data: ScoringData, options: Sco
   }
   // Strongest first; ties broken by token so that the result does not depend on input order.
   clues.sort((a, b) => b.weight - a.weight || (a.token < b.token ? -1 : a.token > b.token ? 1 : 0));
-  const used = clues.slice(0, maxDiscriminators);
-
-  let probability = 0.5;
-  if (used.length > 0) {
-    let logSpam = 0;
-    let logHam = 0;
-    for (const clue of used) {
-      // Clamp so that a token seen in only one label cannot force log(0).
-      const p = Math.min(Math.max(clue.probability, 1e-6), 1 - 1e-6);
-      logHam += Math.log(p);
-      logSpam += Math.log(1 - p);
-    }
-    const n = used.length;
-    const s = 1 - chi2Q(-2 * logSpam, 2 * n);
-    const h = 1 - chi2Q(-2 * logHam, 2 * n);
-    probability = Math.min(1, Math.max(0, (s - h + 1) / 2));
-  }
+  const { used, weights } = pickClues(clues, options.redundancy ?? "none", maxDiscriminators);
+  const probability = (options.combining ?? "chi2") === "chi2" ? chi2Combine(used) : logOddsCombine(used, weights, options);
 
   const reasons = used.slice(0, options.maxReasons ?? 8);
   // Site documents are also learned into global, so global already counts them: the larger of the

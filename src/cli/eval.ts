@@ -32,6 +32,8 @@ Without inputs: <data>/${YOUTUBE_FOLDER}.
   --no-sites              learn everything into global only (default: each file is a site scope too)
   --threshold T           binary decision threshold for accuracy/precision/recall/F1/MCC (default 0.5)
   --ham-cutoff X --spam-cutoff Y --min-per-label N   override the default score options
+  --score-options JSON    merge these score options over the defaults (e.g. '{"combining":"chi2"}'),
+                          to re-run the experiments recorded in BENCHMARKS.md
   --calibrate             also print cutoffs chosen on these out-of-sample scores
   --max-blocked-ham R     calibration target for blocked ham (default 0.01)
   --max-passed-spam R     calibration target for spam passed as ham (default 0.05)
@@ -52,7 +54,7 @@ interface Args {
 /** `--train a b --test c` takes several values per flag, which node:util's parseArgs does not. */
 function parseArgs(argv: readonly string[]): Args {
   const args: Args = { inputs: [], train: [], test: [], flags: new Map() };
-  const valued = new Set(["data", "folds", "seed", "plot", "threshold", "ham-cutoff", "spam-cutoff", "min-per-label", "max-blocked-ham", "max-passed-spam", "obfuscate-spam", "inner-folds", "predictions"]);
+  const valued = new Set(["data", "folds", "seed", "plot", "threshold", "ham-cutoff", "spam-cutoff", "min-per-label", "max-blocked-ham", "max-passed-spam", "obfuscate-spam", "inner-folds", "predictions", "score-options"]);
   const known = new Set([...valued, "train", "test", "json", "loo", "no-baseline", "no-sites", "calibrate", "help"]);
   let list: string[] = args.inputs;
   for (let i = 0; i < argv.length; i++) {
@@ -210,6 +212,17 @@ async function main(argv: readonly string[]): Promise<number> {
     spamCutoff: numberFlag(args, "spam-cutoff", DEFAULT_SCORE_OPTIONS.spamCutoff, (n) => n >= 0 && n <= 1),
     minPerLabel: numberFlag(args, "min-per-label", DEFAULT_SCORE_OPTIONS.minPerLabel, (n) => Number.isInteger(n) && n >= 0),
   };
+  const extra = args.flags.get("score-options");
+  if (typeof extra === "string") {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(extra);
+    } catch {
+      throw new Error("--score-options: not JSON");
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error("--score-options: expected a JSON object");
+    Object.assign(scoreOptions, parsed);
+  }
   if (scoreOptions.hamCutoff > scoreOptions.spamCutoff) throw new Error("--ham-cutoff must not exceed --spam-cutoff");
   const runOptions = { scoreOptions, sites: !args.flags.has("no-sites") };
   const json = args.flags.has("json");
