@@ -30,3 +30,7 @@ export {
   unlearnSite,
 } from "./model.js";
 export type { MemoryModel } from "./model.js";
+export { DEFAULT_HARD_RULES, applyHardRules, firedRules } from "./rules.js";
+export type { HardRule, HardRules } from "./rules.js";
+export { DEFAULT_CUTOFF_TARGETS, proposeCutoffs } from "./cutoffs.js";
+export type { CutoffProposal, CutoffTargets, DecidedScore } from "./cutoffs.js";

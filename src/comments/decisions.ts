@@ -7,6 +7,7 @@ import { insertDecision } from "../db/queries/decisions.js";
 import { applyDeltas } from "../db/queries/model.js";
 import type { CommentRow, DecisionRow } from "../db/schema.js";
 import { featuresOf } from "./scoring.js";
+import { followProposedCutoffs } from "./site-rules.js";
 
 /**
  * Decisions take this advisory lock shared, `retrain` takes it exclusive: a retrain never
@@ -38,6 +39,16 @@ export async function applyToScopes(tx: Executor, siteId: string, tokens: readon
  * label again changes no counts. Returns undefined when the site has no such comment.
  */
 export async function recordDecision(
+  db: Db,
+  params: { siteId: string; commentId: string; label: Label; note?: string | null; actor: string },
+): Promise<{ comment: CommentRow; decision: DecisionRow } | undefined> {
+  const recorded = await recordDecisionInTransaction(db, params);
+  // After the commit, so that the proposal reads this decision too.
+  if (recorded) await followProposedCutoffs(db, params.siteId);
+  return recorded;
+}
+
+async function recordDecisionInTransaction(
   db: Db,
   params: { siteId: string; commentId: string; label: Label; note?: string | null; actor: string },
 ): Promise<{ comment: CommentRow; decision: DecisionRow } | undefined> {

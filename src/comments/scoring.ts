@@ -1,9 +1,10 @@
-import { DEFAULT_SCORE_OPTIONS, TOKENIZER_VERSION, knownWordsIn, score, tokenize } from "../classifier/index.js";
+import { DEFAULT_SCORE_OPTIONS, TOKENIZER_VERSION, applyHardRules, knownWordsIn, score, tokenize } from "../classifier/index.js";
 import type { CommentFeatures, ScopeSlice, ScoreOptions, ScoreResult, TokenCounts, Verdict } from "../classifier/index.js";
 import type { Db } from "../db/client.js";
 import { findComment, findCommentWithSite, writeVerdict } from "../db/queries/comments.js";
 import { fetchScopeSlices } from "../db/queries/model.js";
 import type { CommentRow, CommentStatus, SiteRow } from "../db/schema.js";
+import { hardRulesFor } from "./site-rules.js";
 
 /** ham → shown, unsure → waits for a moderator, spam → hidden. */
 export const statusForVerdict: Record<Verdict, Exclude<CommentStatus, "pending">> = {
@@ -48,7 +49,8 @@ export interface Scored {
  */
 export async function scoreFeatures(db: Db, site: SiteRow, features: CommentFeatures): Promise<Scored> {
   const { tokens, slices } = await tokenizeAgainstModel(db, site.id, features);
-  const result = score(tokens, slices, scoreOptionsFor(site));
+  // The site's hard rules (honeypot, too fast) override the model's verdict; see site-rules.ts.
+  const result = applyHardRules(score(tokens, slices, scoreOptionsFor(site)), features, hardRulesFor(site));
   const g = slices.global.totals;
   const s = slices.site.totals;
   return { tokens, result, modelVersion: `tok${TOKENIZER_VERSION}/g${g.spam}s+${g.ham}h/s${s.spam}s+${s.ham}h` };
