@@ -55,6 +55,27 @@ describe("npm run eval", () => {
     expect(readFileSync(join(dir, "roc.svg"), "utf8")).toContain("<svg");
   });
 
+  it("streams each file as a new site with --online and reports blocked ham, spam published, held and decisions", () => {
+    const run = evalCli("a.jsonl", "b.tsv", "--online", "--json", "--min-per-label", "1", "--plot", "curve.svg");
+    expect(run.status, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout) as {
+      sites: Array<{ source: string; order: string; whole: { count: number; decisions: number }; secondHalf: { count: number } }>;
+      whole: { count: number; held: number; decisions: number };
+    };
+    expect(out.sites.map((s) => [s.source, s.order, s.whole.count, s.secondHalf.count])).toEqual([
+      ["a.jsonl", "file", 12, 6],
+      ["b.tsv", "file", 12, 6],
+    ]);
+    // Nothing is learned at first, so the first comments are held and decided.
+    expect(out.whole.decisions).toBeGreaterThan(0);
+    expect(out.whole.held).toBeGreaterThan(0);
+    expect(readFileSync(join(dir, "curve.svg"), "utf8")).toContain("spam published");
+    // Every label learned: every comment is a decision.
+    const all = evalCli("a.jsonl", "b.tsv", "--online", "--json", "--moderator", "all");
+    expect((JSON.parse(all.stdout) as { whole: { decisions: number } }).whole.decisions).toBe(24);
+    expect(evalCli("a.jsonl", "--online", "--moderator", "some").status).toBe(2);
+  });
+
   it("fails with a message on a bad option", () => {
     const run = evalCli("--folds", "x");
     expect(run.status).toBe(2);

@@ -6,11 +6,11 @@ import { dedupe, loadExamples, parseFile, parseLabel } from "../src/eval/data.js
 import { stratifiedFolds } from "../src/eval/folds.js";
 
 describe("eval data loaders", () => {
-  it("reads the YouTube CSV format by CONTENT and CLASS, never DATE, with quoted newlines", () => {
+  it("reads the YouTube CSV format by CONTENT and CLASS with quoted newlines; DATE only as the stream order", () => {
     const csv = 'COMMENT_ID,AUTHOR,DATE,CONTENT,CLASS\nid1,Ann,,"check out my channel, please",1\nid2,Bob,2013-11-07T06:20:48,"nice\nsong",0\n';
     expect(parseFile(csv, "/x/Youtube09-Test.csv")).toEqual([
       { text: "check out my channel, please", label: "spam", source: "Youtube09-Test.csv", author: "Ann" },
-      { text: "nice\nsong", label: "ham", source: "Youtube09-Test.csv", author: "Bob" },
+      { text: "nice\nsong", label: "ham", source: "Youtube09-Test.csv", author: "Bob", date: "2013-11-07T06:20:48" },
     ]);
   });
 

@@ -11,7 +11,8 @@ import { computeMetrics, type Interval, type Metrics, type Prediction } from "..
 import { obfuscateSpam } from "../eval/obfuscate.js";
 import { OPERATING_RATES, operatingPoint, pooled, tally, thresholdFor, type Tally } from "../eval/operating.js";
 import { YOUTUBE_FOLDER, dataDir, resolveInput } from "../eval/paths.js";
-import { rocSvg } from "../eval/plot.js";
+import { curveSvg, rocSvg } from "../eval/plot.js";
+import { learningCurve, runOnline, type ModeratorPolicy, type OnlineResult, type StreamFigures } from "../eval/online.js";
 
 const HELP = `Usage: npm run eval -- [inputs…] [options]
 
@@ -32,6 +33,12 @@ Without inputs: <data>/${YOUTUBE_FOLDER}.
   --no-sites              learn everything into global only (default: each file is a site scope too)
   --threshold T           binary decision threshold for accuracy/precision/recall/F1/MCC (default 0.5)
   --ham-cutoff X --spam-cutoff Y --min-per-label N   override the default score options
+  --online                prequential: stream each input file as a new site (time order where every
+                          row has a date, else file order); score each comment, then a simulated
+                          moderator decides every held one and corrects a published spam or a
+                          foldered ham with probability --report-rate; only decisions are learned
+  --report-rate R         (--online) chance that a wrong published/foldered verdict is corrected (default 0.5)
+  --moderator POLICY      (--online) reported (default) | all: every label learned, the upper bound
   --score-options JSON    merge these score options over the defaults (e.g. '{"combining":"chi2"}'),
                           to re-run the experiments recorded in BENCHMARKS.md
   --calibrate             also print cutoffs chosen on these out-of-sample scores
@@ -54,8 +61,8 @@ interface Args {
 /** `--train a b --test c` takes several values per flag, which node:util's parseArgs does not. */
 function parseArgs(argv: readonly string[]): Args {
   const args: Args = { inputs: [], train: [], test: [], flags: new Map() };
-  const valued = new Set(["data", "folds", "seed", "plot", "threshold", "ham-cutoff", "spam-cutoff", "min-per-label", "max-blocked-ham", "max-passed-spam", "obfuscate-spam", "inner-folds", "predictions", "score-options"]);
-  const known = new Set([...valued, "train", "test", "json", "loo", "no-baseline", "no-sites", "calibrate", "help"]);
+  const valued = new Set(["data", "folds", "seed", "plot", "threshold", "ham-cutoff", "spam-cutoff", "min-per-label", "max-blocked-ham", "max-passed-spam", "obfuscate-spam", "inner-folds", "predictions", "score-options", "report-rate", "moderator"]);
+  const known = new Set([...valued, "train", "test", "json", "loo", "no-baseline", "no-sites", "calibrate", "online", "help"]);
   let list: string[] = args.inputs;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? "";
@@ -230,6 +237,8 @@ async function main(argv: readonly string[]): Promise<number> {
     if (!json) process.stdout.write(`${line}\n`);
   };
 
+  if (args.flags.has("online")) return online(args, data, scoreOptions, json, log);
+
   let splits: Split[];
   let description: string;
   if (args.train.length > 0 || args.test.length > 0) {
@@ -327,6 +336,58 @@ async function main(argv: readonly string[]): Promise<number> {
   log(`\ntime: commentinel train ${ours.total.trainMs.toFixed(0)} ms, score ${ours.total.scoreMs.toFixed(0)} ms` + (natural ? `; natural train ${natural.total.trainMs.toFixed(0)} ms, score ${natural.total.scoreMs.toFixed(0)} ms` : ""));
   if (calibrated) log(`calibrated cutoffs (blocked ham ≤ ${pct(maxBlockedHam)}, spam passed ≤ ${pct(maxPassedSpam)}): ham < ${calibrated.hamCutoff}, spam ≥ ${calibrated.spamCutoff}`);
   if (typeof plot === "string") log(`ROC curve written to ${plot}`);
+  return 0;
+}
+
+const figureLine = (f: StreamFigures) =>
+  `n ${String(f.count).padStart(4)}  blocked ham ${pct(f.blockedHam).padStart(8)}  spam published ${pct(f.spamPublished).padStart(8)}  held ${pct(f.held).padStart(8)}  decisions ${f.decisions}`;
+
+/** `--online`: the prequential run (see src/eval/online.ts). */
+function online(args: Args, data: string, scoreOptions: ScoreOptions, json: boolean, log: (line: string) => void): number {
+  const raw = args.flags.get("moderator") ?? "reported";
+  if (raw !== "reported" && raw !== "all") throw new Error("--moderator: reported or all");
+  const policy: ModeratorPolicy = raw;
+  const reportRate = numberFlag(args, "report-rate", 0.5, (n) => n >= 0 && n <= 1);
+  const seed = numberFlag(args, "seed", 1, Number.isInteger);
+  const inputs = (args.inputs.length > 0 ? args.inputs : [YOUTUBE_FOLDER]).map((p) => resolveInput(p, data));
+  const loaded = dedupe(loadExamples(inputs));
+  if (loaded.examples.length === 0) throw new Error("no labeled examples found in the inputs");
+  const options = { scoreOptions, policy, reportRate, seed, sites: !args.flags.has("no-sites") };
+  const result: OnlineResult = runOnline(loaded.examples, options);
+  const description = `prequential over ${result.sites.length} sites, ${loaded.examples.length} comments (${loaded.dropped} exact duplicates removed), moderator ${policy}${policy === "reported" ? `, report rate ${reportRate}, seed ${seed}` : ""}`;
+  const plot = args.flags.get("plot");
+  if (typeof plot === "string") {
+    const window = Math.max(20, Math.min(200, Math.floor(result.steps.length / 10)));
+    const curve = learningCurve(result.steps, window);
+    let at = 0;
+    const marks = result.sites.map((s) => {
+      const mark = { x: at, label: s.source.replace(/\.[a-z]+$/i, "") };
+      at += s.whole.count;
+      return mark;
+    });
+    writeFileSync(
+      plot,
+      curveSvg(`Learning curve (rolling ${window}): ${description.slice(0, 70)}`, "comments streamed", [
+        { name: "held", colour: "#ff7f0e", points: curve.map((p) => ({ x: p.at, y: p.held })) },
+        { name: "spam published", colour: "#d62728", points: curve.map((p) => ({ x: p.at, y: p.spamPublished })) },
+        { name: "blocked ham", colour: "#1f77b4", points: curve.map((p) => ({ x: p.at, y: p.blockedHam })) },
+      ], marks),
+    );
+  }
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ description, policy, reportRate, seed, scoreOptions, whole: result.whole, secondHalf: result.secondHalf, sites: result.sites })}\n`);
+    return 0;
+  }
+  log(description);
+  for (const s of result.sites) {
+    log(`\n${s.source} (${s.order} order)`);
+    log(`  whole stream  ${figureLine(s.whole)}`);
+    log(`  second half   ${figureLine(s.secondHalf)}`);
+  }
+  log(`\nall sites`);
+  log(`  whole streams ${figureLine(result.whole)}`);
+  log(`  second halves ${figureLine(result.secondHalf)}`);
+  if (typeof plot === "string") log(`learning curve written to ${plot}`);
   return 0;
 }
 

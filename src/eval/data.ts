@@ -10,6 +10,11 @@ export interface Example {
   /** The file it came from (basename): used as the site scope and for leave-one-file-out runs. */
   source: string;
   author?: string;
+  /**
+   * When the comment was posted (the CSV's DATE column, ISO 8601), only to put a stream in time
+   * order (`--online`); never a feature: in one YouTube file it gives the label away.
+   */
+  date?: string;
 }
 
 const DATA_EXTENSIONS = new Set([".csv", ".tsv", ".txt", ".jsonl", ".ndjson", ".json"]);
@@ -49,13 +54,15 @@ export function parseCsv(content: string, source: string): Example[] {
     throw new Error(`${source}: the CSV header needs a label column (${LABEL_COLUMNS.join("/")}) and a text column (${TEXT_COLUMNS.join("/")})`);
   }
   const authorAt = pickColumn(header, ["author", "author_name", "comment_author"]);
+  const dateAt = pickColumn(header, ["date", "comment_date", "timestamp"]);
   const out: Example[] = [];
   for (const row of rows.slice(1)) {
     const label = parseLabel(row[labelAt]);
     const text = row[textAt];
     if (label === undefined || text === undefined) continue;
     const author = authorAt >= 0 ? row[authorAt] : undefined;
-    out.push(author === undefined ? { text, label, source } : { text, label, source, author });
+    const date = dateAt >= 0 ? row[dateAt]?.trim() : undefined;
+    out.push({ text, label, source, ...(author === undefined ? {} : { author }), ...(date ? { date } : {}) });
   }
   return out;
 }
