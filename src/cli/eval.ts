@@ -12,7 +12,7 @@ import { obfuscateSpam } from "../eval/obfuscate.js";
 import { OPERATING_RATES, operatingPoint, pooled, tally, thresholdFor, type Tally } from "../eval/operating.js";
 import { YOUTUBE_FOLDER, dataDir, resolveInput } from "../eval/paths.js";
 import { curveSvg, rocSvg } from "../eval/plot.js";
-import { learningCurve, runOnline, type ModeratorPolicy, type OnlineResult, type StreamFigures } from "../eval/online.js";
+import { DEFAULT_SITE_CUTOFFS, learningCurve, runOnline, type ModeratorPolicy, type OnlineResult, type StreamFigures } from "../eval/online.js";
 
 const HELP = `Usage: npm run eval -- [inputs…] [options]
 
@@ -38,6 +38,8 @@ Without inputs: <data>/${YOUTUBE_FOLDER}.
                           moderator decides every held one and corrects a published spam or a
                           foldered ham with probability --report-rate; only decisions are learned
   --report-rate R         (--online) chance that a wrong published/foldered verdict is corrected (default 0.5)
+  --site-cutoffs          (--online) each site's cutoffs follow those proposed from its own decided
+                          comments after every decision (the service's autoApply; target 0.3 %)
   --moderator POLICY      (--online) reported (default) | all: every label learned, the upper bound
   --score-options JSON    merge these score options over the defaults (e.g. '{"combining":"chi2"}'),
                           to re-run the experiments recorded in BENCHMARKS.md
@@ -62,7 +64,7 @@ interface Args {
 function parseArgs(argv: readonly string[]): Args {
   const args: Args = { inputs: [], train: [], test: [], flags: new Map() };
   const valued = new Set(["data", "folds", "seed", "plot", "threshold", "ham-cutoff", "spam-cutoff", "min-per-label", "max-blocked-ham", "max-passed-spam", "obfuscate-spam", "inner-folds", "predictions", "score-options", "report-rate", "moderator"]);
-  const known = new Set([...valued, "train", "test", "json", "loo", "no-baseline", "no-sites", "calibrate", "online", "help"]);
+  const known = new Set([...valued, "train", "test", "json", "loo", "no-baseline", "no-sites", "calibrate", "online", "site-cutoffs", "help"]);
   let list: string[] = args.inputs;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? "";
@@ -352,9 +354,9 @@ function online(args: Args, data: string, scoreOptions: ScoreOptions, json: bool
   const inputs = (args.inputs.length > 0 ? args.inputs : [YOUTUBE_FOLDER]).map((p) => resolveInput(p, data));
   const loaded = dedupe(loadExamples(inputs));
   if (loaded.examples.length === 0) throw new Error("no labeled examples found in the inputs");
-  const options = { scoreOptions, policy, reportRate, seed, sites: !args.flags.has("no-sites") };
+  const options = { scoreOptions, policy, reportRate, seed, sites: !args.flags.has("no-sites"), ...(args.flags.has("site-cutoffs") ? { siteCutoffs: DEFAULT_SITE_CUTOFFS } : {}) };
   const result: OnlineResult = runOnline(loaded.examples, options);
-  const description = `prequential over ${result.sites.length} sites, ${loaded.examples.length} comments (${loaded.dropped} exact duplicates removed), moderator ${policy}${policy === "reported" ? `, report rate ${reportRate}, seed ${seed}` : ""}`;
+  const description = `prequential over ${result.sites.length} sites, ${loaded.examples.length} comments (${loaded.dropped} exact duplicates removed), moderator ${policy}${policy === "reported" ? `, report rate ${reportRate}, seed ${seed}` : ""}${options.siteCutoffs ? ", site cutoffs from its decisions" : ""}`;
   const plot = args.flags.get("plot");
   if (typeof plot === "string") {
     const window = Math.max(20, Math.min(200, Math.floor(result.steps.length / 10)));

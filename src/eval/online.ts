@@ -5,13 +5,17 @@
  * global scope learned from the files streamed before it.
  */
 import {
+  DEFAULT_CUTOFF_TARGETS,
   DEFAULT_SCORE_OPTIONS,
   createMemoryModel,
+  proposeCutoffs,
   knownWordsOf,
   learnSite,
   score,
   scoringData,
   tokenize,
+  type CutoffTargets,
+  type DecidedScore,
   type Label,
   type ScoreOptions,
   type Verdict,
@@ -33,9 +37,17 @@ export interface OnlineOptions {
   seed: number;
   /** Score and learn under a site scope per file (default); false: global scope only. */
   sites: boolean;
+  /**
+   * When set, each site's cutoffs follow `proposeCutoffs` over its last `window` decided comments
+   * (the service's `autoApply`), re-computed after every decision, once it has a proposal.
+   */
+  siteCutoffs?: { targets: CutoffTargets; window: number };
 }
 
 export const DEFAULT_ONLINE_OPTIONS: OnlineOptions = { scoreOptions: DEFAULT_SCORE_OPTIONS, policy: "reported", reportRate: 0.5, seed: 1, sites: true };
+
+/** The service's defaults for `autoApply` (see src/comments/site-rules.ts). */
+export const DEFAULT_SITE_CUTOFFS = { targets: DEFAULT_CUTOFF_TARGETS, window: 1000 };
 
 /** One comment of the stream: what the filter said and whether the moderator taught the model. */
 export interface StreamStep {
@@ -122,11 +134,18 @@ export function runOnline(examples: readonly Example[], options: OnlineOptions =
   for (const source of sources) {
     const { ordered, order } = streamOrder(examples.filter((e) => e.source === source));
     const siteSteps: StreamStep[] = [];
+    const decided: DecidedScore[] = [];
+    let siteOptions = options.scoreOptions;
     for (const example of ordered) {
       const features = { content: example.text };
       const tokens = tokenize(features, { isKnownWord });
-      const result = score(tokens, scoringData(model, options.sites ? source : undefined, tokens), options.scoreOptions);
+      const result = score(tokens, scoringData(model, options.sites ? source : undefined, tokens), siteOptions);
       const learned = moderatorDecides(example.label, result.verdict, options, random);
+      if (learned && options.siteCutoffs) {
+        decided.push({ probability: result.probability, label: example.label });
+        const proposal = proposeCutoffs(decided.slice(-options.siteCutoffs.window), options.siteCutoffs.targets);
+        if (proposal.ok) siteOptions = { ...options.scoreOptions, hamCutoff: proposal.hamCutoff, spamCutoff: proposal.spamCutoff };
+      }
       // Learning reads the text alone (no vocabulary), as the service's decisions do.
       if (learned) learnSite(model, options.sites ? source : "global", tokenize(features), example.label);
       siteSteps.push({ source, label: example.label, probability: result.probability, verdict: result.verdict, learned });
