@@ -25,6 +25,10 @@ export const DEFAULT_SCORE_OPTIONS: ScoreOptions = {
   maxDiscriminators: 150,
   sitePriorStrength: 3,
   subwordWeight: 0.5,
+  // Log-odds combining, length normalization and redundancy handling were measured against these
+  // and did not beat them on both protocols (BENCHMARKS.md, "Issue 13 … Ranking experiments").
+  combining: "chi2",
+  redundancy: "none",
 };
 
 const ZERO: TokenCounts = { spam: 0, ham: 0 };
@@ -172,7 +176,8 @@ function verdictFor(probability: number, options: ScoreOptions): Verdict {
 
 /**
  * Scores a comment's tokens: Robinson f(w) per token (a site leans on global as its prior), then
- * Fisher/Robinson chi-square combining over the strongest clues, as SpamBayes' `chi2_spamprob`.
+ * Fisher/Robinson chi-square combining over the strongest clues, as SpamBayes' `chi2_spamprob`
+ * (or, by `options.combining`, a length-normalized sum of log-odds; see `ScoreOptions`).
  * The result is (S − H + 1) / 2 where S and H are the chi-square evidence for spam and for ham;
  * it sits near 0.5 both when there is no evidence and when the evidence conflicts.
  *
