@@ -48,7 +48,8 @@ Without inputs: <data>/${YOUTUBE_FOLDER}.
   --max-passed-spam R     calibration target for spam passed as ham (default 0.05)
   --inner-folds K         honest operating points: thresholds picked on K-fold out-of-fold scores of
                           each training part, applied to its test part (default 5; 0 skips them)
-  --predictions FILE      write every test comment's probability, verdict and label as JSON Lines
+  --predictions FILE      write every test comment's split, probability, verdict, label and text as
+                          JSON Lines (bench/peers.py re-runs scikit-learn peers on the same splits)
   --obfuscate-spam SEED   disguise the spam rows of every TEST set (look-alike letters, invisible
                           characters, digit swaps, spaced letters; seeded), training data untouched
 `;
@@ -293,7 +294,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const predictionsFile = args.flags.get("predictions");
   if (typeof predictionsFile === "string") {
     const rows = splits.flatMap((split, i) =>
-      (ours.perSplit[i]?.report.predictions ?? []).map((p, j) => JSON.stringify({ split: split.name, source: split.test[j]?.source, label: p.label, probability: p.probability, verdict: p.verdict })),
+      (ours.perSplit[i]?.report.predictions ?? []).map((p, j) => JSON.stringify({ split: split.name, source: split.test[j]?.source, label: p.label, probability: p.probability, verdict: p.verdict, text: split.test[j]?.text })),
     );
     writeFileSync(predictionsFile, rows.join("\n") + (rows.length > 0 ? "\n" : ""));
   }
