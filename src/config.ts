@@ -35,6 +35,18 @@ const envSchema = z.object({
   /** Upper bound on a graceful shutdown; past it the process exits non-zero. */
   SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(10_000),
   DATABASE_POOL_MAX: int(1, 200).default(10),
+  /**
+   * One connection attempt to Postgres gives up after this. While Postgres restarts, a request
+   * should fail over to a 503 in about this long instead of waiting on a socket nobody answers.
+   */
+  DATABASE_CONNECT_TIMEOUT_MS: int(100, 60_000).default(2_000),
+  /** Postgres cancels a statement running longer (our queries take milliseconds); 0 turns it off. */
+  DATABASE_STATEMENT_TIMEOUT_MS: int(0, 600_000).default(5_000),
+  /**
+   * Every HTTP request is answered within this budget: past it, 503 with Retry-After, never a hang.
+   * It covers `?wait=` (at most 2 s) plus a few round trips to a slow database.
+   */
+  REQUEST_DEADLINE_MS: int(100, 120_000).default(5_000),
   /** How long an API process trusts a key it looked up; a key revoked elsewhere works that long. */
   KEY_CACHE_TTL_MS: int(0, 600_000).default(5_000),
 });
