@@ -47,6 +47,20 @@ const envSchema = z.object({
    * It covers `?wait=` (at most 2 s) plus a few round trips to a slow database.
    */
   REQUEST_DEADLINE_MS: int(100, 120_000).default(5_000),
+  /**
+   * A client must send its whole header block within this (slowloris). Node's default is 60 s,
+   * checked only every 30 s; ours is checked every second (see src/http/server.ts).
+   */
+  HTTP_HEADERS_TIMEOUT_MS: int(500, 300_000).default(10_000),
+  /** A client must send its whole request, body included, within this (lying Content-Length, endless chunks). */
+  HTTP_REQUEST_TIMEOUT_MS: int(500, 600_000).default(30_000),
+  /**
+   * An idle kept-alive socket is closed after this. Behind a load balancer, set it above the
+   * balancer's own idle timeout, or the balancer may reuse a socket just as we close it.
+   */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: int(100, 600_000).default(5_000),
+  /** Sockets open at once; past it new ones are dropped. Stays under the usual 1024 open-file limit. */
+  HTTP_MAX_CONNECTIONS: int(1, 1_000_000).default(900),
   /** How long an API process trusts a key it looked up; a key revoked elsewhere works that long. */
   KEY_CACHE_TTL_MS: int(0, 600_000).default(5_000),
 });
@@ -64,5 +78,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
   }
-  return parsed.data;
+  const config = parsed.data;
+  // Node refuses a request timeout below the headers timeout (the headers are part of the request).
+  if (config.HTTP_REQUEST_TIMEOUT_MS < config.HTTP_HEADERS_TIMEOUT_MS) {
+    throw new ConfigError(
+      `Invalid configuration:\n  HTTP_REQUEST_TIMEOUT_MS: must be at least HTTP_HEADERS_TIMEOUT_MS (${config.HTTP_HEADERS_TIMEOUT_MS})`,
+    );
+  }
+  return config;
 }
