@@ -1,4 +1,6 @@
+import { DrizzleQueryError } from "drizzle-orm/errors";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isUnavailable } from "../src/http/errors.js";
 import { ADMIN_TOKEN, call, createSite, harness, removeSite, uniqueName, type Harness, type TestSite } from "./helpers.js";
 import { startPgProxy, type PgProxy } from "./helpers/pg-proxy.js";
 
@@ -108,5 +110,23 @@ describe("after Postgres comes back", () => {
     await proxy.setMode("forward");
     const res = await call(warm.app, "GET", `/v1/comments/${commentId}`, { key: site.apiKey });
     expect(res.status).toBe(200);
+  });
+});
+
+describe("isUnavailable", () => {
+  const driverError = (code: string) => Object.assign(new Error(`driver says ${code}`), { code });
+
+  it("finds the driver's code on the cause of drizzle's DrizzleQueryError", () => {
+    for (const code of ["ECONNREFUSED", "57P01", "57P03", "08006", "53300", "CONNECT_TIMEOUT", "57014"]) {
+      expect({ code, unavailable: isUnavailable(new DrizzleQueryError("select 1", [], driverError(code))) }).toEqual({ code, unavailable: true });
+    }
+  });
+
+  it("says no for a bug, a constraint violation, or a cause chain that loops", () => {
+    expect(isUnavailable(new DrizzleQueryError("insert", [], driverError("23505")))).toBe(false);
+    expect(isUnavailable(new TypeError("x is undefined"))).toBe(false);
+    const loop: Error & { cause?: unknown } = new Error("loop");
+    loop.cause = loop;
+    expect(isUnavailable(loop)).toBe(false);
   });
 });
