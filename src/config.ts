@@ -34,6 +34,11 @@ const envSchema = z.object({
   ENQUEUE_TIMEOUT_MS: int(10, 30_000).default(500),
   /** Upper bound on a graceful shutdown; past it the process exits non-zero. */
   SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  /**
+   * On SIGTERM, /readyz answers 503 this long before the listener closes, while requests are still
+   * served: time for a load balancer to see it and stop routing here. 0: close at once.
+   */
+  SHUTDOWN_READY_DELAY_MS: int(0, 60_000).default(0),
   DATABASE_POOL_MAX: int(1, 200).default(10),
   /**
    * One connection attempt to Postgres gives up after this. While Postgres restarts, a request
@@ -83,6 +88,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (config.HTTP_REQUEST_TIMEOUT_MS < config.HTTP_HEADERS_TIMEOUT_MS) {
     throw new ConfigError(
       `Invalid configuration:\n  HTTP_REQUEST_TIMEOUT_MS: must be at least HTTP_HEADERS_TIMEOUT_MS (${config.HTTP_HEADERS_TIMEOUT_MS})`,
+    );
+  }
+  if (config.SHUTDOWN_READY_DELAY_MS >= config.SHUTDOWN_TIMEOUT_MS) {
+    throw new ConfigError(
+      `Invalid configuration:\n  SHUTDOWN_READY_DELAY_MS: must be below SHUTDOWN_TIMEOUT_MS (${config.SHUTDOWN_TIMEOUT_MS})`,
     );
   }
   return config;

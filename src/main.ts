@@ -117,9 +117,10 @@ async function main(argv: string[]): Promise<number> {
     if (runApi) {
       const app = createApp(deps);
       const http = await startHttpServer(app.fetch, config);
-      // Requests in flight get until half the shutdown deadline (REQUEST_DEADLINE_MS answers them
-      // sooner); the other half is for the worker's jobs and the pools.
-      shutdown.add("http server", () => http.drain(Math.floor(config.SHUTDOWN_TIMEOUT_MS / 2)));
+      // Requests in flight get half of what the readiness delay leaves of the shutdown deadline
+      // (REQUEST_DEADLINE_MS answers them sooner); the other half is for the worker and the pools.
+      const drainMs = Math.floor((config.SHUTDOWN_TIMEOUT_MS - config.SHUTDOWN_READY_DELAY_MS) / 2);
+      shutdown.add("http server", () => http.drain(drainMs));
       const port = http.port;
       log.info(`commentinel ${role} listening on http://${config.HOST}:${port}`, { host: config.HOST, port, ...backends });
     } else {
@@ -127,9 +128,9 @@ async function main(argv: string[]): Promise<number> {
     }
     // Registered last, so it runs first: /readyz answers 503 before the listener closes, and a
     // load balancer stops routing here while the requests in flight finish.
-    shutdown.add("mark not ready", () => {
+    shutdown.add("mark not ready", async () => {
       deps.state.shuttingDown = true;
-      return Promise.resolve();
+      if (runApi && config.SHUTDOWN_READY_DELAY_MS > 0) await new Promise((r) => setTimeout(r, config.SHUTDOWN_READY_DELAY_MS));
     });
     return await new Promise<number>(() => {});
   } catch (err) {

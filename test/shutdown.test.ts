@@ -164,3 +164,28 @@ describe("SIGTERM under keep-alive load", () => {
     expect(closedOrder.indexOf("mark not ready")).toBeLessThan(closedOrder.indexOf("http server"));
   });
 });
+
+describe("SIGTERM with SHUTDOWN_READY_DELAY_MS", () => {
+  it("answers /readyz 503 while still serving, before the listener closes", async () => {
+    const { child, port, output } = await startAll({ LOG_LEVEL: "info", SHUTDOWN_READY_DELAY_MS: "1500" });
+    const base = `http://127.0.0.1:${port}`;
+    // Ready once its first pings answer (slow on a loaded machine).
+    await eventually(async () => ((await fetch(`${base}/readyz`)).status === 200 ? true : undefined), 5000);
+    const exited = once(child, "exit") as Promise<[number | null]>;
+    child.kill("SIGTERM");
+    // Readiness is off at once, on new connections too, and requests are still served.
+    const ready = await eventually(async () => {
+      const res = await fetch(`${base}/readyz`);
+      return res.status === 503 ? ((await res.json()) as { shuttingDown: boolean }) : undefined;
+    }, 1000);
+    expect(ready.shuttingDown).toBe(true);
+    const res = await fetch(`${base}/v1/comments`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${site.apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ thread: "t", content: "sent while the load balancer catches up" }),
+    });
+    expect(res.status).toBe(202);
+    const [code] = await exited;
+    expect(code, output()).toBe(0);
+  });
+});
