@@ -19,7 +19,7 @@ afterAll(async () => {
 describe("the `all` role", () => {
   it("finishes a request in flight on SIGTERM, then exits 0", async () => {
     const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "all"], {
-      env: { ...process.env, DATABASE_URL: TEST_DATABASE_URL, REDIS_URL: TEST_REDIS_URL, ADMIN_TOKEN, PORT: "0", HOST: "127.0.0.1", QUEUE_PREFIX: uniqueName("shutdown"), LOG_LEVEL: "info" },
+      env: { ...process.env, DATABASE_URL: TEST_DATABASE_URL, REDIS_URL: TEST_REDIS_URL ?? "", ADMIN_TOKEN, PORT: "0", HOST: "127.0.0.1", QUEUE_PREFIX: uniqueName("shutdown"), LOG_LEVEL: "info" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     // Whatever the outcome, the child must not outlive the test (it would hold the test database).

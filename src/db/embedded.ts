@@ -133,6 +133,8 @@ async function waitFor(check: () => boolean, ms: number): Promise<boolean> {
 
 /** A fast shutdown of an idle Postgres takes well under a second; 30 s covers a final checkpoint. */
 const STOP_TIMEOUT_MS = 30_000;
+/** How long the last sessions get to hang up before a fast shutdown cuts them. */
+const SMART_STOP_GRACE_MS = 2_000;
 /** Crash recovery after a SIGKILL replays the WAL since the last checkpoint before it is ready. */
 const START_TIMEOUT_MS = 60_000;
 /** postgres.log is appended to across runs; past this size it is rotated once to postgres.log.1. */
@@ -279,8 +281,13 @@ export async function openEmbeddedPostgres(opts: { dataDir: string; port: number
     process.removeListener("exit", onExit);
     if (!exited) {
       child.ref();
-      child.kill("SIGINT");
+      // "Smart" shutdown first: refuse new sessions and let the open ones end. BullMQ's Postgres
+      // backend resolves close() while its pool is still hanging up; a fast shutdown would cut
+      // those sessions and they would log "terminating connection" on the way out.
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGINT"), SMART_STOP_GRACE_MS);
       await exit;
+      clearTimeout(timer);
     }
     forget();
   };
