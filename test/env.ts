@@ -14,7 +14,16 @@ export function testQueueBackend(databaseUrl = TEST_DATABASE_URL): QueueBackendC
   return TEST_REDIS_URL ? { kind: "redis", url: TEST_REDIS_URL } : { kind: "postgres", url: databaseUrl };
 }
 
-/** For `it.skipIf(NO_REDIS)`: tests of Redis itself cannot run on the Postgres backend. */
-export const NO_REDIS = TEST_REDIS_URL === undefined;
-/** The note a skipped Redis test shows. */
-export const NO_REDIS_REASON = `needs Redis itself, and TEST_REDIS_URL (${inject("configuredRedisUrl")}) does not answer`;
+/** TEST_REDIS_URL as configured, for the skip message. */
+const CONFIGURED_REDIS_URL = inject("configuredRedisUrl");
+
+/**
+ * For the few tests of Redis itself: returns its URL, or skips the test with a line saying why
+ * (BullMQ's Postgres backend runs every other queue test).
+ */
+export function redisOrSkip(ctx: { skip(note?: string): never; task: { name: string } }): string {
+  if (TEST_REDIS_URL) return TEST_REDIS_URL;
+  const reason = `needs Redis itself, and TEST_REDIS_URL (${CONFIGURED_REDIS_URL}) does not answer`;
+  console.warn(`skipped "${ctx.task.name}": ${reason}`);
+  return ctx.skip(reason);
+}

@@ -6,7 +6,7 @@ import { findComment } from "../src/db/queries/comments.js";
 import { processScoreComment } from "../src/worker/score-comment.js";
 import { sweepPending } from "../src/worker/sweep.js";
 import { SCORE_QUEUE } from "../src/queue/score-queue.js";
-import { NO_REDIS, NO_REDIS_REASON, TEST_DATABASE_URL, TEST_REDIS_URL } from "./env.js";
+import { TEST_DATABASE_URL, redisOrSkip } from "./env.js";
 import { call, createSite, eventually, harness, removeSite, type Harness, type TestSite } from "./helpers.js";
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -133,9 +133,9 @@ describe("POST /v1/comments", () => {
 
   it("fails a job with an invalid payload at once instead of retrying it", async (ctx) => {
     // It plants the bad job with a raw Redis-backed BullMQ queue.
-    if (NO_REDIS || !TEST_REDIS_URL) return ctx.skip(NO_REDIS_REASON);
-    const { h } = await setup();
-    const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
+    const redisUrl = redisOrSkip(ctx);
+    const { h } = await setup({ queueBackend: { kind: "redis", url: redisUrl } });
+    const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
     const queue = new Queue(SCORE_QUEUE, { connection: redis, prefix: h.deps.config.QUEUE_PREFIX });
     cleanups.push(async () => {
       await queue.close();
