@@ -145,8 +145,11 @@ async function main(argv: string[]): Promise<number> {
       shutdown.add("http server", () => closeServer(server));
       const address = server.address();
       const port = typeof address === "object" && address ? address.port : config.PORT;
-      database.announce(`http://${config.HOST}:${port}`);
-      log.info(`commentinel ${role} listening on http://${config.HOST}:${port}`, { host: config.HOST, port, ...backends });
+      // A wildcard or loopback address is not something to click on; localhost reaches both.
+      const urlHost = ["0.0.0.0", "::", "127.0.0.1", "::1"].includes(config.HOST) ? "localhost" : config.HOST.includes(":") ? `[${config.HOST}]` : config.HOST;
+      const url = `http://${urlHost}:${port}`;
+      database.announce(url);
+      log.info(`commentinel ${role} listening on ${url}`, { host: config.HOST, port, url, ...backends });
     } else {
       log.info(`commentinel worker started`, backends);
     }

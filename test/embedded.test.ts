@@ -34,8 +34,9 @@ async function freePort(): Promise<number> {
 }
 
 function run(role: string): Instance {
-  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(pgPort), PORT: "0", HOST: "127.0.0.1", ADMIN_TOKEN, LOG_LEVEL: "info" };
+  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(pgPort), PORT: "0", ADMIN_TOKEN, LOG_LEVEL: "info" };
   delete env.DATABASE_URL;
+  delete env.HOST;
   delete env.REDIS_URL;
   // Its own process group, as a shell gives a job: a "Ctrl-C" is then SIGINT to -pid.
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", role], { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
@@ -111,7 +112,10 @@ afterAll(async () => {
 describe("the embedded Postgres default", { timeout: 120_000 }, () => {
   it("stops on Ctrl-C with exit 0, no stack trace, and no postgres left running", async () => {
     const a = run("all");
-    await a.listening;
+    const httpPort = await a.listening;
+    // The embedded default is a developer's machine: loopback only, and a URL to click on.
+    expect(a.output()).toContain(`listening on http://localhost:${httpPort}`);
+    expect(a.output()).toContain('"host":"127.0.0.1"');
     const pg = postmasterPid();
     expect(pg).toBeDefined();
     ctrlC(a);
@@ -148,7 +152,7 @@ describe("the embedded Postgres default", { timeout: 120_000 }, () => {
     // All three at once: none of them may start a second Postgres on this folder.
     const [b, retrain, migrate] = [run("all"), run("retrain"), run("migrate")];
     expect(await b.exited).toBe(1);
-    expect(b.output()).toContain(`is in use by a running commentinel instance: pid ${a.child.pid} (all), API on http://127.0.0.1:${httpPort}, its Postgres on 127.0.0.1:${pgPort}`);
+    expect(b.output()).toContain(`is in use by a running commentinel instance: pid ${a.child.pid} (all), API on http://localhost:${httpPort}, its Postgres on 127.0.0.1:${pgPort}`);
     expect(b.output()).not.toMatch(/\n\s+at /);
 
     expect(await retrain.exited, retrain.output()).toBe(0);
