@@ -61,6 +61,9 @@ describe("hard signal rules and calibrated cutoffs", () => {
     expect(noFast.body).toEqual({ signals: { honeypot: true, tooFast: false, minSubmitMs: 100 } });
     expect((await post({ content: FRIENDLY, timeToSubmitMs: 10 })).body).toMatchObject({ verdict: "ham" });
     expect((await call(h.app, "GET", `/v1/sites/${site.id}/signals`, { key: ADMIN_TOKEN })).body).toEqual({ signals: { honeypot: true, tooFast: false, minSubmitMs: 100 } });
+    // The admin site view shows the effective rules too.
+    const view = await call(h.app, "GET", `/v1/sites/${site.id}`, { key: ADMIN_TOKEN });
+    expect((view.body.site as { settings: unknown }).settings).toMatchObject({ signals: { honeypot: true, tooFast: false, minSubmitMs: 100 }, cutoffs: { autoApply: false } });
     await call(h.app, "PATCH", `/v1/sites/${site.id}/signals`, { key: ADMIN_TOKEN, body: { tooFast: true, minSubmitMs: 2000 } });
   });
 

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { akismetSettingsOf } from "../../akismet/settings.js";
+import { cutoffSettingsOf, signalSettingsOf } from "../../comments/site-rules.js";
 import { siteView as baseSiteView } from "../../comments/views.js";
 import { findSiteById, insertSite, listSites, updateSite } from "../../db/queries/sites.js";
 import type { SiteRow } from "../../db/schema.js";
@@ -24,12 +25,15 @@ const patchSchema = z.strictObject({ name: text(200).min(1).optional(), url: sit
 const keyKind = z.enum(["api", "moderator"]);
 
 /**
- * A site as admins see it: every setting effective, the Akismet ones too (defaults filled in, as
- * comment-check applies them), whether or not any was ever set.
+ * A site as admins see it: every setting effective, the Akismet, signal-rule and cutoff ones too
+ * (defaults filled in, as scoring applies them), whether or not any was ever set.
  */
 function siteView(site: SiteRow) {
   const view = baseSiteView(site);
-  return { ...view, settings: { ...view.settings, akismet: akismetSettingsOf(site.settings) } };
+  return {
+    ...view,
+    settings: { ...view.settings, akismet: akismetSettingsOf(site.settings), signals: signalSettingsOf(site), cutoffs: cutoffSettingsOf(site) },
+  };
 }
 
 /** The site an admin route names, or a 404 (a malformed id is no site either). */
