@@ -147,6 +147,14 @@ export function outcomes(offers: Offer[]): { byStatus: Record<string, number>; v
   const counted = Object.values(byStatus).reduce((a, b) => a + b, 0);
   if (counted !== offers.length) violations.push(`outcomes counted ${counted} of ${offers.length} sent`);
   if (byStatus.reset) notes.push(`${byStatus.reset} connections reset mid-request`);
+  // When the bad answers were sent tells a fault's effect from a starved machine's.
+  for (const [what, bad] of [
+    ["timeouts", (o: Offer) => o.reply.status === "timeout"],
+    ["5xx", (o: Offer) => typeof o.reply.status === "number" && o.reply.status >= 500],
+  ] as const) {
+    const at = offers.filter(bad).map((o) => o.sentAt / 1000);
+    if (at.length) notes.push(`${what} sent at ${Math.min(...at).toFixed(1)}–${Math.max(...at).toFixed(1)} s`);
+  }
   return { byStatus, violations, notes };
 }
 

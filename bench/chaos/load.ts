@@ -79,6 +79,8 @@ export interface Offer {
   kind: "v1" | "akismet";
   marker: string;
   reply: Reply;
+  /** When it was sent, in ms from the start of its stream. */
+  sentAt: number;
   /** The stored comment's id, when the answer gave one (2xx body `id`, or `X-akismet-guid`). */
   id?: string;
 }
@@ -108,14 +110,16 @@ export async function offerComments(o: StreamOptions, during?: (elapsedMs: numbe
     const due = start + (i * 1000) / o.ratePerSecond;
     const wait = due - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    during?.(performance.now() - start);
+    const sentAt = performance.now() - start;
+    during?.(sentAt);
     const marker = `chaos-${o.scenario}-${i}-${randomUUID()}`;
-    offers.push(i % o.akismetEvery === o.akismetEvery - 1 ? akismetCheck(o, marker) : v1Comment(o, marker, i));
+    const offer = i % o.akismetEvery === o.akismetEvery - 1 ? akismetCheck(o, marker) : v1Comment(o, marker, i);
+    offers.push(offer.then((x) => ({ ...x, sentAt })));
   }
   return Promise.all(offers);
 }
 
-async function v1Comment(o: StreamOptions, marker: string, i: number): Promise<Offer> {
+async function v1Comment(o: StreamOptions, marker: string, i: number): Promise<Omit<Offer, "sentAt">> {
   const body = JSON.stringify({
     thread: `chaos-${o.scenario}-${i % 20}`,
     content: `Thanks for the write-up, the part about retries helped me. ${marker}`,
@@ -142,7 +146,7 @@ async function v1Comment(o: StreamOptions, marker: string, i: number): Promise<O
   return { kind: "v1", marker, reply, id };
 }
 
-async function akismetCheck(o: StreamOptions, marker: string): Promise<Offer> {
+async function akismetCheck(o: StreamOptions, marker: string): Promise<Omit<Offer, "sentAt">> {
   const form = new URLSearchParams({
     api_key: o.apiKey,
     blog: o.blog,
