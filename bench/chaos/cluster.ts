@@ -10,7 +10,8 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 
-const ROOT = path.resolve(import.meta.dirname, "../..");
+/** The checkout whose `src/main.ts` runs; CHAOS_ROOT points the run at another one (with its node_modules). */
+const ROOT = path.resolve(process.env.CHAOS_ROOT ?? path.join(import.meta.dirname, "../.."));
 
 /** Port ranges this run may use (given to the chaos helper; other helpers use other ranges). */
 export const PORT_RANGES = {

@@ -464,7 +464,7 @@ function slowClient(port: number, category: string, head: string, drip: () => st
     };
     const cap = setTimeout(() => finish(false), SLOW_CAP_MS);
     const sock = net.connect(port, "127.0.0.1", () => {
-      sock.write(head);
+      if (head) sock.write(head);
       timer = setInterval(() => {
         if (!sock.destroyed) sock.write(drip());
       }, intervalMs);
@@ -510,6 +510,7 @@ export async function runFuzz(deps: Deps): Promise<Row> {
   const byStatus: Record<string, number> = {};
   const byCategory = new Map<string, Record<string, number>>();
   const examples = new Map<string, string[]>();
+  const badCount = new Map<string, number>();
   const latencies: number[] = [];
   const violations: string[] = [];
   const notes: string[] = [];
@@ -524,6 +525,7 @@ export async function runFuzz(deps: Deps): Promise<Row> {
     byCategory.set(category, cat);
     if (typeof status === "number" && status >= 200 && status < 300) ok++;
     if (bad) {
+      badCount.set(`${category}: ${bad}`, (badCount.get(`${category}: ${bad}`) ?? 0) + 1);
       const list = examples.get(`${category}: ${bad}`) ?? [];
       if (list.length < 3) list.push(what);
       examples.set(`${category}: ${bad}`, list);
@@ -598,6 +600,17 @@ export async function runFuzz(deps: Deps): Promise<Row> {
     else notes.push(`${category}: cut after ${(Math.max(...cut) / 1000).toFixed(1)} s`);
   }
 
+  // 1,000 sockets that connect and send nothing, after the rest so they cannot crowd it out: the
+  // server must cut them (a connection cap may also refuse some at once), not hold them forever.
+  const halfOpen = await Promise.all(Array.from({ length: 1000 }, () => slowClient(port, "half-open socket, nothing sent", "", () => "", 60_000)));
+  for (const s of halfOpen) {
+    sent++;
+    countStatus(byStatus, s.closedAfterMs === null ? "held open" : "cut by server");
+  }
+  const held = halfOpen.filter((s) => s.closedAfterMs === null).length;
+  if (held) violations.push(`half-open sockets: ${held} of ${halfOpen.length} still open after ${SLOW_CAP_MS / 1000} s`);
+  else notes.push(`1000 half-open sockets: all cut within ${(Math.max(...halfOpen.map((s) => s.closedAfterMs ?? 0)) / 1000).toFixed(1)} s`);
+
   await sleep(2000);
   let alive = true;
   try {
@@ -624,7 +637,7 @@ export async function runFuzz(deps: Deps): Promise<Row> {
   if (sent < deps.count) violations.push(`only ${sent} of ${deps.count} hostile requests sent before the phase's time cap`);
 
   for (const [key, list] of examples) {
-    violations.push(`${key}, e.g. ${list.map((l) => JSON.stringify(l.slice(0, 200))).join(" | ")}`);
+    violations.push(`${key} (${badCount.get(key) ?? 0}×), e.g. ${list.slice(0, 2).map((l) => JSON.stringify(l.slice(0, 150))).join(" | ")}`);
   }
   deps.log(
     `fuzz by category:\n${[...byCategory]

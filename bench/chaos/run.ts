@@ -11,7 +11,8 @@
  *
  * Environment: CHAOS_RATE (comments/s offered, 100), CHAOS_SECONDS (per fault, 20),
  * CHAOS_SETTLE_MS (sweep window after each load, 20000), CHAOS_FUZZ (hostile requests, 10000),
- * CHAOS_ONLY (comma-separated: baseline, redis-kill, worker-kill, pg-restart, api-sigterm, redis-oom,
+ * CHAOS_ROOT (the checkout whose src/main.ts is started, default this one), CHAOS_SEED (fuzz, 14),
+ * CHAOS_SLOW_CAP_MS (how long a slow client may be held, 45000), CHAOS_ONLY (comma-separated: baseline, redis-kill, worker-kill, pg-restart, api-sigterm, redis-oom,
  * fuzz, auth), CHAOS_KEEP_TMP=1 (keep the logs and cluster).
  */
 import { randomBytes } from "node:crypto";
