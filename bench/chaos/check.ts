@@ -53,35 +53,48 @@ export interface CheckDeps {
   workerLog: string;
 }
 
-/** Score jobs that exhausted their attempts, from the worker's log (BullMQ's failed set too). */
-export async function failedForGood(deps: CheckDeps, attempts: number): Promise<{ fromLog: number; inQueue: number | null }> {
-  let fromLog = 0;
+/**
+ * Score jobs that used all their attempts, from the worker's log and from BullMQ's failed set (a
+ * build with `removeOnFail: true` keeps none there). Such a job failed *for good* only if its comment
+ * is still `pending`: a sweep may retry it, and then the comment settles.
+ */
+export async function failedForGood(deps: CheckDeps, attempts: number): Promise<{ exhausted: number; inQueue: number | null; forGood: number }> {
+  const ids = new Set<string>();
+  let exhausted = 0;
   try {
     for (const line of readFileSync(deps.workerLog, "utf8").split("\n")) {
       if (!line.includes("score job failed")) continue;
       try {
-        const entry = JSON.parse(line) as { attempt?: number };
-        if ((entry.attempt ?? 0) >= attempts) fromLog++;
+        const entry = JSON.parse(line) as { attempt?: number; jobId?: string };
+        if ((entry.attempt ?? 0) < attempts) continue;
+        exhausted++;
+        if (entry.jobId?.startsWith("comment-")) ids.add(entry.jobId.slice("comment-".length));
       } catch {
         // A line cut by a SIGKILL is not JSON; it is not a failure record either.
       }
     }
   } catch {
-    fromLog = 0;
+    exhausted = 0;
   }
   let inQueue: number | null = null;
   const redis = new Redis(deps.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true });
   redis.on("error", () => {});
   try {
     await redis.connect();
-    const queue = new Queue(SCORE_QUEUE, { connection: redis, prefix: deps.queuePrefix });
-    inQueue = (await queue.getJobCounts("failed")).failed ?? 0;
+    const queue = new Queue<{ commentId?: string }>(SCORE_QUEUE, { connection: redis, prefix: deps.queuePrefix });
+    const failed = await queue.getFailed(0, 9999);
+    inQueue = failed.length;
+    for (const job of failed) if (job.data.commentId) ids.add(job.data.commentId);
     await queue.close();
   } catch {
     inQueue = null;
   }
   redis.disconnect();
-  return { fromLog, inQueue };
+  const list = [...ids].filter((id) => /^[0-9a-f-]{36}$/.test(id));
+  const pending = list.length
+    ? await deps.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM comments WHERE id = ANY(${list}::uuid[]) AND status = 'pending'`
+    : [{ n: 0 }];
+  return { exhausted, inQueue, forGood: pending[0]?.n ?? 0 };
 }
 
 interface Stored {

@@ -250,8 +250,13 @@ export function migrate(env: Record<string, string>): void {
   if (r.status !== 0) throw new Error(`migrate failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
 }
 
+/**
+ * In /dev/shm when there is one: the faults under test are process faults, and on a shared disk
+ * other programs' fsyncs would show up as this run's latency.
+ */
 export function makeTempDir(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "commentinel-chaos-"));
+  const base = process.env.CHAOS_TMP ?? (existsSync("/dev/shm") ? "/dev/shm" : os.tmpdir());
+  const dir = mkdtempSync(path.join(base, "commentinel-chaos-"));
   onCleanup("temp dir", () => {
     if (!process.env.CHAOS_KEEP_TMP) rmSync(dir, { recursive: true, force: true });
   });

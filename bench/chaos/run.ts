@@ -109,6 +109,7 @@ async function main(): Promise<number> {
   const checkDeps: CheckDeps = { sql, redisUrl: redis.url, queuePrefix: QUEUE_PREFIX, workerLog: serviceLogPath(tmp, "worker") };
   const rows: Row[] = [];
   let failedBefore = 0;
+  let exhaustedBefore = 0;
 
   const ready = async (timeoutMs: number) => {
     try {
@@ -141,10 +142,11 @@ async function main(): Promise<number> {
     row.notes.push(...extra.notes);
     row.notes.unshift(`fault at ${(FAULT_AT_MS / 1000).toFixed(1)} s; machine load average ${loadAverage.toFixed(1)} before`);
     const failed = await failedForGood(checkDeps, JOB_ATTEMPTS);
-    if (failed.fromLog > failedBefore) row.violations.push(`${failed.fromLog - failedBefore} score jobs failed for good (worker log)`);
-    if (failed.inQueue) row.violations.push(`${failed.inQueue} jobs in BullMQ's failed set`);
-    if (failed.inQueue === 0) row.notes.push("BullMQ failed set empty (on a build with removeOnFail: true it is always empty)");
-    failedBefore = failed.fromLog;
+    if (failed.forGood > failedBefore) row.violations.push(`${failed.forGood - failedBefore} score jobs failed for good (all attempts used, comment still pending)`);
+    failedBefore = failed.forGood;
+    if (failed.exhausted > exhaustedBefore) row.notes.push(`${failed.exhausted - exhaustedBefore} jobs used all ${JOB_ATTEMPTS} attempts (worker log)`);
+    exhaustedBefore = failed.exhausted;
+    row.notes.push(failed.inQueue === null ? "BullMQ failed set unreadable" : `BullMQ failed set: ${failed.inQueue} jobs`);
     if (!(await ready(15_000))) row.violations.push("/readyz not 200 within 15 s after the scenario");
     rows.push(row);
     log(`${name}: ${row.violations.length ? `FAIL: ${row.violations.join("; ")}` : "pass"}${row.notes.length ? ` (${row.notes.join("; ")})` : ""}`);
