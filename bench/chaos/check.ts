@@ -12,7 +12,7 @@ import { readFileSync } from "node:fs";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import type postgres from "postgres";
-import { SCORE_QUEUE } from "../../src/queue/score-queue.js";
+import { SCORE_QUEUE, scoreJobId } from "../../src/queue/score-queue.js";
 import { countStatus, isOk, percentile, type Offer } from "./load.js";
 
 export const AUDIT_SQL = `
@@ -44,6 +44,8 @@ export interface Row {
   p99: number;
   violations: string[];
   notes: string[];
+  /** Up to 10 comments still pending after the window, for diagnosis. */
+  stuckIds?: string[];
 }
 
 export interface CheckDeps {
@@ -201,7 +203,30 @@ export async function checkScenario(deps: CheckDeps, scenario: string, offers: O
     p99: percentile(offers.map((o) => o.reply.ms), 99),
     violations,
     notes,
+    stuckIds: rows.filter((r) => r.status === "pending").slice(0, 10).map((r) => r.id),
   };
+}
+
+/** Where BullMQ has the jobs of comments still pending: a state that never moves explains a stuck one. */
+export async function jobStates(deps: CheckDeps, commentIds: string[]): Promise<string> {
+  const redis = new Redis(deps.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true });
+  redis.on("error", () => {});
+  try {
+    await redis.connect();
+    const queue = new Queue(SCORE_QUEUE, { connection: redis, prefix: deps.queuePrefix });
+    const states: Record<string, number> = {};
+    for (const id of commentIds) {
+      const job = await queue.getJob(scoreJobId(id));
+      const state = job ? `${await job.getState()} (attempts ${job.attemptsMade})` : "no job";
+      states[state] = (states[state] ?? 0) + 1;
+    }
+    await queue.close();
+    return Object.entries(states).map(([k, v]) => `${v} ${k}`).join(", ");
+  } catch (err) {
+    return `unreadable (${(err as Error).message})`;
+  } finally {
+    redis.disconnect();
+  }
 }
 
 export function formatTable(rows: Row[]): string {

@@ -21,7 +21,7 @@ import os from "node:os";
 import { Redis } from "ioredis";
 import postgres from "postgres";
 import { runAuthMatrix } from "./auth-matrix.js";
-import { AUDIT_SQL, checkScenario, failedForGood, formatTable, type CheckDeps, type Row } from "./check.js";
+import { AUDIT_SQL, checkScenario, failedForGood, formatTable, jobStates, type CheckDeps, type Row } from "./check.js";
 import {
   cleanupAll,
   freePort,
@@ -138,6 +138,7 @@ async function main(): Promise<number> {
     const [offers] = await Promise.all([loadDone, faultDone]);
     agent.destroy();
     const row = await checkScenario(checkDeps, name, offers, SETTLE_MS);
+    if (row.stuckIds?.length) row.notes.push(`jobs of stuck comments: ${await jobStates(checkDeps, row.stuckIds)}`);
     row.violations.push(...extra.violations);
     row.notes.push(...extra.notes);
     row.notes.unshift(`fault at ${(FAULT_AT_MS / 1000).toFixed(1)} s; machine load average ${loadAverage.toFixed(1)} before`);
