@@ -1,3 +1,5 @@
+import { createScorer } from "../src/comments/scorer.js";
+import type { Deps } from "../src/deps.js";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
@@ -22,6 +24,9 @@ async function setup(opts: Parameters<typeof harness>[0] = {}): Promise<{ h: Har
 }
 
 const comment = { thread: "t1", content: "Hello there, a perfectly normal comment." };
+
+/** A scorer on the harness's deps, as the worker builds one. */
+const scorerFor = (deps: Deps) => ({ scorer: createScorer(deps), log: deps.log });
 
 describe("POST /v1/comments", () => {
   it("answers 202 pending at once and the worker lands a verdict", async () => {
@@ -62,10 +67,10 @@ describe("POST /v1/comments", () => {
     const res = await call(h.app, "POST", "/v1/comments", { key: site.apiKey, body: comment });
     const id = res.body.id as string;
     const job = { commentId: id };
-    const outcomes = await Promise.all([processScoreComment(h.deps, job), processScoreComment(h.deps, job)]);
+    const outcomes = await Promise.all([processScoreComment(scorerFor(h.deps), job), processScoreComment(scorerFor(h.deps), job)]);
     expect(outcomes.map((o) => o.outcome).sort()).toEqual(["scored", "settled"]);
     const scoredAt = (await findComment(h.deps.db, id))?.scoredAt;
-    const again = await processScoreComment(h.deps, job);
+    const again = await processScoreComment(scorerFor(h.deps), job);
     expect(again.outcome).toBe("settled");
     expect((await findComment(h.deps.db, id))?.scoredAt).toEqual(scoredAt);
   });
@@ -75,7 +80,7 @@ describe("POST /v1/comments", () => {
     const res = await call(h.app, "POST", "/v1/comments", { key: site.apiKey, body: comment });
     const id = res.body.id as string;
     await recordDecision(h.deps.db, { siteId: site.id, commentId: id, label: "spam", actor: "moderator" });
-    const out = await processScoreComment(h.deps, { commentId: id });
+    const out = await processScoreComment(scorerFor(h.deps), { commentId: id });
     expect(out.outcome).toBe("settled");
     const row = await findComment(h.deps.db, id);
     expect(row).toMatchObject({ status: "spam", verdict: null, score: null });

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import { siteView } from "../../comments/views.js";
+import { siteView } from "../views.js";
 import { findSiteById, insertSite, listSites, updateSite } from "../../db/queries/sites.js";
 import type { SiteRow } from "../../db/schema.js";
 import type { Deps } from "../../deps.js";
