@@ -32,7 +32,9 @@ const envSchema = z.object({
   /** The model follower's poll when no notification came (NOTIFY is the fast path; see live-model.ts). */
   MODEL_POLL_MS: int(50, 60_000).default(500),
   /** Further behind the change log than this, a process reloads the model instead of replaying. */
-  MODEL_RELOAD_BEHIND: int(1, 10_000_000).default(50_000),
+  MODEL_RELOAD_BEHIND: int(1, 10_000_000).default(10_000),
+  /** Token counts a scoring process caches at most (~150 bytes each; BENCHMARKS.md "Model in memory"). */
+  MODEL_CACHE_ROWS: int(1_000, 100_000_000).default(1_000_000),
   /** How often the sweep looks for comments left `pending` (Redis lost a job, or was down). */
   SWEEP_INTERVAL_MS: int(100, 3_600_000).default(5_000),
   /** A pending comment younger than this is assumed to still have its job in flight. */

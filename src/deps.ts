@@ -45,7 +45,11 @@ export function createDeps(config: Config, log: Log, opts: DepsOptions): Deps {
   const scoreQueue = createScoreQueue(queueBackend, { prefix: config.QUEUE_PREFIX, enqueueTimeoutMs: config.ENQUEUE_TIMEOUT_MS, log });
   const listener = createListener(sql);
   const statusListener = createStatusListener(listener, log);
-  const model = createLiveModel({ db, listener, log }, { pollMs: config.MODEL_POLL_MS, reloadBehind: config.MODEL_RELOAD_BEHIND });
+  const model = createLiveModel({ db, listener, log }, {
+    pollMs: config.MODEL_POLL_MS,
+    reloadBehind: config.MODEL_RELOAD_BEHIND,
+    cacheRows: config.MODEL_CACHE_ROWS,
+  });
   return {
     config,
     log,

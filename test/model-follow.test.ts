@@ -2,10 +2,10 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createMemoryModel } from "../src/classifier/index.js";
+import { tokenize } from "../src/classifier/index.js";
 import { recordDecision } from "../src/comments/decisions.js";
 import { storeComment } from "../src/comments/intake.js";
-import { createLiveModel } from "../src/comments/live-model.js";
+import { createLiveModel, type LiveModel } from "../src/comments/live-model.js";
 import { retrain } from "../src/comments/retrain.js";
 import { findComment } from "../src/db/queries/comments.js";
 import { dumpCounts } from "../src/db/queries/model.js";
@@ -16,21 +16,20 @@ import { SCORE_QUEUE, scoreJobId } from "../src/queue/score-job.js";
 import { TEST_REDIS_URL } from "./env.js";
 import { ADMIN_TOKEN, createSite, eventually, freshDatabase, harness, uniqueName, type Harness, type TestSite } from "./helpers.js";
 
-/** The in-memory model as Postgres has it, for comparison with a follower's. */
-async function countsInMemoryForm(h: Harness) {
+/**
+ * Checks a follower against Postgres: every total, and every cached count (absent in Postgres
+ * means 0/0), equal. Returns how many cached counts were compared.
+ */
+async function expectExact(h: Harness, model: LiveModel): Promise<number> {
   const { tokens, totals } = await dumpCounts(h.deps.db);
-  const model = createMemoryModel();
-  for (const t of totals) model.scopes.set(t.scope, { totals: { spam: t.spam, ham: t.ham }, tokens: new Map() });
-  for (const t of tokens) {
-    let s = model.scopes.get(t.scope);
-    if (!s) model.scopes.set(t.scope, (s = { totals: { spam: 0, ham: 0 }, tokens: new Map() }));
-    s.tokens.set(t.token, { spam: t.spam, ham: t.ham });
-  }
-  return model;
+  const inDb = new Map(tokens.map((t) => [`${t.scope}\u0000${t.token}`, { spam: t.spam, ham: t.ham }]));
+  const dump = model.dump();
+  expect(Object.fromEntries([...dump.totals].filter(([, t]) => t.spam !== 0 || t.ham !== 0))).toEqual(
+    Object.fromEntries(totals.map((t) => [t.scope, { spam: t.spam, ham: t.ham }])),
+  );
+  for (const [k, v] of dump.cached) expect(v, k).toEqual(inDb.get(k) ?? { spam: 0, ham: 0 });
+  return dump.cached.size;
 }
-
-const sortedScopes = (m: ReturnType<typeof createMemoryModel>) =>
-  [...m.scopes].map(([name, s]) => [name, s.totals, [...s.tokens].sort(([a], [b]) => (a < b ? -1 : 1))]).sort(([a], [b]) => (String(a) < String(b) ? -1 : 1));
 
 /** A Listener whose LISTEN never works: only the poll can keep the follower current. */
 const deafListener: Listener = { listen: () => Promise.reject(new Error("LISTEN disabled for this test")) };
@@ -112,39 +111,55 @@ describe("the model in memory follows the change log", () => {
     await Promise.all(queues.map((q) => q.close()));
   }, 60_000);
 
-  it("follows by polling when LISTEN fails, and matches Postgres exactly after learn, unlearn and retrain", async () => {
-    const model = createLiveModel({ db: h.deps.db, listener: deafListener, log: createLog("silent") }, { pollMs: 100, reloadBehind: 1_000 });
+  it("follows by polling when LISTEN fails, and its cached counts match Postgres exactly after learn, unlearn and retrain", async () => {
+    const model = createLiveModel({ db: h.deps.db, listener: deafListener, log: createLog("silent") }, { pollMs: 100, reloadBehind: 1_000, cacheRows: 100_000 });
     try {
       await model.ready();
+      // Cached before the changes, so the deltas (not a re-fetch) must keep them right.
+      await model.prefetch(site.id, tokenize({ content: "brand new words arrive here" }));
+      const arrive = () => model.scoringData(site.id, ["arrive"]).global.tokens.get("arrive");
+      expect(arrive()).toBeUndefined();
       const id = await teach("brand new words arrive here", "spam");
       await recordDecision(h.deps.db, { siteId: site.id, commentId: id, label: "ham", actor: "moderator" });
       // Both changes (learned as spam, corrected to ham) arrive by the poll alone.
-      await eventually(async () => (model.current.scopes.get("global")?.tokens.get("arrive")?.ham === 1 ? true : undefined), 2_000);
-      expect(sortedScopes(model.current)).toEqual(sortedScopes(await countsInMemoryForm(h)));
+      await eventually(() => Promise.resolve(arrive()?.ham === 1 ? true : undefined), 2_000);
+      expect(arrive()).toEqual({ spam: 0, ham: 1 });
+      expect(await expectExact(h, model)).toBeGreaterThan(10);
       const loads = model.stats().loads;
       await retrain(h.deps.db);
-      await eventually(async () => (model.stats().loads > loads ? true : undefined), 2_000);
-      expect(sortedScopes(model.current)).toEqual(sortedScopes(await countsInMemoryForm(h)));
+      await eventually(() => Promise.resolve(model.stats().loads > loads ? true : undefined), 2_000);
+      await model.prefetch(site.id, tokenize({ content: "brand new words arrive here" }));
+      expect(await expectExact(h, model)).toBeGreaterThan(10);
     } finally {
       await model.close();
     }
   });
 
-  it("reloads instead of replaying when it has fallen further behind than reloadBehind", async () => {
-    const model = createLiveModel({ db: h.deps.db, listener: deafListener, log: createLog("silent") }, { pollMs: 60_000, reloadBehind: 2 });
+  it("reloads instead of replaying when it has fallen further behind than reloadBehind, and stays within cacheRows", async () => {
+    const model = createLiveModel({ db: h.deps.db, listener: deafListener, log: createLog("silent") }, { pollMs: 60_000, reloadBehind: 2, cacheRows: 1_000 });
     try {
       await model.ready();
       const loads = model.stats().loads;
       for (const text of ["one more spam text", "two more spam text", "three more spam text"]) await teach(text, "spam");
       await model.sync();
       expect(model.stats().loads).toBe(loads + 1);
-      expect(sortedScopes(model.current)).toEqual(sortedScopes(await countsInMemoryForm(h)));
+      await model.prefetch(site.id, tokenize({ content: "one more spam text and four" }));
       await teach("four more spam text", "spam");
       await model.sync();
       expect(model.stats().loads).toBe(loads + 1);
-      expect(model.current.scopes.get("global")?.tokens.has("four")).toBe(true);
+      expect(model.scoringData(site.id, ["four"]).site.tokens.get("four")).toEqual({ spam: 1, ham: 0 });
+      await expectExact(h, model);
     } finally {
       await model.close();
+    }
+    const small = createLiveModel({ db: h.deps.db, listener: deafListener, log: createLog("silent") }, { pollMs: 60_000, reloadBehind: 2, cacheRows: 40 });
+    try {
+      await small.ready();
+      await small.prefetch(site.id, tokenize({ content: "many other words to push the cache past its bound of forty rows in all" }));
+      expect(small.stats().cached).toBeLessThanOrEqual(40);
+      await expectExact(h, small);
+    } finally {
+      await small.close();
     }
   });
 });

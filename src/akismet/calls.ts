@@ -172,7 +172,7 @@ export async function checkComment(
     }
     const loaded = await within(deps.model.ready(), opts.budgetMs ?? CHECK_BUDGET_MS);
     if (!loaded.done) return undefined;
-    return verdictWrite(scoreFeatures(deps.model.current, site, featuresOf(row)));
+    return verdictWrite(await scoreFeatures(deps.model, site, featuresOf(row)));
   };
 
   if (comment.isTest) {

@@ -1,47 +1,71 @@
 /**
- * The model's token counts held in memory by every process that scores (worker, api for Akismet),
- * kept current by following the change log that decisions append in their own transaction:
+ * The model as every scoring process (worker, api for Akismet) holds it: every scope's totals, and
+ * a bounded cache of token counts, both kept exact by following the change log that decisions
+ * append in their own transaction:
  *   - woken by NOTIFY on CHANNELS.modelChanges, the usual path (a change shows within milliseconds);
  *   - polled every `pollMs`, in case a notification was lost (LISTEN reconnecting);
- *   - reloaded whole when it has fallen more than `reloadBehind` changes behind, when the log was
- *     pruned past it, or after `retrain` (a `reset` change).
- * It holds every count: see README "Scaling" and BENCHMARKS.md "Model in memory" for the memory
- * this takes (measured at 100k and 1M decisions) and why a bounded cache was not needed.
+ *   - reloaded (totals re-read, cache emptied) when more than `reloadBehind` changes behind, when
+ *     the log was pruned past it, or after `retrain` (a `reset` change).
+ * A cached count is exact: it was fetched at a known change id and every later change is applied
+ * to it. A count not cached is fetched with the other misses of the jobs in flight (one round trip
+ * per batch) and cached. Why a bounded cache and not every count: 100k decisions already make 4.2M
+ * count rows (~145 bytes each in memory, 30 s to load on a loaded machine); see BENCHMARKS.md
+ * "Model in memory" and README "Scaling".
  */
-import { createMemoryModel, learnSite, unlearnSite, type MemoryModel } from "../classifier/index.js";
+import { GLOBAL_SCOPE, learnDeltas, type ScopeSlice, type ScopeTotals, type TokenCounts } from "../classifier/index.js";
 import type { Db } from "../db/client.js";
-import { loadModelSnapshot, modelChangesAfter, type ModelChange } from "../db/queries/model-changes.js";
+import { createBatcher } from "../db/batch.js";
+import { fetchTokenCounts, loadModelTotals, modelChangesAfter, type ModelChange } from "../db/queries/model-changes.js";
 import { CHANNELS, type Listener } from "../db/notify.js";
 import type { Log } from "../log.js";
 
 export interface LiveModelOptions {
   /** How often to look for changes without a notification (the fallback; NOTIFY is the fast path). */
   pollMs: number;
-  /** Further behind than this many changes, reloading is cheaper than replaying. */
+  /** Further behind than this many changes, reloading (cheap: totals only) beats replaying. */
   reloadBehind: number;
+  /** Most (scope, token) counts held; past it the least recently used half is dropped. */
+  cacheRows: number;
 }
 
 export const DEFAULT_LIVE_MODEL_OPTIONS: LiveModelOptions = {
   // A lost notification then costs at most 0.5 s of staleness: half the 1 s the issue allows.
   pollMs: 500,
-  // Replaying a change costs ~64 map updates; a reload of a 1M-decision model took seconds
-  // (BENCHMARKS.md), so replay up to this many.
-  reloadBehind: 50_000,
+  reloadBehind: 10_000,
+  // ~150 bytes a row (BENCHMARKS.md): about 150 MiB at most per process.
+  cacheRows: 1_000_000,
 };
 
 /** Changes read per round trip while catching up. */
 const CHANGE_PAGE = 1_000;
+/** Recent changes kept to bring a fetch that raced them up to date. */
+const RECENT_CHANGES = 1_000;
+
+type Counts = { spam: number; ham: number };
+const key = (scope: string, token: string) => `${scope}\u0000${token}`;
+
+/** Counts fetched for one scoring call that could not be cached (fetched at another change id). */
+export type Overlay = ReadonlyMap<string, Counts>;
 
 export interface LiveModel {
-  /** Resolves once the first load finished (scoring waits for it; a failed load is retried at each poll). */
+  /** Resolves once the totals are loaded (a failed load is retried at each poll). */
   ready(): Promise<void>;
-  /** The counts as of `appliedId`; read synchronously while scoring (never mutated mid-score). */
-  readonly current: MemoryModel;
   /** The newest change applied. */
   readonly appliedId: number;
+  /**
+   * Makes the counts of `tokens` in the global and the site scope available to `scoringData`:
+   * cached ones at once, the misses of every caller in the same few milliseconds in one round trip.
+   */
+  prefetch(siteId: string, tokens: Iterable<string>): Promise<Overlay>;
+  /** Whether a token is prefetched (cached or in `overlay`). */
+  has(siteId: string, token: string, overlay?: Overlay): boolean;
+  /** What `score` needs for these tokens, from the cache and the overlay (prefetch first). */
+  scoringData(siteId: string, tokens: readonly string[], overlay?: Overlay): { global: ScopeSlice; site: ScopeSlice };
   /** Catches up with the log now (tests and the bench; the follower does this by itself). */
   sync(): Promise<void>;
-  stats(): { loads: number; applied: number; lastLoadMs: number; scopes: number; tokens: number };
+  /** Every cached count and every total, for tests comparing with Postgres. */
+  dump(): { totals: Map<string, ScopeTotals>; cached: Map<string, Counts> };
+  stats(): { loads: number; applied: number; lastLoadMs: number; cached: number; hits: number; misses: number };
   close(): Promise<void>;
 }
 
@@ -49,44 +73,82 @@ export function createLiveModel(
   deps: { db: Db; listener: Listener; log: Log },
   opts: LiveModelOptions = DEFAULT_LIVE_MODEL_OPTIONS,
 ): LiveModel {
-  let model = createMemoryModel();
+  let totals = new Map<string, ScopeTotals>();
+  // Two generations: lookups promote from `cold` to `hot`; a full `hot` becomes `cold` and the old
+  // `cold` is dropped. O(1), at most `cacheRows` entries, and what is in use stays.
+  let hot = new Map<string, Counts>();
+  let cold = new Map<string, Counts>();
+  let recent: ModelChange[] = [];
   let appliedId = 0;
   let loads = 0;
   let applied = 0;
   let lastLoadMs = 0;
+  let hits = 0;
+  let misses = 0;
   let closed = false;
   let loaded = false;
   let running: Promise<void> | undefined;
   let again = false;
 
+  const lookup = (k: string): Counts | undefined => {
+    const h = hot.get(k);
+    if (h) return h;
+    const c = cold.get(k);
+    if (c) insert(k, c);
+    return c;
+  };
+  const insert = (k: string, v: Counts) => {
+    hot.set(k, v);
+    if (hot.size >= opts.cacheRows / 2) {
+      cold = hot;
+      hot = new Map();
+    }
+  };
+
   const load = async () => {
     const started = performance.now();
-    const next = createMemoryModel();
-    const scope = (name: string) => {
-      let s = next.scopes.get(name);
-      if (!s) next.scopes.set(name, (s = { totals: { spam: 0, ham: 0 }, tokens: new Map() }));
-      return s;
-    };
-    const { changeId } = await loadModelSnapshot(
-      deps.db,
-      (name, spam, ham) => void (scope(name).totals = { spam, ham }),
-      (rows) => {
-        for (const r of rows) if (r.spam !== 0 || r.ham !== 0) scope(r.scope).tokens.set(r.token, { spam: r.spam, ham: r.ham });
-      },
-    );
-    // Swapped whole: a score in progress keeps reading the model it started with.
-    model = next;
+    const next = new Map<string, ScopeTotals>();
+    const { changeId } = await loadModelTotals(deps.db, (scope, spam, ham) => next.set(scope, { spam, ham }));
+    totals = next;
+    hot = new Map();
+    cold = new Map();
+    recent = [];
     appliedId = changeId;
     loads++;
     lastLoadMs = performance.now() - started;
-    deps.log.info("model loaded", { changeId, scopes: next.scopes.size, ms: Math.round(lastLoadMs) });
+    deps.log.info("model loaded", { changeId, scopes: next.size, ms: Math.round(lastLoadMs) });
+  };
+
+  const addTotals = (scope: string, label: "spam" | "ham", sign: number) => {
+    const t = totals.get(scope) ?? { spam: 0, ham: 0 };
+    t[label] += sign;
+    totals.set(scope, t);
+  };
+
+  /** Applies a change's deltas to `get`'s entries (the cache, or rows fetched before the change). */
+  const applyTo = (c: ModelChange, get: (k: string) => Counts | undefined) => {
+    if (!c.siteId || !c.label || !c.tokens || c.kind === "reset") return;
+    const sign = c.kind === "learn" ? 1 : -1;
+    for (const d of learnDeltas(c.tokens, c.label, sign)) {
+      for (const scope of [GLOBAL_SCOPE, c.siteId]) {
+        const row = get(key(scope, d.token));
+        if (row) {
+          row.spam += d.spam;
+          row.ham += d.ham;
+        }
+      }
+    }
   };
 
   const apply = (c: ModelChange) => {
-    if (c.siteId && c.label && c.tokens) {
-      if (c.kind === "learn") learnSite(model, c.siteId, c.tokens, c.label);
-      else if (c.kind === "unlearn") unlearnSite(model, c.siteId, c.tokens, c.label);
+    applyTo(c, (k) => hot.get(k) ?? cold.get(k));
+    if (c.siteId && c.label && c.kind !== "reset") {
+      const sign = c.kind === "learn" ? 1 : -1;
+      addTotals(GLOBAL_SCOPE, c.label, sign);
+      addTotals(c.siteId, c.label, sign);
     }
+    recent.push(c);
+    if (recent.length > RECENT_CHANGES * 2) recent = recent.slice(-RECENT_CHANGES);
     appliedId = c.id;
     applied++;
   };
@@ -124,6 +186,67 @@ export function createLiveModel(
     })();
     return running;
   };
+
+  // Misses of every caller within the batch window go to Postgres together.
+  const fetches = createBatcher<{ scope: string; token: string }, Counts & { changeId: number }>(
+    async (pairs) => {
+      const rows = await fetchTokenCounts(deps.db, pairs);
+      return pairs.map((p) => rows.get(key(p.scope, p.token)) ?? { spam: 0, ham: 0, changeId: rows.changeId });
+    },
+    { maxSize: 20_000, windowMs: 2 },
+  );
+
+  const prefetch = async (siteId: string, tokens: Iterable<string>): Promise<Overlay> => {
+    const wanted: { scope: string; token: string }[] = [];
+    const seen = new Set<string>();
+    for (const token of tokens) {
+      for (const scope of [GLOBAL_SCOPE, siteId]) {
+        const k = key(scope, token);
+        if (seen.has(k)) continue;
+        seen.add(k);
+        if (lookup(k)) hits++;
+        else wanted.push({ scope, token });
+      }
+    }
+    const overlay = new Map<string, Counts>();
+    if (wanted.length === 0) return overlay;
+    misses += wanted.length;
+    const fetched = await Promise.all(wanted.map((p) => fetches.add(p)));
+    fetched.forEach((row, i) => {
+      const p = wanted[i]!;
+      const k = key(p.scope, p.token);
+      const counts = { spam: row.spam, ham: row.ham };
+      if (row.changeId < appliedId) {
+        // Fetched before changes we have applied since: bring it up to date, if we still have them.
+        const first = recent[0];
+        if (!first || first.id > row.changeId + 1) {
+          overlay.set(k, counts);
+          return;
+        }
+        for (const c of recent) if (c.id > row.changeId) applyTo(c, (x) => (x === k ? counts : undefined));
+      } else if (row.changeId > appliedId) {
+        // Fetched after changes we have not applied yet: right for this score, not for the cache.
+        overlay.set(k, counts);
+        wake();
+        return;
+      }
+      if (!lookup(k)) insert(k, counts);
+    });
+    return overlay;
+  };
+
+  const countsOf = (k: string, overlay?: Overlay): TokenCounts | undefined => hot.get(k) ?? cold.get(k) ?? overlay?.get(k);
+
+  const slice = (scope: string, tokens: readonly string[], overlay?: Overlay): ScopeSlice => {
+    const out = new Map<string, TokenCounts>();
+    for (const t of tokens) {
+      const c = countsOf(key(scope, t), overlay);
+      if (c && (c.spam !== 0 || c.ham !== 0)) out.set(t, { spam: c.spam, ham: c.ham });
+    }
+    const tt = totals.get(scope);
+    return { totals: { spam: tt?.spam ?? 0, ham: tt?.ham ?? 0 }, tokens: out };
+  };
+
   let unlisten: (() => Promise<void>) | undefined;
   let markReady!: () => void;
   const first = new Promise<void>((resolve) => (markReady = resolve));
@@ -166,27 +289,30 @@ export function createLiveModel(
 
   return {
     ready: () => first,
-    get current() {
-      return model;
-    },
     get appliedId() {
       return appliedId;
     },
+    prefetch,
+    has: (siteId, token, overlay) => countsOf(key(GLOBAL_SCOPE, token), overlay) !== undefined && countsOf(key(siteId, token), overlay) !== undefined,
+    scoringData: (siteId, tokens, overlay) => ({ global: slice(GLOBAL_SCOPE, tokens, overlay), site: slice(siteId, tokens, overlay) }),
     async sync() {
       await first;
       await sync();
     },
-    stats() {
-      let tokens = 0;
-      for (const s of model.scopes.values()) tokens += s.tokens.size;
-      return { loads, applied, lastLoadMs, scopes: model.scopes.size, tokens };
+    dump() {
+      const cached = new Map<string, Counts>();
+      for (const m of [cold, hot]) for (const [k, v] of m) cached.set(k, { spam: v.spam, ham: v.ham });
+      return { totals: new Map([...totals].map(([s, t]) => [s, { ...t }])), cached };
     },
+    stats: () => ({ loads, applied, lastLoadMs, cached: new Set([...hot.keys(), ...cold.keys()]).size, hits, misses }),
     async close() {
       closed = true;
       clearInterval(timer);
       await starting;
       await running?.catch(() => {});
+      await fetches.flush().catch(() => {});
       await unlisten?.().catch(() => {});
     },
   };
 }
+

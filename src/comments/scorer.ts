@@ -83,7 +83,7 @@ export function createScorer(deps: { db: Db; model: LiveModel; log: Log }, opts:
       const { comment, site } = found;
       if (comment.status !== "pending") return { outcome: "settled", comment };
       await modelReady();
-      const scored = scoreFeatures(deps.model.current, site, featuresOf(comment));
+      const scored = await scoreFeatures(deps.model, site, featuresOf(comment));
       const write = verdictWrite(scored);
       const scoredAt = await writes.add({ id: comment.id, write });
       if (scoredAt) return { outcome: "scored", comment: { ...comment, ...write, scoredAt, updatedAt: scoredAt }, scored };

@@ -1,7 +1,8 @@
-import { DEFAULT_SCORE_OPTIONS, TOKENIZER_VERSION, knownWordsOf, score, scoringData, tokenize } from "../classifier/index.js";
-import type { CommentFeatures, MemoryModel, ScoreOptions, ScoreResult, Verdict } from "../classifier/index.js";
+import { DEFAULT_SCORE_OPTIONS, TOKENIZER_VERSION, knownWordsIn, score, tokenize } from "../classifier/index.js";
+import type { CommentFeatures, ScoreOptions, ScoreResult, Verdict } from "../classifier/index.js";
 import type { NewComment, VerdictWrite } from "../db/queries/comments.js";
 import type { CommentStatus, SiteRow } from "../db/schema.js";
+import type { LiveModel } from "./live-model.js";
 
 /** ham → shown, unsure → waits for a moderator, spam → hidden. */
 export const statusForVerdict: Record<Verdict, Exclude<CommentStatus, "pending">> = {
@@ -48,18 +49,41 @@ export interface Scored {
 }
 
 /**
- * Scores features against the in-memory counts (site scope leaning on global). Pure CPU: the
- * worker and the Akismet check both call it. Digit swaps and spaced letters are undone into words
- * the model knows (issue 5): with every count in memory the tokenizer asks the global scope
- * directly, which holds every word any site learned. Learning never passes a vocabulary, so what a
- * decision learns depends on the text alone and unlearn stays its exact inverse.
+ * Scores features against the model's counts (site scope leaning on global): the worker and the
+ * Akismet check both call it. Undoes digit swaps and spaced letters into words the model knows
+ * (issue 5): the words the tokenizer asks about are prefetched with the comment's tokens, so an
+ * ordinary comment costs one prefetch (shared with the other comments scored at that moment, and
+ * none at all when its counts are cached); a disguised one may need one more for the tokens its
+ * repaired words produced. Learning never passes a vocabulary, so what a decision learns depends
+ * on the text alone and unlearn stays its exact inverse.
  */
-export function scoreFeatures(model: MemoryModel, site: Pick<SiteRow, "id" | "hamCutoff" | "spamCutoff" | "minPerLabel">, features: CommentFeatures): Scored {
-  const tokens = tokenize(features, { isKnownWord: knownWordsOf(model) });
-  const data = scoringData(model, site.id, tokens);
+export async function scoreFeatures(
+  model: LiveModel,
+  site: Pick<SiteRow, "id" | "hamCutoff" | "spamCutoff" | "minPerLabel">,
+  features: CommentFeatures,
+): Promise<Scored> {
+  const asked = new Set<string>();
+  const draft = tokenize(features, {
+    isKnownWord: (word) => {
+      asked.add(word);
+      return false;
+    },
+  });
+  let overlay = await model.prefetch(site.id, asked.size === 0 ? draft : [...draft, ...asked]);
+  let tokens = draft;
+  if (asked.size > 0) {
+    const known = knownWordsIn(model.scoringData(site.id, [...asked], overlay));
+    tokens = tokenize(features, { isKnownWord: known });
+    const missing = tokens.filter((t) => !model.has(site.id, t, overlay));
+    if (missing.length > 0) {
+      const extra = await model.prefetch(site.id, missing);
+      if (extra.size > 0) overlay = new Map([...overlay, ...extra]);
+    }
+  }
+  const data = model.scoringData(site.id, tokens, overlay);
   const result = score(tokens, data, scoreOptionsFor(site));
   const g = data.global.totals;
-  const s = data.site?.totals ?? { spam: 0, ham: 0 };
+  const s = data.site.totals;
   return { tokens, result, modelVersion: `tok${TOKENIZER_VERSION}/g${g.spam}s+${g.ham}h/s${s.spam}s+${s.ham}h` };
 }
 

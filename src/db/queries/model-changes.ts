@@ -72,40 +72,53 @@ export async function modelChangesAfter(
   return { oldest: num(first?.oldest), newest: num(first?.newest), changes };
 }
 
-/** Rows streamed per cursor page while loading the counts. */
-const LOAD_PAGE = 20_000;
-
 const NEWEST_CHANGE = hotQuery("newest_model_change", (n) => `SELECT max(${n(modelChanges.id)})::text AS id FROM ${n(modelChanges)}`);
 const ALL_TOTALS = hotQuery(
   "all_scope_totals",
   (n) => `SELECT ${n(scopeTotals.scope)} AS scope, ${n(scopeTotals.spam)} AS spam, ${n(scopeTotals.ham)} AS ham FROM ${n(scopeTotals)}`,
 );
-const ALL_TOKENS = hotQuery(
-  "all_token_counts",
-  (n) =>
-    `SELECT ${n(tokenCounts.scope)} AS scope, ${n(tokenCounts.token)} AS token, ${n(tokenCounts.spam)} AS spam, ${n(tokenCounts.ham)} AS ham FROM ${n(tokenCounts)}`,
-);
 
 /**
- * Every count and total as of one snapshot, with the newest change id that snapshot includes
- * (ids commit in order, see CHANGE_LOG_LOCK_KEY): the follower applies changes after it and no
- * change twice. Token rows are streamed to `onTokens` page by page, never held as one array.
+ * Every scope's totals as of one snapshot, with the newest change id that snapshot includes (ids
+ * commit in order, see CHANGE_LOG_LOCK_KEY): the follower applies changes after it, none twice.
  */
-export async function loadModelSnapshot(
-  db: Db,
-  onTotals: (scope: string, spam: number, ham: number) => void,
-  onTokens: (rows: readonly { scope: string; token: string; spam: number; ham: number }[]) => void,
-): Promise<{ changeId: number }> {
+export async function loadModelTotals(db: Db, onTotals: (scope: string, spam: number, ham: number) => void): Promise<{ changeId: number }> {
   return db.$client.begin("isolation level repeatable read read only", async (tx) => {
     const [hw] = await tx.unsafe<{ id: string | null }[]>(NEWEST_CHANGE.text, [], { prepare: true });
     for (const t of await tx.unsafe<{ scope: string; spam: number; ham: number }[]>(ALL_TOTALS.text, [], { prepare: true })) {
       onTotals(t.scope, t.spam, t.ham);
     }
-    await tx.unsafe<{ scope: string; token: string; spam: number; ham: number }[]>(ALL_TOKENS.text, [], { prepare: true }).cursor(LOAD_PAGE, (rows) => {
-      onTokens(rows);
-    });
     return { changeId: hw?.id ? Number(hw.id) : 0 };
   });
+}
+
+const FETCH_COUNTS = hotQuery(
+  "fetch_token_counts",
+  (n) => `SELECT r.scope, r.token, tc.${n(tokenCounts.spam)} AS spam, tc.${n(tokenCounts.ham)} AS ham,
+      (SELECT max(${n(modelChanges.id)}) FROM ${n(modelChanges)})::text AS change_id
+    FROM jsonb_to_recordset($1::text::jsonb) AS r(scope text, token text)
+    LEFT JOIN ${n(tokenCounts)} tc ON tc.${n(tokenCounts.scope)} = r.scope AND tc.${n(tokenCounts.token)} = r.token`,
+);
+
+/**
+ * The counts of many (scope, token) pairs, absent ones left out, and the newest change id the
+ * same snapshot includes (one statement, one snapshot), so the caller knows which changes the
+ * counts already contain. Keys are `scope + "\u0000" + token`.
+ */
+export async function fetchTokenCounts(
+  db: Db,
+  pairs: readonly { scope: string; token: string }[],
+): Promise<Map<string, { spam: number; ham: number; changeId: number }> & { changeId: number }> {
+  const rows = await db.$client.unsafe<{ scope: string; token: string; spam: number | null; ham: number | null; change_id: string | null }[]>(
+    FETCH_COUNTS.text,
+    [JSON.stringify(pairs)],
+    { prepare: true },
+  );
+  const changeId = Number(rows[0]?.change_id ?? 0);
+  const out = new Map<string, { spam: number; ham: number; changeId: number }>() as Map<string, { spam: number; ham: number; changeId: number }> & { changeId: number };
+  out.changeId = changeId;
+  for (const r of rows) if (r.spam !== null && r.ham !== null) out.set(`${r.scope}\u0000${r.token}`, { spam: r.spam, ham: r.ham, changeId });
+  return out;
 }
 
 /** Deletes changes older than `olderThanMs`, always keeping the newest (followers compare against it). */
