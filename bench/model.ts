@@ -30,9 +30,14 @@ interface ChildReport {
   rssMiB: number;
   heapMiB: number;
   baselineRssMiB: number;
-  scopes: number;
-  tokens: number;
+  cached: number;
+  cacheRows: number;
+  cold: { perSecond: number; hitRate: number };
+  warm: { perSecond: number; hitRate: number };
 }
+
+/** Measured with the first design (every count in memory, 100k decisions): RSS per count row. */
+const BYTES_PER_ROW_HELD = 145;
 
 function loadInChild(): Promise<ChildReport> {
   return new Promise((resolve, reject) => {
@@ -54,7 +59,9 @@ export async function run(): Promise<void> {
   process.stdout.write(
     `Machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "?"}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(", ")}.\n\n`,
   );
-  process.stdout.write("| decisions (50 sites) | count rows (global + sites) | build + write | child: load | child: RSS (empty model) | child: heap | bytes per row (RSS) |\n|---|---|---|---|---|---|---|\n");
+  process.stdout.write(
+    "| decisions (50 sites) | count rows in Postgres | every row held (est.) | start (totals) | scoring, cold: /s, hit rate | warm: /s, hit rate | cached rows (bound) | RSS (empty process) | heap |\n|---|---|---|---|---|---|---|---|---|\n",
+  );
   try {
     for (const size of SIZES) {
       const started = performance.now();
@@ -84,10 +91,10 @@ export async function run(): Promise<void> {
       model.scopes.clear();
       const built = performance.now() - started;
       const r = await loadInChild();
-      const perRow = ((r.rssMiB - r.baselineRssMiB) * 2 ** 20) / Math.max(1, r.tokens);
       process.stdout.write(
-        `| ${size.toLocaleString("en-US")} | ${rows.toLocaleString("en-US")} | ${(built / 1000).toFixed(1)} s | ${(r.loadMs / 1000).toFixed(2)} s | ${r.rssMiB.toFixed(0)} MiB (${r.baselineRssMiB.toFixed(0)}) | ${r.heapMiB.toFixed(0)} MiB | ${perRow.toFixed(0)} |\n`,
+        `| ${size.toLocaleString("en-US")} | ${rows.toLocaleString("en-US")} | ${((rows * BYTES_PER_ROW_HELD) / 2 ** 20).toFixed(0)} MiB | ${r.loadMs.toFixed(0)} ms | ${Math.round(r.cold.perSecond)}/s, ${(r.cold.hitRate * 100).toFixed(0)} % | ${Math.round(r.warm.perSecond)}/s, ${(r.warm.hitRate * 100).toFixed(0)} % | ${r.cached.toLocaleString("en-US")} (${r.cacheRows.toLocaleString("en-US")}) | ${r.rssMiB.toFixed(0)} MiB (${r.baselineRssMiB.toFixed(0)}) | ${r.heapMiB.toFixed(0)} MiB |\n`,
       );
+      process.stdout.write(`(built and written in ${(built / 1000).toFixed(0)} s)\n`);
     }
   } finally {
     await sql`TRUNCATE token_counts, scope_totals, model_changes`;
