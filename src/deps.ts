@@ -1,4 +1,5 @@
 import type postgres from "postgres";
+import { createIntakeBatches, type IntakeBatches } from "./comments/intake.js";
 import { createLiveModel, type LiveModel } from "./comments/live-model.js";
 import type { Config } from "./config.js";
 import { createDb, type Db } from "./db/client.js";
@@ -14,6 +15,8 @@ export interface Deps {
   db: Db;
   queueBackend: QueueBackendConfig;
   scoreQueue: ScoreQueue;
+  /** Intake's group commit (INSERTs and queue adds of the requests of the same few milliseconds). */
+  intake: IntakeBatches;
   /** The process's one LISTEN connection (postgres.js shares it between channels). */
   listener: Listener;
   statusListener: StatusListener;
@@ -43,6 +46,7 @@ export function createDeps(config: Config, log: Log, opts: DepsOptions): Deps {
   const { sql, db } = createDb(opts.databaseUrl, { max: config.DATABASE_POOL_MAX });
   const queueBackend = opts.queueBackend ?? queueBackendFor(config, opts.databaseUrl);
   const scoreQueue = createScoreQueue(queueBackend, { prefix: config.QUEUE_PREFIX, enqueueTimeoutMs: config.ENQUEUE_TIMEOUT_MS, log });
+  const intake = createIntakeBatches({ db, scoreQueue, log });
   const listener = createListener(sql);
   const statusListener = createStatusListener(listener, log);
   const model = createLiveModel({ db, listener, log }, {
@@ -57,12 +61,14 @@ export function createDeps(config: Config, log: Log, opts: DepsOptions): Deps {
     db,
     queueBackend,
     scoreQueue,
+    intake,
     listener,
     statusListener,
     model,
     keys: createKeyCache(db, config.KEY_CACHE_TTL_MS),
     state: { shuttingDown: false },
     async close() {
+      await intake.close();
       await scoreQueue.close();
       await statusListener.close();
       await model.close();

@@ -16,7 +16,7 @@ afterAll(() => sql.end());
 describe("hot queries and the schema", () => {
   it("every hot query is one Postgres can prepare against the migrated schema", async () => {
     expect([...HOT_QUERIES.keys()].sort()).toEqual(
-      ["all_scope_totals", "fetch_token_counts", "comments_with_sites", "insert_checked_comment", "insert_comment", "newest_model_change", "site_comment", "write_verdicts"].sort(),
+      ["all_scope_totals", "fetch_token_counts", "comments_with_sites", "insert_checked_comment", "insert_comment", "insert_comments", "newest_model_change", "site_comment", "write_verdicts"].sort(),
     );
     for (const q of HOT_QUERIES.values()) {
       // describe() parses and plans the statement without running it: a column the migrations do

@@ -62,6 +62,21 @@ describe("POST /v1/comments", () => {
     expect(third.body.id).not.toBe(first.body.id);
   });
 
+  it("stores concurrent comments in one batch, and one comment for an externalId sent twice in that batch", async () => {
+    const { h, site } = await setup();
+    const sent = await Promise.all([
+      ...Array.from({ length: 8 }, (_, i) => call(h.app, "POST", "/v1/comments", { key: site.apiKey, body: { ...comment, content: `batch ${i}` } })),
+      call(h.app, "POST", "/v1/comments", { key: site.apiKey, body: { ...comment, externalId: "twice-in-a-batch" } }),
+      call(h.app, "POST", "/v1/comments", { key: site.apiKey, body: { ...comment, externalId: "twice-in-a-batch", content: "the retry" } }),
+    ]);
+    expect(sent.map((r) => r.status)).toEqual(Array(10).fill(202));
+    const ids = sent.map((r) => r.body.id as string);
+    expect(new Set(ids.slice(0, 8)).size).toBe(8);
+    expect(ids[9]).toBe(ids[8]);
+    expect(sent.filter((r) => r.headers.get("idempotent-replayed") === "true")).toHaveLength(1);
+    for (const [i, id] of ids.slice(0, 8).entries()) expect((await findComment(h.deps.db, id))?.content).toBe(`batch ${i}`);
+  });
+
   it("gives one verdict when the same job is delivered twice, even concurrently", async () => {
     const { h, site } = await setup();
     const res = await call(h.app, "POST", "/v1/comments", { key: site.apiKey, body: comment });

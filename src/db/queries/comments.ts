@@ -48,6 +48,41 @@ export async function insertComment(db: Db, values: NewComment): Promise<{ comme
   return { comment: existing, created: false };
 }
 
+const INSERT_BATCH_COLUMNS = ["id", ...INSERT_COLUMNS] as const;
+
+const INSERT_COMMENTS = hotQuery("insert_comments", (n) => {
+  const cols = INSERT_BATCH_COLUMNS.map((k) => n(comments[k])).join(", ");
+  const typed = INSERT_BATCH_COLUMNS.map((k) => `${n(comments[k])} ${comments[k].getSQLType()}`).join(", ");
+  return `INSERT INTO ${n(comments)} AS c (${cols})
+    SELECT ${cols} FROM jsonb_to_recordset($1::text::jsonb) AS r(${typed})
+    ON CONFLICT (${n(comments.siteId)}, ${n(comments.externalId)}) WHERE ${n(comments.externalId)} IS NOT NULL DO NOTHING
+    RETURNING ${RETURNED.text}`;
+});
+
+/**
+ * Inserts many comments in one statement and commit (intake's group commit). Each value carries
+ * its own id; the result has a row for each id inserted, none for an externalId the site already
+ * used (the caller looks that one up, as insertComment does).
+ */
+export async function insertComments(db: Db, values: readonly (NewComment & { id: string })[]): Promise<Map<string, CommentRow>> {
+  const payload = values.map((v) => {
+    const row: Record<string, unknown> = {};
+    for (const k of INSERT_BATCH_COLUMNS) row[comments[k].name] = k === "source" ? (v.source ?? "api") : k === "meta" ? (v.meta ?? {}) : (v[k] ?? null);
+    return row;
+  });
+  const raw = await db.$client.unsafe<Record<string, unknown>[]>(INSERT_COMMENTS.text, [JSON.stringify(payload)], { prepare: true });
+  return new Map(raw.map((r) => RETURNED.decode(r)).map((c) => [c.id, c]));
+}
+
+/** The site's comment with this externalId (the one an idempotent replay gets back). */
+export async function findByExternalId(db: Executor, siteId: string, externalId: string): Promise<CommentRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(comments)
+    .where(and(eq(comments.siteId, siteId), eq(comments.externalId, externalId)));
+  return row;
+}
+
 export async function findComment(db: Executor, id: string): Promise<CommentRow | undefined> {
   const [row] = await db.select().from(comments).where(eq(comments.id, id));
   return row;
