@@ -9,7 +9,7 @@
  * created if missing and EMPTIED at every run), BENCH_REDIS_URL (redis://127.0.0.1:6379), BENCH_SECONDS (10 per phase),
  * BENCH_CONNECTIONS (32), BENCH_RATES (200,1000 comments/s offered, one end-to-end run each),
  * BENCH_STEP_SECONDS (3 per step of the sustained-rate search), BENCH_DRAIN_JOBS (20000),
- * BENCH_CONCURRENCY (64 jobs in flight per worker process, raw and ours alike), BENCH_PORT (3381,
+ * BENCH_PHASES (intake,e2e,drain,visibility), BENCH_CONCURRENCY (64 jobs in flight per worker process, raw and ours alike), BENCH_PORT (3381,
  * and the next one), BENCH_CHILD_NODE_ARGS (extra node flags for every child process, e.g.
  * `--cpu-prof --cpu-prof-dir=/tmp/prof`: NODE_OPTIONS does not take --cpu-prof).
  */
@@ -41,6 +41,8 @@ const DRAIN_JOBS = Number(process.env.BENCH_DRAIN_JOBS ?? 20_000);
 const STEP_SECONDS = Number(process.env.BENCH_STEP_SECONDS ?? 3);
 const CONCURRENCY = String(process.env.BENCH_CONCURRENCY ?? 64);
 const PORT = Number(process.env.BENCH_PORT ?? 3381);
+/** Which phases to run (all by default): intake, e2e (needs intake's API), drain, visibility. */
+const PHASES = new Set((process.env.BENCH_PHASES ?? "intake,e2e,drain,visibility").split(","));
 const CHILD_NODE_ARGS = (process.env.BENCH_CHILD_NODE_ARGS ?? "").split(" ").filter(Boolean);
 const WARMUP_SECONDS = 2;
 const ADMIN_TOKEN = randomBytes(16).toString("hex");
@@ -234,6 +236,7 @@ export async function run(): Promise<void> {
 
   try {
     // 1. Intake: closed loop against the raw baseline, then against the API role (no worker running).
+    if (PHASES.has("intake")) {
     const rawServer = await startChild(["bench/service-raw.ts", "server"], { ...rawEnv, PORT: String(PORT) }, /ready/);
     const rawIntake = await closedLoop(PORT, "/raw", {}, bodies, SECONDS);
     await rawServer.stop();
@@ -247,6 +250,7 @@ export async function run(): Promise<void> {
     say(`| ratio | **${(intake.perSecond / rawIntake.perSecond).toFixed(2)}×** (goal ≥ 1.0×) | | | |`);
 
     // 2. End to end: the API plus one worker process, comments offered at a fixed rate with ?wait.
+    if (PHASES.has("e2e")) {
     await sql`UPDATE comments SET status = 'held' WHERE site_id = ${site.id} AND status = 'pending'`;
     await dropPrefix(prefix);
     const worker = await startChild(["src/main.ts", "worker"], { ...appEnv }, /worker started/);
@@ -282,8 +286,10 @@ export async function run(): Promise<void> {
       sustained = offered;
     }
     say(`| sustained / intake rate | **${(sustained / intake.perSecond).toFixed(2)}×** (goal ≥ 0.8×) | | | | |`);
-    await api.stop();
     await worker.stop();
+    }
+    await api.stop();
+    }
 
     // 3. Drain: N jobs queued while paused, then worker processes start on them.
     const drain = async (kind: "raw" | "ours", processes = 1) => {
@@ -340,6 +346,7 @@ export async function run(): Promise<void> {
       connection.disconnect();
       return DRAIN_JOBS / seconds;
     };
+    if (PHASES.has("drain")) {
     const rawDrain = await drain("raw");
     const ourDrain = await drain("ours");
     const ourDrain2 = await drain("ours", 2);
@@ -350,8 +357,11 @@ export async function run(): Promise<void> {
     say(`| score-comment, 1 process (batched read, counts from memory, batched guarded write) | ${rate(ourDrain)} | **${(ourDrain / rawDrain).toFixed(2)}×** (goal ≥ 1.5×) |`);
     say(`| score-comment, 2 processes | ${rate(ourDrain2)} | ${(ourDrain2 / rawDrain).toFixed(2)}× (${(ourDrain2 / ourDrain).toFixed(2)}× of 1 process) |`);
 
+    }
+
     // 4. Correction visibility: two followers (own connections, as two processes would have) and a
     // moderator's corrections; the time from the decision's commit until each has applied it.
+    if (PHASES.has("visibility")) {
     const followers = [createDb(DB, { max: 2 }), createDb(DB, { max: 2 })].map((c) => ({
       client: c,
       model: createLiveModel({ db: c.db, listener: createListener(c.sql), log: createLog("silent") }),
@@ -382,6 +392,7 @@ export async function run(): Promise<void> {
     say("| correction → applied by each of 2 followers (20 corrections, NOTIFY path) | p50 | max |");
     say("|---|---|---|");
     say(`| decision committed → follower's counts changed | ${ms(percentile(lags, 50))} | ${ms(lags[lags.length - 1] ?? NaN)} (goal ≤ 1,000 ms) |`);
+    }
   } finally {
     await dropPrefix(prefix);
     await dropPrefix(`${prefix}-raw`);

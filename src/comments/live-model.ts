@@ -187,13 +187,13 @@ export function createLiveModel(
     return running;
   };
 
-  // Misses of every caller within the batch window go to Postgres together.
-  const fetches = createBatcher<{ scope: string; token: string }, Counts & { changeId: number }>(
-    async (pairs) => {
-      const rows = await fetchTokenCounts(deps.db, pairs);
-      return pairs.map((p) => rows.get(key(p.scope, p.token)) ?? { spam: 0, ham: 0, changeId: rows.changeId });
+  // Misses of every caller within the batch window go to Postgres together (one item per caller).
+  const fetches = createBatcher<{ scope: string; token: string }[], (Counts & { changeId: number })[]>(
+    async (lists) => {
+      const rows = await fetchTokenCounts(deps.db, lists.flat());
+      return lists.map((pairs) => pairs.map((p) => rows.get(key(p.scope, p.token)) ?? { spam: 0, ham: 0, changeId: rows.changeId }));
     },
-    { maxSize: 20_000, windowMs: 2 },
+    { maxSize: 256, windowMs: 2 },
   );
 
   const prefetch = async (siteId: string, tokens: Iterable<string>): Promise<Overlay> => {
@@ -211,7 +211,8 @@ export function createLiveModel(
     const overlay = new Map<string, Counts>();
     if (wanted.length === 0) return overlay;
     misses += wanted.length;
-    const fetched = await Promise.all(wanted.map((p) => fetches.add(p)));
+    const fetched = await fetches.add(wanted);
+    let raced = false;
     fetched.forEach((row, i) => {
       const p = wanted[i]!;
       const k = key(p.scope, p.token);
@@ -227,11 +228,12 @@ export function createLiveModel(
       } else if (row.changeId > appliedId) {
         // Fetched after changes we have not applied yet: right for this score, not for the cache.
         overlay.set(k, counts);
-        wake();
+        raced = true;
         return;
       }
       if (!lookup(k)) insert(k, counts);
     });
+    if (raced) wake();
     return overlay;
   };
 
