@@ -12,6 +12,7 @@ export type QueueBackendConfig = { kind: "redis"; url: string } | { kind: "postg
 export interface BackendQueue {
   add(name: string, data: unknown, opts?: JobsOptions): Promise<unknown>;
   addBulk(jobs: { name: string; data: unknown; opts?: JobsOptions }[]): Promise<unknown>;
+  getJob(id: string): Promise<{ isFailed(): Promise<boolean>; retry(state?: "failed"): Promise<void> } | undefined>;
   /** False while the connection is down: adding would only wait. */
   isReady(): boolean;
   ping(): Promise<unknown>;
@@ -24,6 +25,9 @@ export interface BackendWorker {
 
 export interface WorkerSettings {
   concurrency: number;
+  /** How long a job's lock lasts and how often stalled jobs are looked for (see score-job.ts). */
+  lockDuration: number;
+  stalledInterval: number;
   onFailed: (job: Job | undefined, err: Error) => void;
 }
 
@@ -49,6 +53,7 @@ export function openQueue(backend: QueueBackendConfig, name: string, opts: { pre
     return {
       add: (n, data, o) => queue.add(n, data, o),
       addBulk: (jobs) => queue.addBulk(jobs),
+      getJob: (id) => queue.getJob(id),
       // A Queue built on a client that is not ready waits for it; callers fail fast instead.
       isReady: () => redis.status === "ready",
       ping: () => redis.ping(),
@@ -64,11 +69,14 @@ export function openQueue(backend: QueueBackendConfig, name: string, opts: { pre
   return {
     add: (n, data, o) => queue.add(n, data, o),
     addBulk: (jobs) => queue.addBulk(jobs),
+    getJob: (id) => queue.getJob(id),
     isReady: () => true,
     ping: () => queue.getJobCounts("wait"),
     close: () => queue.close().catch(() => {}),
   };
 }
+
+const workerOptions = (s: WorkerSettings) => ({ concurrency: s.concurrency, lockDuration: s.lockDuration, stalledInterval: s.stalledInterval });
 
 /**
  * Consumer side. The worker's Redis connection waits through outages (`maxRetriesPerRequest: null`,
@@ -83,7 +91,7 @@ export function openWorker(
   if (backend.kind === "redis") {
     const redis = new Redis(backend.url, { maxRetriesPerRequest: null });
     redis.on("error", (err) => opts.log.debug("redis worker connection error", { error: err }));
-    const worker = new Worker(name, processor, { connection: redis, prefix: opts.prefix, concurrency: opts.concurrency });
+    const worker = new Worker(name, processor, { connection: redis, prefix: opts.prefix, ...workerOptions(opts) });
     worker.on("error", (err) => opts.log.warn("worker error", { queue: name, error: err }));
     worker.on("failed", opts.onFailed);
     return {
@@ -95,7 +103,7 @@ export function openWorker(
     };
   }
   const { Worker: PgWorker } = withBackend(createPostgresBackend);
-  const worker = new PgWorker(pgQueueName(opts.prefix, name), processor, { connection: pgConnection(backend.url), concurrency: opts.concurrency });
+  const worker = new PgWorker(pgQueueName(opts.prefix, name), processor, { connection: pgConnection(backend.url), ...workerOptions(opts) });
   worker.on("error", (err) => opts.log.warn("worker error", { queue: name, error: err }));
   worker.on("failed", opts.onFailed);
   return { close: () => worker.close() };

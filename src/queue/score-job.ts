@@ -16,11 +16,22 @@ export const scoreJobOptions: JobsOptions = {
   // out a ~15 s outage, and the sweep re-enqueues anything still pending after that.
   attempts: 5,
   backoff: { type: "exponential", delay: 1000 },
-  // Finished jobs carry no information the comments table lacks; removing them also lets the sweep
-  // re-add a comment whose job failed for good.
+  // Finished jobs carry no information the comments table lacks.
   removeOnComplete: true,
-  removeOnFail: true,
+  // A job that failed for good is kept, so an operator can see that and why (BullMQ's failed list),
+  // bounded in count and age (seconds) so a long outage cannot fill Redis. The sweep retries a
+  // kept failed job of a comment still pending (retryFailed), since re-adding its id is a no-op.
+  removeOnFail: { count: 1000, age: 7 * 24 * 3600 },
 };
+
+/**
+ * A SIGKILLed worker's active jobs come back only through BullMQ's stalled check, once their lock
+ * has expired: with the defaults (30 s lock, 30 s check) that took ~64 s. A 5 s lock, renewed every
+ * 2.5 s, and a check every 4 s bring them back within lock + 2 checks = 13 s. Scoring takes
+ * milliseconds, so only an event loop blocked past 5 s would make a live job look stalled; it
+ * would then run twice, which the guarded verdict write already tolerates (at-least-once).
+ */
+export const workerLockOptions = { lockDuration: 5_000, stalledInterval: 4_000 } as const;
 
 /** The jobs that score `commentIds`, one per comment. */
 export function scoreJobs(commentIds: readonly string[]): { name: string; data: ScoreJob; opts: JobsOptions }[] {

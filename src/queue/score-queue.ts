@@ -1,9 +1,9 @@
 /** The producer of score-comment jobs, on whichever backend the deps chose. */
 import type { Log } from "../log.js";
 import { openQueue, type QueueBackendConfig } from "./backend.js";
-import { SCORE_QUEUE, scoreJobs } from "./score-job.js";
+import { SCORE_QUEUE, scoreJobId, scoreJobs } from "./score-job.js";
 
-export { SCORE_QUEUE, scoreJobId, scoreJobSchema, type ScoreJob } from "./score-job.js";
+export { SCORE_QUEUE, scoreJobId, scoreJobSchema, workerLockOptions, type ScoreJob } from "./score-job.js";
 export type { QueueBackendConfig } from "./backend.js";
 
 /** The enqueue did not happen (backend down or slow); the comment stays `pending` for the sweep. */
@@ -13,6 +13,8 @@ export interface ScoreQueue {
   kind: QueueBackendConfig["kind"];
   /** Adds one job per comment; throws QueueUnavailableError instead of waiting on a dead backend. */
   enqueue(commentIds: string[]): Promise<void>;
+  /** Moves the kept failed jobs of these comments back to waiting; resolves to how many. */
+  retryFailed(commentIds: string[]): Promise<number>;
   /** Resolves when the backend answers (for /readyz). */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -42,6 +44,17 @@ export function createScoreQueue(backend: QueueBackendConfig, opts: { prefix: st
         if (err instanceof QueueUnavailableError) throw err;
         throw new QueueUnavailableError((err as Error).message, { cause: err });
       }
+    },
+    async retryFailed(ids) {
+      let retried = 0;
+      for (const id of ids) {
+        const job = await queue.getJob(scoreJobId(id));
+        if (job && (await job.isFailed())) {
+          await job.retry("failed");
+          retried++;
+        }
+      }
+      return retried;
     },
     async ping() {
       await withTimeout(queue.ping(), 1000, "queue ping");

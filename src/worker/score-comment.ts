@@ -2,7 +2,7 @@ import { UnrecoverableError, type Job } from "bullmq";
 import type { Scorer } from "../comments/scorer.js";
 import type { Log } from "../log.js";
 import { openWorker, type BackendWorker, type QueueBackendConfig } from "../queue/backend.js";
-import { SCORE_QUEUE, scoreJobSchema, type ScoreJob } from "../queue/score-job.js";
+import { SCORE_QUEUE, scoreJobSchema, workerLockOptions, type ScoreJob } from "../queue/score-job.js";
 
 /** Processor for `score-comment` jobs. Idempotent: the verdict write is guarded on `pending`. */
 export async function processScoreComment(deps: { scorer: Scorer; log: Log }, job: ScoreJob) {
@@ -37,6 +37,7 @@ export function startScoreCommentWorker(
     prefix: opts.prefix,
     log: deps.log,
     concurrency: opts.concurrency,
+    ...workerLockOptions,
     onFailed: (job, err) => deps.log.warn("score job failed", { jobId: job?.id, attempt: job?.attemptsMade, error: err }),
   });
 }
