@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tokenize } from "../src/classifier/index.js";
@@ -13,7 +12,8 @@ import { updateSite } from "../src/db/queries/sites.js";
 import type { Listener } from "../src/db/notify.js";
 import { createLog } from "../src/log.js";
 import { SCORE_QUEUE, scoreJobId } from "../src/queue/score-job.js";
-import { TEST_REDIS_URL } from "./env.js";
+import { TEST_REDIS_URL, testQueueBackend } from "./env.js";
+import { openQueue } from "../src/queue/backend.js";
 import { ADMIN_TOKEN, createSite, eventually, freshDatabase, harness, uniqueName, type Harness, type TestSite } from "./helpers.js";
 
 /**
@@ -39,7 +39,6 @@ describe("the model in memory follows the change log", () => {
   let h: Harness;
   let site: TestSite;
   const workers: ChildProcess[] = [];
-  const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
   const prefixes = [uniqueName("follow-a"), uniqueName("follow-b")];
 
   const teach = async (content: string, label: "spam" | "ham") => {
@@ -58,11 +57,14 @@ describe("the model in memory follows the change log", () => {
   });
   afterAll(async () => {
     for (const w of workers) if (w.exitCode === null) w.kill("SIGKILL");
-    for (const p of prefixes) {
-      const keys = await redis.keys(`${p}:*`);
-      if (keys.length > 0) await redis.del(...keys);
+    if (TEST_REDIS_URL) {
+      const redis = new Redis(TEST_REDIS_URL);
+      for (const p of prefixes) {
+        const keys = await redis.keys(`${p}:*`);
+        if (keys.length > 0) await redis.del(...keys);
+      }
+      redis.disconnect();
     }
-    redis.disconnect();
     await h?.close();
     await db?.drop();
   });
@@ -70,7 +72,7 @@ describe("the model in memory follows the change log", () => {
   it("a correction changes the next score on each of two worker processes within 1 s (NOTIFY, the poll set to a minute)", async () => {
     for (const prefix of prefixes) {
       const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "worker"], {
-        env: { ...process.env, DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, ADMIN_TOKEN, QUEUE_PREFIX: prefix, LOG_LEVEL: "info", MODEL_POLL_MS: "60000", SWEEP_INTERVAL_MS: "3600000" },
+        env: { ...process.env, DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL ?? "", ADMIN_TOKEN, QUEUE_PREFIX: prefix, LOG_LEVEL: "info", MODEL_POLL_MS: "60000", SWEEP_INTERVAL_MS: "3600000" },
         stdio: ["ignore", "pipe", "inherit"],
       });
       workers.push(child);
@@ -83,7 +85,9 @@ describe("the model in memory follows the change log", () => {
         child.once("exit", (code) => reject(new Error(`worker exited ${code}:\n${out}`)));
       });
     }
-    const queues = prefixes.map((prefix) => new Queue(SCORE_QUEUE, { connection: redis, prefix }));
+    // One queue per worker (its own prefix), on Redis or on BullMQ's Postgres backend, as the workers use.
+    const queues = prefixes.map((prefix) => openQueue(testQueueBackend(db.url), SCORE_QUEUE, { prefix, log: createLog("silent") }));
+    await eventually(() => Promise.resolve(queues.every((q) => q.isReady()) ? true : undefined));
     /** Scores `content` on every worker (one queue each) and returns their probabilities. */
     const scoreOnEach = async (content: string) =>
       Promise.all(
