@@ -43,6 +43,12 @@ const RECENT_CHANGES = 1_000;
 
 type Counts = { spam: number; ham: number };
 const key = (scope: string, token: string) => `${scope}\u0000${token}`;
+/** Scope → token → counts: the tokenizer's strings are used as keys as they are (no joined key to hash per lookup). */
+interface Generation {
+  scopes: Map<string, Map<string, Counts>>;
+  size: number;
+}
+const newGeneration = (): Generation => ({ scopes: new Map(), size: 0 });
 
 /** Counts fetched for one scoring call that could not be cached (fetched at another change id). */
 export type Overlay = ReadonlyMap<string, Counts>;
@@ -76,8 +82,8 @@ export function createLiveModel(
   let totals = new Map<string, ScopeTotals>();
   // Two generations: lookups promote from `cold` to `hot`; a full `hot` becomes `cold` and the old
   // `cold` is dropped. O(1), at most `cacheRows` entries, and what is in use stays.
-  let hot = new Map<string, Counts>();
-  let cold = new Map<string, Counts>();
+  let hot: Generation = newGeneration();
+  let cold: Generation = newGeneration();
   let recent: ModelChange[] = [];
   let appliedId = 0;
   let loads = 0;
@@ -90,18 +96,22 @@ export function createLiveModel(
   let running: Promise<void> | undefined;
   let again = false;
 
-  const lookup = (k: string): Counts | undefined => {
-    const h = hot.get(k);
+  const peek = (scope: string, token: string): Counts | undefined => hot.scopes.get(scope)?.get(token) ?? cold.scopes.get(scope)?.get(token);
+  const lookup = (scope: string, token: string): Counts | undefined => {
+    const h = hot.scopes.get(scope)?.get(token);
     if (h) return h;
-    const c = cold.get(k);
-    if (c) insert(k, c);
+    const c = cold.scopes.get(scope)?.get(token);
+    if (c) insert(scope, token, c);
     return c;
   };
-  const insert = (k: string, v: Counts) => {
-    hot.set(k, v);
+  const insert = (scope: string, token: string, v: Counts) => {
+    let m = hot.scopes.get(scope);
+    if (!m) hot.scopes.set(scope, (m = new Map<string, Counts>()));
+    if (!m.has(token)) hot.size++;
+    m.set(token, v);
     if (hot.size >= opts.cacheRows / 2) {
       cold = hot;
-      hot = new Map();
+      hot = newGeneration();
     }
   };
 
@@ -110,8 +120,8 @@ export function createLiveModel(
     const next = new Map<string, ScopeTotals>();
     const { changeId } = await loadModelTotals(deps.db, (scope, spam, ham) => next.set(scope, { spam, ham }));
     totals = next;
-    hot = new Map();
-    cold = new Map();
+    hot = newGeneration();
+    cold = newGeneration();
     recent = [];
     appliedId = changeId;
     loads++;
@@ -126,12 +136,12 @@ export function createLiveModel(
   };
 
   /** Applies a change's deltas to `get`'s entries (the cache, or rows fetched before the change). */
-  const applyTo = (c: ModelChange, get: (k: string) => Counts | undefined) => {
+  const applyTo = (c: ModelChange, get: (scope: string, token: string) => Counts | undefined) => {
     if (!c.siteId || !c.label || !c.tokens || c.kind === "reset") return;
     const sign = c.kind === "learn" ? 1 : -1;
     for (const d of learnDeltas(c.tokens, c.label, sign)) {
       for (const scope of [GLOBAL_SCOPE, c.siteId]) {
-        const row = get(key(scope, d.token));
+        const row = get(scope, d.token);
         if (row) {
           row.spam += d.spam;
           row.ham += d.ham;
@@ -141,7 +151,7 @@ export function createLiveModel(
   };
 
   const apply = (c: ModelChange) => {
-    applyTo(c, (k) => hot.get(k) ?? cold.get(k));
+    applyTo(c, peek);
     if (c.siteId && c.label && c.kind !== "reset") {
       const sign = c.kind === "learn" ? 1 : -1;
       addTotals(GLOBAL_SCOPE, c.label, sign);
@@ -201,11 +211,11 @@ export function createLiveModel(
     const seen = new Set<string>();
     for (const token of tokens) {
       for (const scope of [GLOBAL_SCOPE, siteId]) {
-        const k = key(scope, token);
-        if (seen.has(k)) continue;
-        seen.add(k);
-        if (lookup(k)) hits++;
-        else wanted.push({ scope, token });
+        if (lookup(scope, token)) hits++;
+        else if (!seen.has(key(scope, token))) {
+          seen.add(key(scope, token));
+          wanted.push({ scope, token });
+        }
       }
     }
     const overlay = new Map<string, Counts>();
@@ -224,25 +234,26 @@ export function createLiveModel(
           overlay.set(k, counts);
           return;
         }
-        for (const c of recent) if (c.id > row.changeId) applyTo(c, (x) => (x === k ? counts : undefined));
+        for (const c of recent) if (c.id > row.changeId) applyTo(c, (sc, t) => (sc === p.scope && t === p.token ? counts : undefined));
       } else if (row.changeId > appliedId) {
         // Fetched after changes we have not applied yet: right for this score, not for the cache.
         overlay.set(k, counts);
         raced = true;
         return;
       }
-      if (!lookup(k)) insert(k, counts);
+      if (!lookup(p.scope, p.token)) insert(p.scope, p.token, counts);
     });
     if (raced) wake();
     return overlay;
   };
 
-  const countsOf = (k: string, overlay?: Overlay): TokenCounts | undefined => hot.get(k) ?? cold.get(k) ?? overlay?.get(k);
+  const countsOf = (scope: string, token: string, overlay?: Overlay): TokenCounts | undefined =>
+    peek(scope, token) ?? (overlay && overlay.size > 0 ? overlay.get(key(scope, token)) : undefined);
 
   const slice = (scope: string, tokens: readonly string[], overlay?: Overlay): ScopeSlice => {
     const out = new Map<string, TokenCounts>();
     for (const t of tokens) {
-      const c = countsOf(key(scope, t), overlay);
+      const c = countsOf(scope, t, overlay);
       if (c && (c.spam !== 0 || c.ham !== 0)) out.set(t, { spam: c.spam, ham: c.ham });
     }
     const tt = totals.get(scope);
@@ -295,7 +306,7 @@ export function createLiveModel(
       return appliedId;
     },
     prefetch,
-    has: (siteId, token, overlay) => countsOf(key(GLOBAL_SCOPE, token), overlay) !== undefined && countsOf(key(siteId, token), overlay) !== undefined,
+    has: (siteId, token, overlay) => countsOf(GLOBAL_SCOPE, token, overlay) !== undefined && countsOf(siteId, token, overlay) !== undefined,
     scoringData: (siteId, tokens, overlay) => ({ global: slice(GLOBAL_SCOPE, tokens, overlay), site: slice(siteId, tokens, overlay) }),
     async sync() {
       await first;
@@ -303,10 +314,14 @@ export function createLiveModel(
     },
     dump() {
       const cached = new Map<string, Counts>();
-      for (const m of [cold, hot]) for (const [k, v] of m) cached.set(k, { spam: v.spam, ham: v.ham });
+      for (const g of [cold, hot]) for (const [scope, m] of g.scopes) for (const [t, v] of m) cached.set(key(scope, t), { spam: v.spam, ham: v.ham });
       return { totals: new Map([...totals].map(([s, t]) => [s, { ...t }])), cached };
     },
-    stats: () => ({ loads, applied, lastLoadMs, cached: new Set([...hot.keys(), ...cold.keys()]).size, hits, misses }),
+    stats() {
+      const all = new Set<string>();
+      for (const g of [cold, hot]) for (const [scope, m] of g.scopes) for (const t of m.keys()) all.add(key(scope, t));
+      return { loads, applied, lastLoadMs, cached: all.size, hits, misses };
+    },
     async close() {
       closed = true;
       clearInterval(timer);
