@@ -4,6 +4,8 @@ import type { Db } from "../db/client.js";
 import { findComment, findCommentWithSite, writeVerdict } from "../db/queries/comments.js";
 import { fetchScopeSlices } from "../db/queries/model.js";
 import type { CommentRow, CommentStatus, SiteRow } from "../db/schema.js";
+import { DEFAULT_CAMPAIGN_OPTIONS, assignCampaigns, type CampaignOptions } from "./campaigns.js";
+import { campaignSettingsOf } from "./campaign-settings.js";
 
 /** ham → shown, unsure → waits for a moderator, spam → hidden. */
 export const statusForVerdict: Record<Verdict, Exclude<CommentStatus, "pending">> = {
@@ -22,6 +24,18 @@ export function featuresOf(row: CommentRow): CommentFeatures {
     ...(row.userAgent == null ? {} : { userAgent: row.userAgent }),
     ...(row.honeypotFilled == null ? {} : { honeypotFilled: row.honeypotFilled }),
     ...(row.timeToSubmitMs == null ? {} : { timeToSubmitMs: row.timeToSubmitMs }),
+    // Campaign and repeat facts as they stood when the comment was scored (issue 12).
+    ...(row.signals?.seenBefore === true ? { seenBefore: true } : {}),
+    ...(row.signals?.campaign
+      ? {
+          campaign: {
+            size: row.signals.campaign.size,
+            sites: row.signals.campaign.sites,
+            decidedSpam: row.signals.campaign.decidedSpam,
+            decidedHam: row.signals.campaign.decidedHam,
+          },
+        }
+      : {}),
   };
 }
 
@@ -99,12 +113,20 @@ export type ScoreOutcome =
  * Scores one stored comment and writes its verdict if it is still `pending`. The worker runs this
  * for every job; the Akismet routes call it directly to answer synchronously. Idempotent.
  */
-export async function scoreStoredComment(db: Db, commentId: string): Promise<ScoreOutcome> {
-  // Three round trips: the comment with its site, the counts, the guarded write.
+export async function scoreStoredComment(
+  db: Db,
+  commentId: string,
+  options: { campaigns?: CampaignOptions } = {},
+): Promise<ScoreOutcome> {
+  // Round trips: the comment with its site, its campaign (a short transaction), the counts, the guarded write.
   const found = await findCommentWithSite(db, commentId);
   if (!found) return { outcome: "missing" };
-  const { comment, site } = found;
+  const { site } = found;
+  let { comment } = found;
   if (comment.status !== "pending") return { outcome: "settled", comment };
+  const crossSite = campaignSettingsOf(site.settings).crossSite;
+  const signals = await assignCampaigns(db, [{ ...comment, crossSite }], options.campaigns ?? DEFAULT_CAMPAIGN_OPTIONS);
+  comment = { ...comment, signals: signals.get(comment.id) ?? null };
   const scored = await scoreFeatures(db, site, featuresOf(comment));
   const { result } = scored;
   const verdict = {

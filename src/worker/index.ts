@@ -6,7 +6,7 @@ import { startSweep } from "./sweep.js";
 /** The worker role: consume score-comment jobs and sweep up comments whose job went missing. */
 export function startWorker(deps: Deps) {
   const log = deps.log.child({ role: "worker" });
-  const worker = startScoreWorker(deps.queueBackend, (job) => processScoreComment({ db: deps.db, log }, job), {
+  const worker = startScoreWorker(deps.queueBackend, (job) => processScoreComment({ db: deps.db, log, config: deps.config }, job), {
     prefix: deps.config.QUEUE_PREFIX,
     concurrency: deps.config.WORKER_CONCURRENCY,
     log,
