@@ -5,7 +5,7 @@
 import { writeFileSync } from "node:fs";
 import { DEFAULT_SCORE_OPTIONS, type ScoreOptions } from "../classifier/index.js";
 import { dedupe, loadExamples, type Example } from "../eval/data.js";
-import { campaignEval, formatCampaignEval, type ModeratorPolicy } from "../eval/campaigns.js";
+import { campaignEval, formatCampaignEval } from "../eval/campaigns.js";
 import { calibrateCutoffs, runNatural, runOurs, type RunResult } from "../eval/evaluate.js";
 import { stratifiedFolds } from "../eval/folds.js";
 import { computeMetrics, type Interval, type Metrics, type Prediction } from "../eval/metrics.js";
@@ -177,7 +177,7 @@ async function main(argv: readonly string[]): Promise<number> {
     if (moderator !== "all" && moderator !== "held+reported") throw new Error(`--moderator: bad value ${String(moderator)} (all | held+reported)`);
     const reportRate = numberFlag(args, "report-rate", 0.5, (n) => n >= 0 && n <= 1);
     const seed = numberFlag(args, "seed", 1, Number.isInteger);
-    const result = campaignEval(examples, { scoreOptions, moderator: moderator as ModeratorPolicy, reportRate, seed });
+    const result = campaignEval(examples, { scoreOptions, moderator: moderator, reportRate, seed });
     if (json) process.stdout.write(`${JSON.stringify({ ...result, scoreOptions })}\n`);
     else log(formatCampaignEval(result));
     return 0;
