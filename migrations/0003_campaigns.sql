@@ -34,6 +34,7 @@ ALTER TABLE "comment_fingerprints" ADD CONSTRAINT "comment_fingerprints_campaign
 CREATE INDEX "campaign_actions_site_idx" ON "campaign_actions" USING btree ("site_id","created_at");--> statement-breakpoint
 CREATE INDEX "comment_fingerprints_hash_idx" ON "comment_fingerprints" USING btree ("text_hash","created_at");--> statement-breakpoint
 CREATE INDEX "comment_fingerprints_site_hash_idx" ON "comment_fingerprints" USING btree ("site_id","text_hash","created_at");--> statement-breakpoint
-CREATE INDEX "comment_fingerprints_bands_idx" ON "comment_fingerprints" USING gin ("bands") WHERE "comment_fingerprints"."bands" IS NOT NULL;--> statement-breakpoint
-CREATE INDEX "comment_fingerprints_domains_idx" ON "comment_fingerprints" USING gin ("domains") WHERE "comment_fingerprints"."domains" <> '{}'::text[];--> statement-breakpoint
-CREATE INDEX "comment_fingerprints_campaign_idx" ON "comment_fingerprints" USING btree ("campaign_id","created_at") WHERE "comment_fingerprints"."campaign_id" IS NOT NULL;
+CREATE INDEX "comment_fingerprints_bands_idx" ON "comment_fingerprints" USING gin ("bands") WITH (fastupdate=false) WHERE "comment_fingerprints"."bands" IS NOT NULL;--> statement-breakpoint
+CREATE INDEX "comment_fingerprints_domains_idx" ON "comment_fingerprints" USING gin ("domains") WITH (fastupdate=false) WHERE "comment_fingerprints"."domains" <> '{}'::text[] AND "comment_fingerprints"."campaign_id" IS NULL;--> statement-breakpoint
+CREATE INDEX "comment_fingerprints_campaign_domains_idx" ON "comment_fingerprints" USING gin ("domains") WITH (fastupdate=false) WHERE "comment_fingerprints"."domains" <> '{}'::text[] AND "comment_fingerprints"."campaign_id" IS NOT NULL;--> statement-breakpoint
+CREATE INDEX "comment_fingerprints_campaign_idx" ON "comment_fingerprints" USING btree ("campaign_id") WHERE "comment_fingerprints"."campaign_id" IS NOT NULL;

@@ -130,6 +130,28 @@ describe("campaigns", () => {
     expect(bad.body).toMatchObject({ error: { code: "BAD_REQUEST" } });
   });
 
+  it("clusters a short text only once its site decided a copy spam, and a new text by a decided-spam campaign's rare domain", async () => {
+    const short = "Ur1 g0ld c0ins cheap";
+    const s1 = await post(a, short, "short-spam");
+    expect((await post(a, short, "short-spam")).campaign).toBeNull();
+    const decided = await call(h.app, "POST", `/v1/comments/${s1.id}/decision`, { key: a.moderatorKey, body: { label: "spam" } });
+    expect(decided.status).toBe(200);
+    expect((await post(a, short, "short-spam")).campaign).toMatchObject({ size: 2 });
+    // On another site the same short text is still nobody's campaign.
+    expect((await post(b, short, "short-spam")).campaign).toBeNull();
+
+    const spam = "Visit our pharmacy for discount pills shipped overnight without prescription, best prices at https://rx-deals.example";
+    const c1 = await post(a, spam, "rx");
+    const c2 = await post(b, spam, "rx");
+    expect(c2.campaign).toMatchObject({ size: 2 });
+    // Not decided yet: a different text linking the same domain is on its own.
+    const unrelated = "Totally different words about gardening tomatoes and summer weather, more at https://rx-deals.example/blog";
+    expect((await post(c, unrelated, "rx")).campaign).toBeNull();
+    await call(h.app, "POST", `/v1/comments/${c1.id}/decision`, { key: a.moderatorKey, body: { label: "spam" } });
+    const joined = await post(c, "A note on last night's football scores and the league table, see https://www.rx-deals.example/scores", "rx2");
+    expect(joined.campaign).toMatchObject({ id: c2.campaign!.id, size: 3 });
+  });
+
   it("lets a site turn cross-site signals off: it neither sees other sites' copies nor is seen", async () => {
     const off = await createSite(h.app);
     const patched = await call(h.app, "PATCH", `/v1/sites/${off.id}/campaigns`, { key: ADMIN_TOKEN, body: { crossSite: false } });

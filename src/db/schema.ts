@@ -271,16 +271,26 @@ export const commentFingerprints = pgTable(
     // installation-wide index would have to walk every other site's copies of "nice video".
     index("comment_fingerprints_site_hash_idx").on(t.siteId, t.textHash, t.createdAt),
     // LSH: `bands && $1` finds texts sharing any band key; GIN indexes each array element.
+    // fastupdate off on every GIN here: its pending list is scanned whole by every lookup, and
+    // lookups follow inserts closely (measured: 8 ms per band lookup with it on; BENCHMARKS.md).
     index("comment_fingerprints_bands_idx")
       .using("gin", t.bands)
+      .with({ fastupdate: false })
       .where(sql`${t.bands} IS NOT NULL`),
-    // Linked domains shared with a decided-spam campaign, and how rare a domain is.
+    // How rare a linked domain is: comments outside any campaign that link it.
     index("comment_fingerprints_domains_idx")
       .using("gin", t.domains)
-      .where(sql`${t.domains} <> '{}'::text[]`),
-    // A campaign's members (listing, counts, deciding them all).
+      .with({ fastupdate: false })
+      .where(sql`${t.domains} <> '{}'::text[] AND ${t.campaignId} IS NULL`),
+    // Campaign members' linked domains: a comment sharing one with a decided-spam campaign.
+    index("comment_fingerprints_campaign_domains_idx")
+      .using("gin", t.domains)
+      .with({ fastupdate: false })
+      .where(sql`${t.domains} <> '{}'::text[] AND ${t.campaignId} IS NOT NULL`),
+    // A campaign's members (listing, counts, deciding them all). No created_at column: with one
+    // the planner walked this index by time for the domain lookup instead of the GIN above.
     index("comment_fingerprints_campaign_idx")
-      .on(t.campaignId, t.createdAt)
+      .on(t.campaignId)
       .where(sql`${t.campaignId} IS NOT NULL`),
   ],
 );

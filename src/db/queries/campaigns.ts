@@ -82,8 +82,13 @@ export async function findCampaignCandidates(
   params: { since: Date; perKind: number; rareDomainMax: number },
 ): Promise<CandidateRow[]> {
   if (rows.length === 0) return [];
-  const pick = `f.comment_id::text, f.site_id::text, f.campaign_id::text, f.text_hash::text, f.minhash, coalesce(c.learned_label = 'spam', false) AS decided_spam`;
-  const visible = `(f.site_id = q.site_id OR (q.cross_site AND ${CROSS_SITE_SQL("s")}))`;
+  // Each branch limits on comment_fingerprints alone, then reads the few rows' labels: joined
+  // before the LIMIT, the planner may hash-join all of `comments`.
+  const cols = `f.comment_id, f.site_id, f.campaign_id, f.text_hash, f.minhash, f.created_at`;
+  const visible = `(f.site_id = q.site_id OR (q.cross_site AND f.site_id <> ALL (q.closed)))`;
+  const labelled = (inner: string, via: boolean) => `(SELECT x.comment_id::text, x.site_id::text, x.campaign_id::text, x.text_hash::text, x.minhash,
+      coalesce(c.learned_label = 'spam', false) AS decided_spam, ${via} AS via_domain
+    FROM (${inner}) AS x LEFT JOIN comments c ON c.id = x.comment_id)`;
   const result = await clientOf(db).unsafe<
     { for_id: string; comment_id: string; site_id: string; campaign_id: string | null; text_hash: string; minhash: number[] | null; decided_spam: boolean; via_domain: boolean }[]
   >(
@@ -93,26 +98,25 @@ export async function findCampaignCandidates(
        SELECT comment_id, site_id, thread, created_at, version, text_hash, short, minhash, bands, domains FROM r
        ON CONFLICT (comment_id) DO NOTHING
      ),
-     q AS (SELECT r.*, ${CROSS_SITE_SQL("qs")} AS cross_site FROM r JOIN sites qs ON qs.id = r.site_id)
+     closed AS (SELECT coalesce(array_agg(id), '{}') AS ids FROM sites WHERE ${CROSS_SITE_SQL("sites")} IS FALSE),
+     q AS (SELECT r.*, NOT (r.site_id = ANY (closed.ids)) AS cross_site, closed.ids AS closed FROM r, closed)
      SELECT q.comment_id::text AS for_id, m.* FROM q CROSS JOIN LATERAL (
-       (SELECT ${pick}, false AS via_domain FROM comment_fingerprints f
-          JOIN sites s ON s.id = f.site_id LEFT JOIN comments c ON c.id = f.comment_id
-        WHERE f.text_hash = q.text_hash AND f.created_at > $2 AND f.comment_id <> q.comment_id AND ${visible}
-        ORDER BY f.created_at DESC LIMIT $3)
+       ${labelled(`SELECT ${cols} FROM comment_fingerprints f
+          WHERE f.text_hash = q.text_hash AND f.created_at > $2 AND f.comment_id <> q.comment_id AND ${visible}
+          ORDER BY f.created_at DESC LIMIT $3`, false)}
        UNION ALL
-       (SELECT ${pick}, false FROM comment_fingerprints f LEFT JOIN comments c ON c.id = f.comment_id
-        WHERE f.site_id = q.site_id AND f.text_hash = q.text_hash AND f.created_at > $2 AND f.comment_id <> q.comment_id
-        ORDER BY f.created_at DESC LIMIT $3)
+       ${labelled(`SELECT ${cols} FROM comment_fingerprints f
+          WHERE f.site_id = q.site_id AND f.text_hash = q.text_hash AND f.created_at > $2 AND f.comment_id <> q.comment_id
+          ORDER BY f.created_at DESC LIMIT $3`, false)}
        UNION ALL
-       (SELECT ${pick}, false FROM comment_fingerprints f
-          JOIN sites s ON s.id = f.site_id LEFT JOIN comments c ON c.id = f.comment_id
-        WHERE q.bands IS NOT NULL AND f.bands && q.bands AND f.bands IS NOT NULL AND f.text_hash <> q.text_hash
-          AND f.created_at > $2 AND f.comment_id <> q.comment_id AND ${visible}
-        ORDER BY f.created_at DESC LIMIT $3)
+       ${labelled(`SELECT ${cols} FROM comment_fingerprints f
+          WHERE q.bands IS NOT NULL AND f.bands && q.bands AND f.bands IS NOT NULL AND f.text_hash <> q.text_hash
+            AND f.created_at > $2 AND f.comment_id <> q.comment_id AND ${visible}
+          ORDER BY f.created_at DESC LIMIT $3`, false)}
        UNION ALL
-       (SELECT ${pick}, true FROM comment_fingerprints f
-          JOIN sites s ON s.id = f.site_id JOIN comments c ON c.id = f.comment_id
-        WHERE q.domains <> '{}' AND f.domains && q.domains AND f.domains <> '{}' AND f.campaign_id IS NOT NULL
+       (SELECT f.comment_id::text, f.site_id::text, f.campaign_id::text, f.text_hash::text, f.minhash, true, true
+        FROM comment_fingerprints f JOIN comments c ON c.id = f.comment_id
+        WHERE q.domains <> '{}' AND f.campaign_id IS NOT NULL AND f.domains <> '{}' AND f.domains && q.domains
           AND c.learned_label = 'spam' AND f.created_at > $2 AND f.comment_id <> q.comment_id AND ${visible}
           AND EXISTS (
             SELECT 1 FROM unnest(f.domains) AS d(domain)
@@ -248,8 +252,13 @@ export async function listSiteMembers(db: Executor, params: { campaignId: string
   return rows.map((r) => r.comment_id);
 }
 
+/**
+ * Takes the assignment lock for the transaction, and turns JIT off for it in the same round trip:
+ * the planner prices the per-comment lateral lookups over a 100-row recordset estimate above
+ * `jit_above_cost`, and compiling them cost ~230 ms per batch where executing took a few.
+ */
 export async function lockCampaigns(tx: Executor): Promise<void> {
-  await clientOf(tx).unsafe(`SELECT pg_advisory_xact_lock($1)`, [CAMPAIGN_LOCK_KEY]);
+  await clientOf(tx).unsafe(`SELECT set_config('jit', 'off', true), pg_advisory_xact_lock($1)`, [CAMPAIGN_LOCK_KEY]);
 }
 
 export async function insertCampaignAction(
