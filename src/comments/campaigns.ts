@@ -117,7 +117,8 @@ export function explainCampaign(facts: Pick<CampaignFacts, "size" | "sites" | "o
  * Finds each comment's campaign and whether its site saw the same text lately, for a whole batch
  * at once, and stores the result as the comments' `signals` (read back by `featuresOf`). Under one
  * advisory lock, in one transaction: the candidates (one statement, which also stores any missing
- * fingerprint), the assignment (one statement), the campaigns' counts (one statement).
+ * fingerprint), then only when something was found the assignment, the campaigns' counts and the
+ * signals (one statement each).
  *
  * Comments of one batch see each other: intake stored their fingerprints before they were queued.
  * When a comment links two campaigns, the two become one.
@@ -194,7 +195,8 @@ export async function assignCampaigns(
       if (seenBefore.has(row.commentId)) s.seenBefore = true;
       if (campaignId) s.campaign = factsFor(campaignId, row.siteId, stats, comments[i]?.crossSite !== false);
       out.set(row.commentId, s);
-      signals.push({ commentId: row.commentId, signals: s });
+      // Nothing to say is left unwritten: a null `signals` reads the same, and most batches skip this write.
+      if (s.seenBefore || s.campaign) signals.push({ commentId: row.commentId, signals: s });
     }
     await writeCampaignAssignment(tx, { created: [], merged: [], members: [], signals });
     return out;
