@@ -35,7 +35,7 @@ describe("fingerprint", () => {
     const reworded = fingerprint("Hey guys check out my brand new channel at https://spam-site.example.com I post funny videos every single day, please subscribe!!").minhash!;
     const other = fingerprint("I love this song so much, it reminds me of the summer with my friends back in 2012").minhash!;
     expect(estimateJaccard(a, reworded)).toBeGreaterThanOrEqual(0.7);
-    expect(estimateJaccard(a, other)).toBeLessThan(0.1);
+    expect(estimateJaccard(a, other)).toBeLessThan(0.3);
   });
 });
 

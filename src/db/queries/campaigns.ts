@@ -12,7 +12,7 @@ import {
 import { STATUS_CHANNEL } from "./comments.js";
 
 /** Serializes campaign assignment: two workers never create two campaigns for one cluster. */
-export const CAMPAIGN_LOCK_KEY = 7_326_013;
+export const CAMPAIGN_LOCK_KEY = 7_326_120;
 
 /** A site's opt-out, as stored in `sites.settings.campaigns.crossSite` (absent means on). */
 const CROSS_SITE_SQL = (alias: string) => `coalesce(${alias}.settings->'campaigns'->>'crossSite', 'true') <> 'false'`;
