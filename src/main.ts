@@ -1,13 +1,12 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
-import type { Server } from "node:http";
-import { serve } from "@hono/node-server";
 import { retrain } from "./comments/retrain.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
 import { createDb } from "./db/client.js";
 import { runMigrations } from "./db/migrate.js";
 import { createDeps, queueBackendFor } from "./deps.js";
 import { createApp } from "./http/app.js";
+import { startHttpServer } from "./http/server.js";
 import { createLog, type Log } from "./log.js";
 import { createShutdown, type Shutdown } from "./shutdown.js";
 import { startWorker } from "./worker/index.js";
@@ -28,20 +27,26 @@ function redact(url: string): string {
   return u.toString();
 }
 
-/** The database to use: DATABASE_URL, or an embedded Postgres started here. */
+/**
+ * The database to use: DATABASE_URL, or the embedded Postgres in DATA_DIR. Operator verbs beside a
+ * running instance connect to its Postgres instead of starting a second one on the same folder.
+ */
 async function resolveDatabase(config: Config, role: Role, log: Log, shutdown: Shutdown) {
-  if (config.DATABASE_URL) return { url: config.DATABASE_URL, description: `postgres ${redact(config.DATABASE_URL)}`, embedded: false };
+  if (config.DATABASE_URL) return { url: config.DATABASE_URL, description: `postgres ${redact(config.DATABASE_URL)}`, embedded: false, announce: () => {} };
   if (role === "api" || role === "worker") {
     throw new ConfigError(`DATABASE_URL is required for role ${role}: the embedded Postgres serves a single process (role all, migrate or retrain).`);
   }
   // Imported lazily: the container image runs with DATABASE_URL and may leave these binaries out.
-  const { startEmbeddedPostgres } = await import("./db/embedded.js");
-  const db = await startEmbeddedPostgres({ dataDir: config.DATA_DIR, port: config.EMBEDDED_PG_PORT, log });
-  shutdown.add("embedded postgres", () => db.stop());
+  const { openEmbeddedPostgres } = await import("./db/embedded.js");
+  const db = await openEmbeddedPostgres({ dataDir: config.DATA_DIR, port: config.EMBEDDED_PG_PORT, role, attach: role !== "all", log });
+  // Registered first, so it closes last: after every client of it has.
+  if (db.owned) shutdown.add("embedded postgres", () => db.stop());
+  const where = `127.0.0.1:${db.port} (data in ${path.resolve(config.DATA_DIR, "pg")})`;
   return {
     url: db.url,
-    description: `embedded postgres on 127.0.0.1:${config.EMBEDDED_PG_PORT} (data in ${path.resolve(config.DATA_DIR, "pg")})`,
+    description: db.owned ? `embedded postgres on ${where}` : `the running instance's embedded postgres on ${where}`,
     embedded: true,
+    announce: (http: string) => db.announce(http),
   };
 }
 
@@ -53,14 +58,6 @@ async function resolveAdminToken(config: Config, embedded: boolean, log: Log): P
   const token = await readOrCreateSecret(config.DATA_DIR, "admin-token", () => randomBytes(24).toString("base64url"));
   log.info(`ADMIN_TOKEN not set: using the generated token in ${file}`, { adminTokenFile: file });
   return token;
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve, reject) => {
-    // Stop accepting; requests in flight finish, idle keep-alive sockets are dropped now.
-    server.close((err) => (err ? reject(err) : resolve()));
-    server.closeIdleConnections();
-  });
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -110,14 +107,13 @@ async function main(argv: string[]): Promise<number> {
 
     const runApi = role === "api" || role === "all";
     const adminToken = runApi ? await resolveAdminToken(config, database.embedded, log) : config.ADMIN_TOKEN;
+    // Ctrl-C while starting: the shutdown is under way with the closers registered so far (the
+    // embedded Postgres). Clients built now would only find their database gone.
+    if (stopping) return await shutdown.run("signal");
     const effective: Config = { ...config, ADMIN_TOKEN: adminToken };
     const queueBackend = queueBackendFor(effective, database.url);
     const deps = createDeps(effective, log, { databaseUrl: database.url, queueBackend });
     shutdown.add("postgres, queue producer, listener", () => deps.close());
-    shutdown.add("mark not ready", () => {
-      deps.state.shuttingDown = true;
-      return Promise.resolve();
-    });
 
     if (role === "worker" || role === "all") {
       const worker = startWorker(deps);
@@ -129,19 +125,30 @@ async function main(argv: string[]): Promise<number> {
     };
     if (runApi) {
       const app = createApp(deps);
-      const server = await new Promise<Server>((resolve, reject) => {
-        const s = serve({ fetch: app.fetch, hostname: config.HOST, port: config.PORT }, () => resolve(s as Server));
-        s.once("error", reject);
-      });
-      shutdown.add("http server", () => closeServer(server));
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : config.PORT;
-      log.info(`commentinel ${role} listening on http://${config.HOST}:${port}`, { host: config.HOST, port, ...backends });
+      const http = await startHttpServer(app.fetch, config);
+      // Requests in flight get half of what the readiness delay leaves of the shutdown deadline
+      // (REQUEST_DEADLINE_MS answers them sooner); the other half is for the worker and the pools.
+      const drainMs = Math.floor((config.SHUTDOWN_TIMEOUT_MS - config.SHUTDOWN_READY_DELAY_MS) / 2);
+      shutdown.add("http server", () => http.drain(drainMs));
+      const port = http.port;
+      // A wildcard or loopback address is not something to click on; localhost reaches both.
+      const urlHost = ["0.0.0.0", "::", "127.0.0.1", "::1"].includes(config.HOST) ? "localhost" : config.HOST.includes(":") ? `[${config.HOST}]` : config.HOST;
+      const url = `http://${urlHost}:${port}`;
+      database.announce(url);
+      log.info(`commentinel ${role} listening on ${url}`, { host: config.HOST, port, url, ...backends });
     } else {
       log.info(`commentinel worker started`, backends);
     }
+    // Registered last, so it runs first: /readyz answers 503 before the listener closes, and a
+    // load balancer stops routing here while the requests in flight finish.
+    shutdown.add("mark not ready", async () => {
+      deps.state.shuttingDown = true;
+      if (runApi && config.SHUTDOWN_READY_DELAY_MS > 0) await new Promise((r) => setTimeout(r, config.SHUTDOWN_READY_DELAY_MS));
+    });
     return await new Promise<number>(() => {});
   } catch (err) {
+    // A Ctrl-C while starting stops the database under the start-up: no failure to report.
+    if (stopping) return await shutdown.run("signal");
     if (err instanceof ConfigError) process.stderr.write(`${err.message}\n`);
     else log.error("startup failed", { error: err });
     await shutdown.run("startup failed");
