@@ -152,6 +152,22 @@ describe("campaigns", () => {
     expect(joined.campaign).toMatchObject({ id: c2.campaign!.id, size: 3 });
   });
 
+  it("does not pull a comment into a decided-spam campaign by a domain that many other comments link", async () => {
+    const words = ["apple", "river", "cloud", "piano", "tiger", "maple", "orbit", "lemon", "candle", "harbor", "meadow", "falcon", "copper", "velvet", "summit", "garden", "thunder", "marble", "willow", "ember", "glacier", "saffron"];
+    // 22 unrelated comments (no two alike) link the same popular host.
+    for (let i = 0; i < 22; i++) {
+      const own = Array.from({ length: 8 }, (_, k) => `${words[(i + k * 3) % 22]}${i}${k}`).join(" ");
+      const text = `${own}, photos at https://popular-photos.example/u/${i}`;
+      expect((await post(a, text, "pop")).campaign).toBeNull();
+    }
+    const spam = "Cheap followers and likes for your channel, instant delivery guaranteed, buy packages at https://popular-photos.example/buy";
+    const s1 = await post(b, spam, "pop");
+    expect((await post(c, spam, "pop")).campaign).toMatchObject({ size: 2 });
+    await call(h.app, "POST", `/v1/comments/${s1.id}/decision`, { key: b.moderatorKey, body: { label: "spam" } });
+    const other = await post(c, "My grandmother's soup recipe with leeks and barley, full post at https://popular-photos.example/soup", "pop");
+    expect(other.campaign).toBeNull();
+  });
+
   it("lets a site turn cross-site signals off: it neither sees other sites' copies nor is seen", async () => {
     const off = await createSite(h.app);
     const patched = await call(h.app, "PATCH", `/v1/sites/${off.id}/campaigns`, { key: ADMIN_TOKEN, body: { crossSite: false } });
