@@ -20,7 +20,8 @@ import {
 import { findSiteComment, lockComment } from "../db/queries/comments.js";
 import type { CampaignActionMember, CampaignActionRow, CampaignFacts, CommentRow, CommentSignals, SiteRow } from "../db/schema.js";
 import { campaignSettingsOf } from "./campaign-settings.js";
-import { applyToScopes, lockModelShared, recordDecision } from "./decisions.js";
+import { lockModelShared } from "../db/queries/model.js";
+import { applyLearning, recordDecision } from "./decisions.js";
 
 export interface CampaignOptions {
   /** Estimated Jaccard at or above which two texts are near-duplicates. */
@@ -226,7 +227,7 @@ export async function listSiteCampaigns(
 export const MAX_ACTION_MEMBERS = 1000;
 
 /** The site's own members of a campaign (full rows; other sites' members are never read here). */
-export async function siteMembers(db: Executor, siteId: string, campaignId: string, limit: number): Promise<CommentRow[]> {
+export async function siteMembers(db: Db, siteId: string, campaignId: string, limit: number): Promise<CommentRow[]> {
   const ids = await listSiteMembers(db, { campaignId, siteId, limit });
   const rows = await Promise.all(ids.map((id) => findSiteComment(db, siteId, id)));
   return rows.filter((r): r is CommentRow => r !== undefined);
@@ -284,7 +285,9 @@ export async function undoCampaignAction(db: Db, params: { siteId: string; campa
         await lockModelShared(tx);
         const comment = await lockComment(tx, params.siteId, m.commentId);
         if (!comment) return;
-        if (comment.learnedLabel && comment.learnedTokens) await applyToScopes(tx, comment.siteId, comment.learnedTokens, comment.learnedLabel, -1);
+        if (comment.learnedLabel && comment.learnedTokens) {
+          await applyLearning(tx, [{ kind: "unlearn", siteId: comment.siteId, tokens: comment.learnedTokens, label: comment.learnedLabel }]);
+        }
         await clearDecided(tx, comment.id, m.previousStatus);
       });
     }

@@ -1,4 +1,4 @@
-import { and, eq, isNull, sql } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import type { CampaignCandidate, Fingerprint } from "../../classifier/index.js";
 import type { Db, Executor } from "../client.js";
 import {
@@ -9,7 +9,7 @@ import {
   type CommentRow,
   type CommentStatus,
 } from "../schema.js";
-import { STATUS_CHANNEL } from "./comments.js";
+import { CHANNELS, notify } from "../notify.js";
 
 /** Serializes campaign assignment: two workers never create two campaigns for one cluster. */
 export const CAMPAIGN_LOCK_KEY = 7_326_120;
@@ -308,5 +308,5 @@ export async function clearDecided(tx: Executor, id: string, status: CommentStat
     .update(comments)
     .set({ status, learnedLabel: null, learnedTokens: null, learnedTokenizerVersion: null, decidedAt: null, updatedAt: new Date() })
     .where(eq(comments.id, id));
-  await tx.execute(sql`SELECT pg_notify(${STATUS_CHANNEL}, ${id})`);
+  await notify(tx, CHANNELS.commentStatus, [id]);
 }

@@ -10,7 +10,7 @@ import {
   siteMembers,
   undoCampaignAction,
 } from "../../comments/campaigns.js";
-import { commentView } from "../../comments/views.js";
+import { commentView } from "../views.js";
 import { updateSite } from "../../db/queries/sites.js";
 import type { CampaignFacts } from "../../db/schema.js";
 import type { Deps } from "../../deps.js";

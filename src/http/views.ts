@@ -1,6 +1,6 @@
 import type { CommentRow, DecisionRow, SiteRow } from "../db/schema.js";
-import { explainCampaign } from "./campaigns.js";
-import { scoreOptionsFor } from "./scoring.js";
+import { explainCampaign } from "../comments/campaigns.js";
+import { scoreOptionsFor } from "../comments/scoring.js";
 
 /** The public JSON shape of a comment for the site's servers and moderators. */
 export function commentView(row: CommentRow, decisions?: DecisionRow[]) {
