@@ -34,3 +34,7 @@ export { DEFAULT_HARD_RULES, applyHardRules, firedRules } from "./rules.js";
 export type { HardRule, HardRules } from "./rules.js";
 export { DEFAULT_CUTOFF_TARGETS, proposeCutoffs } from "./cutoffs.js";
 export type { CutoffProposal, CutoffTargets, DecidedScore } from "./cutoffs.js";
+export { DEFAULT_MIN_JACCARD, campaignEligible, campaignTokens, matchCandidates } from "./campaign.js";
+export type { CampaignCandidate, CandidateMatch } from "./campaign.js";
+export { FINGERPRINT_VERSION, estimateJaccard, fingerprint } from "./fingerprint.js";
+export type { Fingerprint } from "./fingerprint.js";

@@ -5,6 +5,7 @@
 import { writeFileSync } from "node:fs";
 import { DEFAULT_SCORE_OPTIONS, type ScoreOptions } from "../classifier/index.js";
 import { dedupe, loadExamples, type Example } from "../eval/data.js";
+import { campaignEval, formatCampaignEval } from "../eval/campaigns.js";
 import { calibrateCutoffs, runNatural, runOurs, type RunResult } from "../eval/evaluate.js";
 import { stratifiedFolds } from "../eval/folds.js";
 import { computeMetrics, type Interval, type Metrics, type Prediction } from "../eval/metrics.js";
@@ -37,10 +38,12 @@ Without inputs: <data>/${YOUTUBE_FOLDER}.
                           row has a date, else file order); score each comment, then a simulated
                           moderator decides every held one and corrects a published spam or a
                           foldered ham with probability --report-rate; only decisions are learned
-  --report-rate R         (--online) chance that a wrong published/foldered verdict is corrected (default 0.5)
+  --report-rate R         (--online, --campaigns) chance that a wrong published/foldered verdict is
+                          corrected (default 0.5)
   --site-cutoffs          (--online) each site's cutoffs follow those proposed from its own decided
                           comments after every decision (the service's autoApply; target 0.3 %)
-  --moderator POLICY      (--online) reported (default) | all: every label learned, the upper bound
+  --moderator POLICY      (--online, --campaigns) held+reported (default; "reported" also accepted)
+                          | all: every label learned, the upper bound
   --score-options JSON    merge these score options over the defaults (e.g. '{"combining":"chi2"}'),
                           to re-run the experiments recorded in BENCHMARKS.md
   --calibrate             also print cutoffs chosen on these out-of-sample scores
@@ -50,6 +53,9 @@ Without inputs: <data>/${YOUTUBE_FOLDER}.
                           each training part, applied to its test part (default 5; 0 skips them)
   --predictions FILE      write every test comment's split, probability, verdict, label and text as
                           JSON Lines (bench/peers.py re-runs scikit-learn peers on the same splits)
+  --campaigns             prequential replay of the inputs as one stream (each file a site, files
+                          interleaved, one shared campaign index), run with and without campaign
+                          signals; exact duplicates are kept (repeats are what campaigns are)
   --obfuscate-spam SEED   disguise the spam rows of every TEST set (look-alike letters, invisible
                           characters, digit swaps, spaced letters; seeded), training data untouched
 `;
@@ -65,7 +71,7 @@ interface Args {
 function parseArgs(argv: readonly string[]): Args {
   const args: Args = { inputs: [], train: [], test: [], flags: new Map() };
   const valued = new Set(["data", "folds", "seed", "plot", "threshold", "ham-cutoff", "spam-cutoff", "min-per-label", "max-blocked-ham", "max-passed-spam", "obfuscate-spam", "inner-folds", "predictions", "score-options", "report-rate", "moderator"]);
-  const known = new Set([...valued, "train", "test", "json", "loo", "no-baseline", "no-sites", "calibrate", "online", "site-cutoffs", "help"]);
+  const known = new Set([...valued, "train", "test", "json", "loo", "no-baseline", "no-sites", "calibrate", "online", "site-cutoffs", "help", "campaigns"]);
   let list: string[] = args.inputs;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? "";
@@ -241,6 +247,19 @@ async function main(argv: readonly string[]): Promise<number> {
   };
 
   if (args.flags.has("online")) return online(args, data, scoreOptions, json, log);
+  if (args.flags.has("campaigns")) {
+    const inputs = (args.inputs.length > 0 ? args.inputs : [YOUTUBE_FOLDER]).map((p) => resolveInput(p, data));
+    const examples = loadExamples(inputs);
+    if (examples.length === 0) throw new Error("no labeled examples found in the inputs");
+    const moderator = args.flags.get("moderator") ?? "held+reported";
+    if (moderator !== "all" && moderator !== "held+reported") throw new Error(`--moderator: bad value ${String(moderator)} (all | held+reported)`);
+    const reportRate = numberFlag(args, "report-rate", 0.5, (n) => n >= 0 && n <= 1);
+    const seed = numberFlag(args, "seed", 1, Number.isInteger);
+    const result = campaignEval(examples, { scoreOptions, moderator: moderator, reportRate, seed });
+    if (json) process.stdout.write(`${JSON.stringify({ ...result, scoreOptions })}\n`);
+    else log(formatCampaignEval(result));
+    return 0;
+  }
 
   let splits: Split[];
   let description: string;
@@ -347,9 +366,9 @@ const figureLine = (f: StreamFigures) =>
 
 /** `--online`: the prequential run (see src/eval/online.ts). */
 function online(args: Args, data: string, scoreOptions: ScoreOptions, json: boolean, log: (line: string) => void): number {
-  const raw = args.flags.get("moderator") ?? "reported";
-  if (raw !== "reported" && raw !== "all") throw new Error("--moderator: reported or all");
-  const policy: ModeratorPolicy = raw;
+  const raw = args.flags.get("moderator") ?? "held+reported";
+  if (raw !== "held+reported" && raw !== "reported" && raw !== "all") throw new Error("--moderator: held+reported or all");
+  const policy: ModeratorPolicy = raw === "all" ? "all" : "reported";
   const reportRate = numberFlag(args, "report-rate", 0.5, (n) => n >= 0 && n <= 1);
   const seed = numberFlag(args, "seed", 1, Number.isInteger);
   const inputs = (args.inputs.length > 0 ? args.inputs : [YOUTUBE_FOLDER]).map((p) => resolveInput(p, data));

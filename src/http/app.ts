@@ -5,6 +5,7 @@ import type { Deps } from "../deps.js";
 import { ApiError, errorBody, isUnavailable, RETRY_AFTER_S } from "./errors.js";
 import { akismetRoutes, akismetSettingsRoutes } from "./routes/akismet.js";
 import { siteRuleRoutes } from "./routes/site-rules.js";
+import { campaignRoutes, campaignSettingsRoutes } from "./routes/campaigns.js";
 import { commentRoutes } from "./routes/comments.js";
 import { healthRoutes } from "./routes/health.js";
 import { moderationRoutes } from "./routes/moderation.js";
@@ -93,6 +94,8 @@ export function createApp(deps: Deps) {
   app.route("/", akismetRoutes(deps));
   app.route("/v1/sites", akismetSettingsRoutes(deps));
   app.route("/v1/sites", siteRuleRoutes(deps));
+  app.route("/v1/campaigns", campaignRoutes(deps));
+  app.route("/v1/sites", campaignSettingsRoutes(deps));
 
   app.notFound((c) => c.json(errorBody("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`, c.var.requestId), 404));
 
