@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { GLOBAL_SCOPE, TOKENIZER_VERSION, learnDeltas, tokenize } from "../classifier/index.js";
 import type { Label } from "../classifier/index.js";
-import type { Db, Executor } from "../db/client.js";
+import type { Executor } from "../db/client.js";
 import { lockComment, setDecided } from "../db/queries/comments.js";
 import { insertDecision } from "../db/queries/decisions.js";
 import { applyDeltas } from "../db/queries/model.js";
@@ -38,9 +38,9 @@ export async function applyToScopes(tx: Executor, siteId: string, tokens: readon
  * label again changes no counts. Returns undefined when the site has no such comment.
  */
 export async function recordDecision(
-  db: Db,
+  db: Executor,
   params: { siteId: string; commentId: string; label: Label; note?: string | null; actor: string },
-): Promise<{ comment: CommentRow; decision: DecisionRow } | undefined> {
+): Promise<{ comment: CommentRow; decision: DecisionRow; before: CommentRow } | undefined> {
   return db.transaction(async (tx) => {
     await lockModelShared(tx);
     const comment = await lockComment(tx, params.siteId, params.commentId);
@@ -66,6 +66,8 @@ export async function recordDecision(
       learnedTokens: tokens,
       learnedTokenizerVersion: tokenizerVersion ?? String(TOKENIZER_VERSION),
     });
-    return { comment: updated, decision };
+    // `before` is what an undo restores (src/comments/undo.ts); passing a transaction as `db` lets
+    // the caller store it atomically with the decision.
+    return { comment: updated, decision, before: comment };
   });
 }
