@@ -171,7 +171,7 @@ describe("moderation console over HTTP", () => {
   it("renders hostile content inert: escaped text, visible bidi controls, no comment-made href", async () => {
     const id = await postComment(h.app, site, {
       thread: `x"><script>window.__pwned=1</script>`,
-      content: `<script>window.__pwned=1</script><img src=x onerror="window.__pwned=1"> see <a href="javascript:window.__pwned=1">here</a> ${"W".repeat(3000)}`,
+      content: `<script>window.__pwned=1</script><img src=x onerror="window.__pwned=1"> see <a href="javascript:window.__pwned=1">here</a> http://p\u0430ypal.example/login ${"W".repeat(3000)}`,
       author: { name: `"><svg onload=window.__pwned=1>\u202Egnp.exe`, url: "javascript:window.__pwned=1", email: `a"onmouseover="x@example.test` },
     });
     const mod = await signIn(h.app, site.moderatorKey);
@@ -185,6 +185,8 @@ describe("moderation console over HTTP", () => {
     expect(page.text).toContain("[U+202E]gnp.exe");
     expect(page.text).toContain("&lt;script&gt;window.__pwned=1&lt;/script&gt;");
     expect(page.text).toContain("not a web link (javascript)");
+    // A look-alike host (Cyrillic а) is shown as the host the browser would really reach.
+    expect(page.text).toContain("<strong><bdi class=\"user\">xn--pypal-4ve.example</bdi></strong>");
     // Every script on the page is our own hashed file.
     expect([...page.text.matchAll(/<script\b[^>]*>/g)].map((m) => m[0])).toEqual([expect.stringMatching(/^<script src="\/moderate\/static\/console\.[0-9a-f]{12}\.js" defer="">$/)]);
   });
@@ -317,6 +319,8 @@ describe("console undo", () => {
       { id: expect.any(Number) as number, label: "spam", note: "undo", undoes_id: history[0]!.id },
     ]);
     expect((await mod.post("/moderate/undo", { actionId: action.actionId }, { json: true })).status).toBe(409);
+    // The dashboard counts decisions that stand: c's ham, not the undone bulk nor its undo rows.
+    expect((await mod.get("/moderate/dashboard")).text).toMatch(/data-testid="decisions-today">1</);
   });
 
   it("an undo skips a comment decided again since, and refuses an action past its window", async () => {

@@ -77,15 +77,24 @@ export function highlightClues(text: string, clues: readonly Clue[], maxMarks = 
 export function describeSignal(token: string): string {
   const [kind, ...rest] = token.split(":");
   const value = rest.join(":");
+  // Host tokens are `<kind>:domain:x`, `<kind>:tld:x` or `<kind>:host:x` (classifier/urls.ts).
+  const host = (what: string) => {
+    const [part, ...name] = value.split(":");
+    const v = name.join(":");
+    if (part === "domain") return `${what} at the domain ${v}`;
+    if (part === "tld") return `${what} in the .${v} top-level domain`;
+    if (part === "host") return `${what} at the host ${v}`;
+    return `${what}: ${value}`;
+  };
   switch (kind) {
     case "url":
-      return value.startsWith("word:") ? `a word in a link: ${value.slice(5)}` : `a link to ${value}`;
+      return value.startsWith("word:") ? `a word in a link: ${value.slice(5)}` : host("a link");
     case "author-url":
-      return `the author's website: ${value}`;
+      return host("the author's website");
     case "author-email":
-      return `the author's e-mail domain: ${value}`;
+      return host("the author's e-mail");
     case "email":
-      return `an e-mail address at ${value}`;
+      return host("an e-mail address");
     case "ip":
       return `sent from the network ${value}`;
     case "ua":

@@ -1,4 +1,5 @@
-import { and, asc, count, desc, eq, gt, gte, ilike, inArray, isNotNull, isNull, like, lt, lte, sql, type SQL } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, gte, ilike, inArray, isNotNull, isNull, like, lt, lte, notExists, sql, type SQL } from "drizzle-orm";
+import { alias } from "drizzle-orm/pg-core";
 import type { Executor } from "../client.js";
 import {
   comments,
@@ -294,11 +295,20 @@ export async function authorCommentIdsToDecide(db: Executor, siteId: string, key
 // ---------------------------------------------------------------------------------------------
 // The dashboard and the settings preview
 
+/** Decisions since `since` that still stand: undo rows, and the decisions they undid, do not count. */
 export async function countDecisionsSince(db: Executor, siteId: string, since: Date): Promise<number> {
+  const undone = alias(decisions, "undone");
   const [row] = await db
     .select({ n: count() })
     .from(decisions)
-    .where(and(eq(decisions.siteId, siteId), gte(decisions.createdAt, since), isNull(decisions.undoesId)));
+    .where(
+      and(
+        eq(decisions.siteId, siteId),
+        gte(decisions.createdAt, since),
+        isNull(decisions.undoesId),
+        notExists(db.select({ one: sql`1` }).from(undone).where(eq(undone.undoesId, decisions.id))),
+      ),
+    );
   return row?.n ?? 0;
 }
 

@@ -18,6 +18,8 @@ export interface Layout {
   current?: "queue" | "dashboard" | "settings" | "author" | "sites" | "comment";
   tab?: string;
   role?: "moderator" | "admin";
+  /** Where the undo form comes back to without the script. */
+  returnTo?: string;
   children?: Child;
 }
 
@@ -75,6 +77,7 @@ export function Page(p: Layout) {
               {p.site ? (
                 <form id="undo-form" method="post" action="/moderate/undo">
                   <input type="hidden" name="csrf" value={p.csrf} />
+                  {p.returnTo ? <input type="hidden" name="return" value={p.returnTo} /> : null}
                   <button type="submit" title="Undo the last decision (z)">
                     Undo <kbd>z</kbd>
                   </button>

@@ -277,6 +277,7 @@ export function consoleRoutes(deps: Deps) {
     role: c.var.session.actor,
     current,
     tab,
+    returnTo: c.req.url.slice(c.req.url.indexOf(BASE)),
   });
   const historyOf = (decisions: DecisionRow[]) => {
     const by = new Map<string, DecisionRow[]>();
@@ -314,7 +315,7 @@ export function consoleRoutes(deps: Deps) {
     const history = historyOf(await listDecisionsFor(deps.db, shown.map((r) => r.id)));
     const opts = scoreOptionsFor(site);
     const csrf = c.var.session.row.csrfToken;
-    const params = new URLSearchParams(Object.entries(c.req.query()).filter(([k, v]) => k !== "tab" && k !== "page" && v !== ""));
+    const params = new URLSearchParams(Object.entries(c.req.query()).filter(([k, v]) => k !== "tab" && k !== "page" && k !== "done" && v !== ""));
     const withParams = (extra: Record<string, string>) => {
       const p = new URLSearchParams(params);
       for (const [k, v] of Object.entries(extra)) p.set(k, v);
@@ -326,6 +327,7 @@ export function consoleRoutes(deps: Deps) {
       children: (
         <>
           <h1>Moderation queue</h1>
+          <DoneNotice done={c.req.query("done")} />
           <p class="help">
             Keys: <kbd>j</kbd>/<kbd>k</kbd> next/previous, <kbd>s</kbd> spam, <kbd>a</kbd> not spam, <kbd>z</kbd> undo. Shift-click selects a range.
           </p>
@@ -480,7 +482,9 @@ export function consoleRoutes(deps: Deps) {
     if (outcome.outcome === "already-undone") throw new ConsoleError(409, "That action was already undone.");
     if (outcome.outcome === "expired") throw new ConsoleError(409, "That action is too old to undo (10 minutes).");
     if (wantsJson(c)) return c.json({ actionId, restored: outcome.restored.map((r) => r.id), skipped: outcome.skipped });
-    return c.redirect(`${safeReturn(form.return)}${safeReturn(form.return).includes("?") ? "&" : "?"}done=undo`, 303);
+    const back = new URL(safeReturn(form.return), "http://x");
+    back.searchParams.set("done", "undo");
+    return c.redirect(`${back.pathname}${back.search}`, 303);
   });
 
   // ------------------------------------------------------------------ the author view
@@ -504,7 +508,8 @@ export function consoleRoutes(deps: Deps) {
           <h1>
             Everything from <bdi class="user">{what}</bdi>
           </h1>
-          <table aria-label="Counts">
+          <DoneNotice done={c.req.query("done")} />
+          <table aria-label="Counts" id="author-counts">
             <thead>
               <tr>
                 <th scope="col">Comments</th>
@@ -700,6 +705,19 @@ export function consoleRoutes(deps: Deps) {
   });
 
   return app;
+}
+
+/** What the last form did, for pages reached without the script (with it, the live region says so). */
+function DoneNotice(p: { done: string | undefined }) {
+  if (!p.done) return null;
+  if (p.done === "undo") return <Notice>Undone.</Notice>;
+  const m = /^(\d+) (spam|ham)$/.exec(p.done);
+  if (!m) return null;
+  return (
+    <Notice>
+      Marked {m[1]} as {m[2] === "spam" ? "spam" : "not spam"}. Undo it with the Undo button (or <kbd>z</kbd>) within 10 minutes.
+    </Notice>
+  );
 }
 
 function authorKeyOf(q: Record<string, string>): AuthorKey {

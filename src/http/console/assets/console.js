@@ -105,7 +105,7 @@
   async function refreshQueue(focusId) {
     const res = await fetch(location.href, { headers: { Accept: "text/html" }, credentials: "same-origin" });
     const doc = new DOMParser().parseFromString(await res.text(), "text/html");
-    for (const id of ["queue-list", "queue-tabs"]) {
+    for (const id of ["queue-list", "queue-tabs", "author-counts"]) {
       const fresh = doc.getElementById(id);
       const old = document.getElementById(id);
       if (fresh && old) old.replaceWith(document.importNode(fresh, true));
