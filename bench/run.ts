@@ -6,6 +6,7 @@ const MODULES: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   classifier: () => import("./classifier.js"),
   service: () => import("./service.js"),
   akismet: () => import("./akismet.js"),
+  console: () => import("./console.js"),
 };
 
 async function main(names: readonly string[]): Promise<void> {

@@ -33,6 +33,23 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
+const patterns = new Map<string, RegExp | null>();
+/** Patterns kept at most: a queue page has ~400 clues, most of them shared. */
+const MAX_PATTERNS = 5000;
+
+function cluePattern(token: string): RegExp | null {
+  let pattern = patterns.get(token);
+  if (pattern !== undefined) return pattern;
+  const piece = token.startsWith(SUBWORD_PREFIX);
+  const raw = piece ? token.slice(SUBWORD_PREFIX.length) : token;
+  // A pair is two words with any run of spaces between them; a whole word must not be part of a longer one.
+  const body = raw.split(" ").map(escapeRegExp).join("\\s+");
+  pattern = raw.trim() === "" ? null : new RegExp(piece ? body : `(?<![\\p{L}\\p{N}])${body}(?![\\p{L}\\p{N}])`, "giu");
+  if (patterns.size >= MAX_PATTERNS) patterns.clear();
+  patterns.set(token, pattern);
+  return pattern;
+}
+
 /**
  * Splits `text` into plain and highlighted segments: each word clue (a word, a pair of words, or a
  * word's 5-letter piece) is marked where it occurs, case-insensitively. The strongest clue wins
@@ -43,12 +60,8 @@ export function highlightClues(text: string, clues: readonly Clue[], maxMarks = 
   const taken = new Uint8Array(text.length);
   const sorted = [...clues].filter((c) => isWordClue(c.token)).sort((a, b) => b.weight - a.weight);
   for (const clue of sorted) {
-    const raw = clue.token.startsWith(SUBWORD_PREFIX) ? clue.token.slice(SUBWORD_PREFIX.length) : clue.token;
-    if (raw.trim() === "") continue;
-    // A pair is two words with any run of spaces between them; a whole word must not be part of a longer one.
-    const body = raw.split(" ").map(escapeRegExp).join("\\s+");
-    const piece = clue.token.startsWith(SUBWORD_PREFIX);
-    const pattern = new RegExp(piece ? body : `(?<![\\p{L}\\p{N}])${body}(?![\\p{L}\\p{N}])`, "giu");
+    const pattern = cluePattern(clue.token);
+    if (!pattern) continue;
     for (const m of text.matchAll(pattern)) {
       if (marks.length >= maxMarks) break;
       const start = m.index;
@@ -144,7 +157,11 @@ const HREF_PATTERN = /href\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))/gi;
 export function linksIn(text: string, max = 20): LinkShown[] {
   const found = new Set<string>();
   for (const m of text.matchAll(HREF_PATTERN)) found.add((m[1] ?? m[2] ?? m[3] ?? "").trim());
-  for (const m of text.matchAll(LINK_PATTERN)) found.add(m[0].replace(/[).,;:!?]+$/, ""));
+  for (const m of text.matchAll(LINK_PATTERN)) {
+    const link = m[0].replace(/[).,;:!?]+$/, "");
+    // The same link inside an href was already taken whole.
+    if (![...found].some((f) => f.startsWith(link))) found.add(link);
+  }
   const out: LinkShown[] = [];
   for (const link of found) {
     if (link === "" || out.length >= max) continue;

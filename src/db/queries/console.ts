@@ -3,6 +3,7 @@ import { alias } from "drizzle-orm/pg-core";
 import type { Executor } from "../client.js";
 import {
   comments,
+  commentStatuses,
   consoleActionItems,
   consoleActions,
   consoleLoginFailures,
@@ -127,54 +128,57 @@ function queueWhere(f: QueueFilter): SQL | undefined {
   return and(filterWhere(f), eq(comments.status, f.status));
 }
 
-/** How uncertain a verdict was: 0 at a score of 0.5, 1 at 0 or 1 (no score counts as most uncertain). */
-const uncertainty = sql`abs(coalesce(${comments.score}, 0.5) - 0.5)`;
+/** Scores are ranked by uncertainty in steps of 0.05 (finer differences are noise): bucket 0 is 0.45–0.55. */
+const uncertaintyBucket = sql`floor(abs(coalesce(${comments.score}, 0.5) - 0.5) * 20)`;
 
 /**
- * One page of the queue. `newest`: newest first. `priority`: most uncertain first, in steps of 0.05
- * of the score (finer differences are noise), then the busiest threads (most published comments,
- * the ones most readers see), then newest. Content is cut to `excerptChars` so a page of 20,000-char
- * bodies stays small; `contentLength` tells how much there was.
+ * One page of the queue. `newest`: newest first (the status index serves it). `priority`: most
+ * uncertain first, then the busiest threads (most published comments: the ones most readers see),
+ * then newest. Thread activity is counted only for the rows that can reach this page: those in the
+ * uncertainty buckets up to the one holding the page's last row, so a large queue does not count
+ * every thread of the site. Content is cut to `excerptChars` so a page of 20,000-char bodies stays
+ * small; `contentLength` tells how much there was.
  */
 export async function listQueue(
   db: Executor,
   f: QueueFilter,
   opts: { order: "newest" | "priority"; limit: number; offset: number; excerptChars: number },
 ): Promise<(CommentRow & { contentLength: number; threadActivity: number })[]> {
-  const base = { ...selectColumnsWithExcerpt(opts.excerptChars) };
+  const base = selectColumnsWithExcerpt(opts.excerptChars);
   if (opts.order === "newest") {
     const rows = await db
-      .select({ ...base, threadActivity: sql<number>`0`.mapWith(Number) })
+      .select(base)
       .from(comments)
       .where(queueWhere(f))
       .orderBy(desc(comments.createdAt), desc(comments.id))
       .limit(opts.limit)
       .offset(opts.offset);
-    return rows;
+    return rows.map((r) => ({ ...r, threadActivity: 0 }));
   }
-  // Thread activity is counted only for the threads on the candidate rows, from the partial
-  // published-thread index.
-  const activity = db
-    .select({ thread: comments.thread, n: count().as("n") })
-    .from(comments)
-    .where(
-      and(
-        eq(comments.siteId, f.siteId),
-        eq(comments.status, "published"),
-        inArray(comments.thread, db.selectDistinct({ t: comments.thread }).from(comments).where(queueWhere(f))),
-      ),
+  const ranked = await db.execute<{ id: string; activity: number }>(sql`
+    WITH candidates AS (
+      SELECT ${comments.id} AS id, ${comments.thread} AS thread, ${comments.createdAt} AS created_at, ${uncertaintyBucket} AS bucket
+      FROM ${comments} WHERE ${queueWhere(f)}
+    ),
+    boundary AS (SELECT bucket FROM candidates ORDER BY bucket LIMIT 1 OFFSET ${opts.offset + opts.limit - 1}),
+    reachable AS (SELECT * FROM candidates WHERE bucket <= coalesce((SELECT bucket FROM boundary), 'Infinity'::float8)),
+    activity AS (
+      SELECT ${comments.thread} AS thread, count(*)::int AS n FROM ${comments}
+      WHERE ${comments.siteId} = ${f.siteId} AND ${comments.status} = 'published'
+        AND ${comments.thread} IN (SELECT DISTINCT thread FROM reachable)
+      GROUP BY ${comments.thread}
     )
-    .groupBy(comments.thread)
-    .as("activity");
-  const rows = await db
-    .select({ ...base, threadActivity: sql<number>`coalesce(${activity.n}, 0)`.mapWith(Number) })
-    .from(comments)
-    .leftJoin(activity, eq(activity.thread, comments.thread))
-    .where(queueWhere(f))
-    .orderBy(sql`floor(${uncertainty} * 20)`, sql`coalesce(${activity.n}, 0) DESC`, desc(comments.createdAt), desc(comments.id))
-    .limit(opts.limit)
-    .offset(opts.offset);
-  return rows;
+    SELECT r.id, coalesce(a.n, 0)::int AS activity FROM reachable r LEFT JOIN activity a ON a.thread = r.thread
+    ORDER BY r.bucket, coalesce(a.n, 0) DESC, r.created_at DESC, r.id DESC
+    LIMIT ${opts.limit} OFFSET ${opts.offset}`);
+  const order = [...ranked];
+  if (order.length === 0) return [];
+  const rows = await db.select(base).from(comments).where(inArray(comments.id, order.map((r) => r.id)));
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return order.flatMap((o) => {
+    const row = byId.get(o.id);
+    return row ? [{ ...row, threadActivity: o.activity }] : [];
+  });
 }
 
 function selectColumnsWithExcerpt(chars: number) {
@@ -213,10 +217,16 @@ function selectColumnsWithExcerpt(chars: number) {
   };
 }
 
-/** Counts per status for the queue's tabs, with the same filters. */
+/** Tab counts stop here: past it the tab says "1000+", so counting never scans a whole large tab. */
+export const COUNT_CAP = 1000;
+
+/** Counts per status for the queue's tabs, with the same filters, each capped at COUNT_CAP + 1. */
 export async function countByStatus(db: Executor, f: Omit<QueueFilter, "status">): Promise<Record<CommentStatus, number>> {
   const out: Record<CommentStatus, number> = { pending: 0, published: 0, held: 0, spam: 0 };
-  const rows = await db.select({ status: comments.status, n: count() }).from(comments).where(filterWhere(f)).groupBy(comments.status);
+  const parts = commentStatuses.map(
+    (status) => sql`SELECT ${status}::text AS status, count(*)::int AS n FROM (SELECT 1 FROM ${comments} WHERE ${queueWhere({ ...f, status })} LIMIT ${COUNT_CAP + 1}) AS x`,
+  );
+  const rows = await db.execute<{ status: CommentStatus; n: number }>(sql.join(parts, sql` UNION ALL `));
   for (const r of rows) out[r.status] = r.n;
   return out;
 }

@@ -8,6 +8,7 @@ import { decideAsAction, MAX_ACTION_COMMENTS, undoAction } from "../../comments/
 import {
   authorCommentIdsToDecide,
   authorCounts,
+  COUNT_CAP,
   countByStatus,
   countDecisionsSince,
   countHeld,
@@ -335,7 +336,7 @@ export function consoleRoutes(deps: Deps) {
             {TABS.map((t) => (
               <li>
                 <a href={withParams({ tab: t })} aria-current={t === q.tab ? "page" : undefined}>
-                  {t} (<span class="count">{counts[t]}</span>)
+                  {t} (<span class="count">{counts[t] > COUNT_CAP ? `${COUNT_CAP}+` : counts[t]}</span>)
                 </a>
               </li>
             ))}

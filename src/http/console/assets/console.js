@@ -50,7 +50,6 @@
   // After a decision: cards that left this tab go away, the others show their new status.
   function applyDecided(decided) {
     let removedBefore = 0;
-    let removedCurrent = false;
     const list = cards();
     for (const d of decided) {
       const index = list.findIndex((c) => c.dataset.id === d.id);
@@ -58,7 +57,6 @@
       if (!card) continue;
       if (tab && d.status !== tab) {
         if (index < current) removedBefore++;
-        if (index === current) removedCurrent = true;
         card.closest("li").remove();
       } else {
         const pill = card.querySelector(".pill");
@@ -69,12 +67,15 @@
       }
     }
     const count = document.querySelector('.tabs a[aria-current="page"] .count');
-    if (count && tab) count.textContent = String(Math.max(0, Number(count.textContent) - (decided.filter((d) => d.status !== tab).length)));
+    // A capped count ("1000+") is left as it is.
+    const shown = count ? Number(count.textContent) : NaN;
+    if (count && tab && Number.isFinite(shown)) count.textContent = String(Math.max(0, shown - decided.filter((d) => d.status !== tab).length));
     if (cards().length === 0) {
       const empty = document.getElementById("queue-empty");
       if (empty) empty.hidden = false;
     }
-    focusCard(current - removedBefore + (removedCurrent ? 0 : 0));
+    // The card after the one decided takes its place (and the focus).
+    focusCard(current - removedBefore);
   }
 
   async function decide(form, label) {
