@@ -119,6 +119,8 @@ export async function run(): Promise<void> {
     const raw = await time(async () => {
       await sql`SELECT * FROM comments WHERE site_id = ${site.id} AND status = 'held' ORDER BY created_at DESC, id DESC LIMIT 51`;
     });
+    // One untimed pass over every case first, so the first case does not pay for a cold cache.
+    for (const [, path] of cases) await (await app.request(path, { headers: { cookie } })).text();
     const rows: string[] = [];
     for (const [label, path] of cases) {
       let articles = 0;
