@@ -336,7 +336,7 @@ export function consoleRoutes(deps: Deps) {
             {TABS.map((t) => (
               <li>
                 <a href={withParams({ tab: t })} aria-current={t === q.tab ? "page" : undefined}>
-                  {t} (<span class="count">{counts[t] > COUNT_CAP ? `${COUNT_CAP}+` : counts[t]}</span>)
+                  {t} (<span class="count">{counts.partial ? `${counts.counts[t]}+` : counts.counts[t] > COUNT_CAP ? `${COUNT_CAP}+` : counts.counts[t]}</span>)
                 </a>
               </li>
             ))}
