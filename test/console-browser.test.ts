@@ -280,6 +280,26 @@ describe.skipIf(!CHROMIUM && !IN_CI)("moderation console in Chromium", () => {
     await axe("settings");
   });
 
+  it("refuses a form posted without its CSRF token, with the script and without it", async () => {
+    await page.goto(`${server.url}/moderate?tab=held`);
+    await page.waitForFunction(() => document.body.dataset.enhanced === "true");
+    const [first] = await cardIds();
+    // The script's in-place decision: the server refuses it and the page says so.
+    await page.evaluate((id) => document.querySelector(`article[data-id="${id}"] form.decide input[name="csrf"]`)?.remove(), first);
+    await page.locator(`article[data-id="${first}"]`).getByRole("button", { name: /^Spam/ }).click();
+    await page.waitForFunction(() => document.getElementById("live-status")?.textContent?.includes("security token"));
+    expect(await statusOf(first!)).toBe("held");
+    // A plain form post (settings): a 403 page, and nothing saved.
+    await page.goto(`${server.url}/moderate/settings`);
+    await page.evaluate(() => document.querySelector('#settings-form input[name="csrf"]')?.remove());
+    await page.getByLabel(/Ham cutoff/).fill("0.01");
+    const [response] = await Promise.all([page.waitForResponse((r) => r.request().method() === "POST"), page.getByRole("button", { name: "Save" }).click()]);
+    expect(response.status()).toBe(403);
+    await expect(page.getByRole("alert").textContent()).resolves.toContain("security token");
+    const row = await h.deps.db.execute(sql`SELECT ham_cutoff FROM sites WHERE id = ${site.id}`);
+    expect(row[0]!.ham_cutoff).toBeCloseTo(0.02, 5);
+  });
+
   it("the dashboard shows what waits, what was decided and how well trained the model is", async () => {
     await page.goto(`${server.url}/moderate/dashboard`);
     expect(Number(await page.textContent('[data-testid="held-count"]'))).toBeGreaterThanOrEqual(6);

@@ -671,11 +671,11 @@ export function consoleRoutes(deps: Deps) {
             <input type="hidden" name="csrf" value={c.var.session.row.csrfToken} />
             <p>
               <label for="hamCutoff">Ham cutoff: below this score a comment is published</label>{" "}
-              <input id="hamCutoff" name="hamCutoff" type="number" step="0.01" min="0.01" max="0.99" value={String(ham)} required />
+              <input id="hamCutoff" name="hamCutoff" type="number" step="any" min="0.001" max="0.999" value={String(ham)} required />
             </p>
             <p>
               <label for="spamCutoff">Spam cutoff: at or above this score a comment is filed as spam</label>{" "}
-              <input id="spamCutoff" name="spamCutoff" type="number" step="0.01" min="0.01" max="0.99" value={String(spam)} required />
+              <input id="spamCutoff" name="spamCutoff" type="number" step="any" min="0.001" max="0.999" value={String(spam)} required />
             </p>
             <p>
               <button type="submit" formaction={`${BASE}/settings`} formmethod="get">
