@@ -34,7 +34,38 @@ const envSchema = z.object({
   ENQUEUE_TIMEOUT_MS: int(10, 30_000).default(500),
   /** Upper bound on a graceful shutdown; past it the process exits non-zero. */
   SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  /**
+   * On SIGTERM, /readyz answers 503 this long before the listener closes, while requests are still
+   * served: time for a load balancer to see it and stop routing here. 0: close at once.
+   */
+  SHUTDOWN_READY_DELAY_MS: int(0, 60_000).default(0),
   DATABASE_POOL_MAX: int(1, 200).default(10),
+  /**
+   * One connection attempt to Postgres gives up after this. While Postgres restarts, a request
+   * should fail over to a 503 in about this long instead of waiting on a socket nobody answers.
+   */
+  DATABASE_CONNECT_TIMEOUT_MS: int(100, 60_000).default(2_000),
+  /** Postgres cancels a statement running longer (our queries take milliseconds); 0 turns it off. */
+  DATABASE_STATEMENT_TIMEOUT_MS: int(0, 600_000).default(5_000),
+  /**
+   * Every HTTP request is answered within this budget: past it, 503 with Retry-After, never a hang.
+   * It covers `?wait=` (at most 2 s) plus a few round trips to a slow database.
+   */
+  REQUEST_DEADLINE_MS: int(100, 120_000).default(5_000),
+  /**
+   * A client must send its whole header block within this (slowloris). Node's default is 60 s,
+   * checked only every 30 s; ours is checked every second (see src/http/server.ts).
+   */
+  HTTP_HEADERS_TIMEOUT_MS: int(500, 300_000).default(10_000),
+  /** A client must send its whole request, body included, within this (lying Content-Length, endless chunks). */
+  HTTP_REQUEST_TIMEOUT_MS: int(500, 600_000).default(30_000),
+  /**
+   * An idle kept-alive socket is closed after this. Behind a load balancer, set it above the
+   * balancer's own idle timeout, or the balancer may reuse a socket just as we close it.
+   */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: int(100, 600_000).default(5_000),
+  /** Sockets open at once; past it new ones are dropped. Stays under the usual 1024 open-file limit. */
+  HTTP_MAX_CONNECTIONS: int(1, 1_000_000).default(900),
   /** How long an API process trusts a key it looked up; a key revoked elsewhere works that long. */
   KEY_CACHE_TTL_MS: int(0, 600_000).default(5_000),
 });
@@ -52,5 +83,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
   }
-  return parsed.data;
+  const config = parsed.data;
+  // Node refuses a request timeout below the headers timeout (the headers are part of the request).
+  if (config.HTTP_REQUEST_TIMEOUT_MS < config.HTTP_HEADERS_TIMEOUT_MS) {
+    throw new ConfigError(
+      `Invalid configuration:\n  HTTP_REQUEST_TIMEOUT_MS: must be at least HTTP_HEADERS_TIMEOUT_MS (${config.HTTP_HEADERS_TIMEOUT_MS})`,
+    );
+  }
+  if (config.SHUTDOWN_READY_DELAY_MS >= config.SHUTDOWN_TIMEOUT_MS) {
+    throw new ConfigError(
+      `Invalid configuration:\n  SHUTDOWN_READY_DELAY_MS: must be below SHUTDOWN_TIMEOUT_MS (${config.SHUTDOWN_TIMEOUT_MS})`,
+    );
+  }
+  return config;
 }

@@ -35,7 +35,11 @@ export function queueBackendFor(config: Config, databaseUrl: string): QueueBacke
 
 /** The only place clients are built. Tests call it with their own config (queue prefix, URLs). */
 export function createDeps(config: Config, log: Log, opts: DepsOptions): Deps {
-  const { sql, db } = createDb(opts.databaseUrl, { max: config.DATABASE_POOL_MAX });
+  const { sql, db } = createDb(opts.databaseUrl, {
+    max: config.DATABASE_POOL_MAX,
+    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+    statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+  });
   const queueBackend = opts.queueBackend ?? queueBackendFor(config, opts.databaseUrl);
   const scoreQueue = createScoreQueue(queueBackend, { prefix: config.QUEUE_PREFIX, enqueueTimeoutMs: config.ENQUEUE_TIMEOUT_MS, log });
   const statusListener = createStatusListener(sql, log);

@@ -1,13 +1,12 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
-import type { Server } from "node:http";
-import { serve } from "@hono/node-server";
 import { retrain } from "./comments/retrain.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
 import { createDb } from "./db/client.js";
 import { runMigrations } from "./db/migrate.js";
 import { createDeps, queueBackendFor } from "./deps.js";
 import { createApp } from "./http/app.js";
+import { startHttpServer } from "./http/server.js";
 import { createLog, type Log } from "./log.js";
 import { createShutdown, type Shutdown } from "./shutdown.js";
 import { startWorker } from "./worker/index.js";
@@ -53,14 +52,6 @@ async function resolveAdminToken(config: Config, embedded: boolean, log: Log): P
   const token = await readOrCreateSecret(config.DATA_DIR, "admin-token", () => randomBytes(24).toString("base64url"));
   log.info(`ADMIN_TOKEN not set: using the generated token in ${file}`, { adminTokenFile: file });
   return token;
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve, reject) => {
-    // Stop accepting; requests in flight finish, idle keep-alive sockets are dropped now.
-    server.close((err) => (err ? reject(err) : resolve()));
-    server.closeIdleConnections();
-  });
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -114,10 +105,6 @@ async function main(argv: string[]): Promise<number> {
     const queueBackend = queueBackendFor(effective, database.url);
     const deps = createDeps(effective, log, { databaseUrl: database.url, queueBackend });
     shutdown.add("postgres, queue producer, listener", () => deps.close());
-    shutdown.add("mark not ready", () => {
-      deps.state.shuttingDown = true;
-      return Promise.resolve();
-    });
 
     if (role === "worker" || role === "all") {
       const worker = startWorker(deps);
@@ -129,17 +116,22 @@ async function main(argv: string[]): Promise<number> {
     };
     if (runApi) {
       const app = createApp(deps);
-      const server = await new Promise<Server>((resolve, reject) => {
-        const s = serve({ fetch: app.fetch, hostname: config.HOST, port: config.PORT }, () => resolve(s as Server));
-        s.once("error", reject);
-      });
-      shutdown.add("http server", () => closeServer(server));
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : config.PORT;
+      const http = await startHttpServer(app.fetch, config);
+      // Requests in flight get half of what the readiness delay leaves of the shutdown deadline
+      // (REQUEST_DEADLINE_MS answers them sooner); the other half is for the worker and the pools.
+      const drainMs = Math.floor((config.SHUTDOWN_TIMEOUT_MS - config.SHUTDOWN_READY_DELAY_MS) / 2);
+      shutdown.add("http server", () => http.drain(drainMs));
+      const port = http.port;
       log.info(`commentinel ${role} listening on http://${config.HOST}:${port}`, { host: config.HOST, port, ...backends });
     } else {
       log.info(`commentinel worker started`, backends);
     }
+    // Registered last, so it runs first: /readyz answers 503 before the listener closes, and a
+    // load balancer stops routing here while the requests in flight finish.
+    shutdown.add("mark not ready", async () => {
+      deps.state.shuttingDown = true;
+      if (runApi && config.SHUTDOWN_READY_DELAY_MS > 0) await new Promise((r) => setTimeout(r, config.SHUTDOWN_READY_DELAY_MS));
+    });
     return await new Promise<number>(() => {});
   } catch (err) {
     if (err instanceof ConfigError) process.stderr.write(`${err.message}\n`);

@@ -399,11 +399,16 @@ describe("Akismet wire rules on the service", () => {
     expect(landed.verdict).not.toBeNull();
   });
 
-  it("answers invalid, still HTTP 200, when the database is unreachable", async () => {
+  it("answers HTTP 503 with Retry-After, not invalid, when the database is unreachable", async () => {
+    // `invalid` would tell the client its key broke; a non-2xx is a transport failure to it, and it
+    // applies its own fail-open or fail-closed setting.
     const down = harness({ databaseUrl: "postgres://postgres@127.0.0.1:1/nowhere" });
     try {
       const res = await post(down, "/1.1/comment-check", { ...base(), api_key: "abcdefabcdef" });
-      expectInvalid(res, /^Internal error; retry later \(request [\w.:-]+\)\.$/);
+      expect(res.status).toBe(503);
+      expect(res.headers.get("retry-after")).toBe("5");
+      expect(res.headers.get("x-akismet-debug-help")).toBeNull();
+      expect(res.text).toMatch(/^Service unavailable; retry later \(request [\w.:-]+\)\.$/);
     } finally {
       await down.close().catch(() => undefined);
     }

@@ -3,7 +3,7 @@ import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Deps } from "../deps.js";
 import { consoleRoutes, homeRoutes } from "./console/routes.js";
-import { ApiError, errorBody, isUnavailable } from "./errors.js";
+import { ApiError, errorBody, isUnavailable, RETRY_AFTER_S } from "./errors.js";
 import { akismetRoutes, akismetSettingsRoutes } from "./routes/akismet.js";
 import { commentRoutes } from "./routes/comments.js";
 import { healthRoutes } from "./routes/health.js";
@@ -11,6 +11,15 @@ import { moderationRoutes } from "./routes/moderation.js";
 import { siteRoutes } from "./routes/sites.js";
 import { threadRoutes } from "./routes/threads.js";
 import type { AppEnv } from "./types.js";
+
+/** 503 with Retry-After: our envelope on /v1 and the health routes, plain text on Akismet's paths. */
+function unavailable(path: string, requestId: string, message: string): Response {
+  const headers = { "Retry-After": RETRY_AFTER_S, "X-Request-Id": requestId };
+  if (/^\/1\.[12]\//.test(path)) {
+    return new Response(`${message} (request ${requestId}).`, { status: 503, headers: { ...headers, "Content-Type": "text/plain; charset=UTF-8" } });
+  }
+  return Response.json(errorBody("SERVICE_UNAVAILABLE", message, requestId), { status: 503, headers });
+}
 
 /** A client-chosen X-Request-Id is kept when it is short and printable, so logs can be joined. */
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -36,6 +45,20 @@ export function createApp(deps: Deps) {
       status: c.res.status,
       ms: Math.round((performance.now() - start) * 10) / 10,
     });
+  });
+  // Every request is answered within REQUEST_DEADLINE_MS. A handler still waiting (on a Postgres
+  // that restarts, a pool that is full) goes on in the background; its late answer is dropped.
+  app.use("*", async (c, next) => {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<"expired">((resolve) => {
+      timer = setTimeout(() => resolve("expired"), deps.config.REQUEST_DEADLINE_MS);
+    });
+    const work = next().then(() => "done" as const);
+    const outcome = await Promise.race([work, expired]).finally(() => clearTimeout(timer));
+    if (outcome === "done") return;
+    work.catch((err: unknown) => log.warn("request failed after its deadline", { requestId: c.var.requestId, error: err }));
+    log.warn("request deadline passed", { requestId: c.var.requestId, method: c.req.method, path: c.req.path, deadlineMs: deps.config.REQUEST_DEADLINE_MS });
+    return unavailable(c.req.path, c.var.requestId, `No answer within ${deps.config.REQUEST_DEADLINE_MS} ms; retry shortly`);
   });
   const limitBody: MiddlewareHandler<AppEnv> = bodyLimit({
     maxSize: deps.config.MAX_BODY_BYTES,
@@ -77,11 +100,13 @@ export function createApp(deps: Deps) {
 
   app.onError((err, c) => {
     const requestId = c.var.requestId;
-    if (err instanceof ApiError) return c.json(errorBody(err.code, err.message, requestId, err.details), err.status);
+    if (err instanceof ApiError) {
+      if (err.code === "SERVICE_UNAVAILABLE") c.header("Retry-After", RETRY_AFTER_S);
+      return c.json(errorBody(err.code, err.message, requestId, err.details), err.status);
+    }
     if (isUnavailable(err)) {
       log.warn("dependency unavailable", { requestId, error: err });
-      c.header("Retry-After", "5");
-      return c.json(errorBody("SERVICE_UNAVAILABLE", "A backing service is unavailable; retry shortly", requestId), 503);
+      return unavailable(c.req.path, requestId, "A backing service is unavailable; retry shortly");
     }
     // Never echo err.message: it may carry SQL or internals. The log has it, keyed by request id.
     log.error("unhandled error", { requestId, method: c.req.method, path: c.req.path, error: err });

@@ -39,13 +39,38 @@ export function errorBody(code: ErrorCode, message: string, requestId: string, d
   return { error: { code, message, requestId, ...(details === undefined ? {} : { details }) } };
 }
 
-/** Postgres or network failures that mean "try again later", not a bug (answered 503, not 500). */
+/** Seconds a client is asked to wait after a 503: about one Postgres fast restart. */
+export const RETRY_AFTER_S = "5";
+
+const UNAVAILABLE_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  // statement_timeout: the database is too slow to answer now, which a retry may fix.
+  "57014",
+]);
+
+/** Causes followed at most: a cycle or a freak chain must not loop. */
+const MAX_CAUSE_DEPTH = 8;
+
+/**
+ * Postgres or network failures that mean "try again later", not a bug (answered 503, not 500).
+ * drizzle-orm wraps driver errors in DrizzleQueryError, whose own `code` is empty: the driver's
+ * (`ECONNREFUSED`, `57P01`, ...) is on `cause`, so the whole cause chain is read.
+ */
 export function isUnavailable(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code !== "string") return false;
-  return (
-    ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "CONNECT_TIMEOUT", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED"].includes(code) ||
-    // Postgres classes 08 (connection), 53 (resources), 57P (shutdown / cancel).
-    /^(08|53|57P)/.test(code)
-  );
+  let current: unknown = err;
+  for (let depth = 0; depth < MAX_CAUSE_DEPTH && current !== null && typeof current === "object"; depth++) {
+    const code = (current as { code?: unknown }).code;
+    // Postgres classes 08 (connection), 53 (resources), 57P (shutdown / cannot connect now).
+    if (typeof code === "string" && (UNAVAILABLE_CODES.has(code) || /^(08|53|57P)/.test(code))) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
 }

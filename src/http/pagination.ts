@@ -3,7 +3,16 @@ import type { Cursor } from "../db/queries/comments.js";
 import type { CommentRow } from "../db/schema.js";
 import { ApiError } from "./errors.js";
 
-const cursorSchema = z.tuple([z.iso.datetime({ offset: true }), z.uuid()]);
+/**
+ * Only what encodeCursor writes (`Date.toISOString()`), and only dates Postgres can store: it has no
+ * year 0 ("date/time field value out of range"), and a day like Feb 30 must not reach it either.
+ */
+const cursorDate = z.iso.datetime().refine((s) => {
+  const d = new Date(s);
+  return !Number.isNaN(d.getTime()) && d.getUTCFullYear() >= 1 && d.toISOString() === s;
+});
+
+const cursorSchema = z.tuple([cursorDate, z.uuid()]);
 
 /** Opaque to clients: base64url of the last row's (createdAt, id). */
 export function encodeCursor(row: CommentRow): string {

@@ -22,22 +22,48 @@ const jobOptions: JobsOptions = {
   // out a ~15 s outage, and the sweep re-enqueues anything still pending after that.
   attempts: 5,
   backoff: { type: "exponential", delay: 1000 },
-  // Finished jobs carry no information the comments table lacks; removing them also lets the sweep
-  // re-add a comment whose job failed for good.
+  // Finished jobs carry no information the comments table lacks.
   removeOnComplete: true,
-  removeOnFail: true,
+  // A job that failed for good is kept, so an operator can see that and why (BullMQ's failed list),
+  // bounded in count and age (seconds) so a long outage cannot fill Redis. The sweep retries a
+  // kept failed job of a comment still pending (retryFailed), since re-adding its id is a no-op.
+  removeOnFail: { count: 1000, age: 7 * 24 * 3600 },
 };
+
+/**
+ * A SIGKILLed worker's active jobs come back only through BullMQ's stalled check, once their lock
+ * has expired: with the defaults (30 s lock, 30 s check) that took ~64 s. A 5 s lock, renewed every
+ * 2.5 s, and a check every 4 s bring them back within lock + 2 checks = 13 s. Scoring takes
+ * milliseconds, so only an event loop blocked past 5 s would make a live job look stalled; it
+ * would then run twice, which the guarded verdict write already tolerates (at-least-once).
+ */
+export const workerLockOptions = { lockDuration: 5_000, stalledInterval: 4_000 } as const;
 
 interface MinimalQueue {
   add(name: string, data: ScoreJob, opts?: JobsOptions): Promise<unknown>;
   addBulk(jobs: { name: string; data: ScoreJob; opts?: JobsOptions }[]): Promise<unknown>;
+  getJob(id: string): Promise<{ isFailed(): Promise<boolean>; retry(state?: "failed"): Promise<void> } | undefined>;
   close(): Promise<void>;
+}
+
+async function retryFailedJobs(queue: MinimalQueue, ids: string[]): Promise<number> {
+  let retried = 0;
+  for (const id of ids) {
+    const job = await queue.getJob(scoreJobId(id));
+    if (job && (await job.isFailed())) {
+      await job.retry("failed");
+      retried++;
+    }
+  }
+  return retried;
 }
 
 export interface ScoreQueue {
   kind: QueueBackendConfig["kind"];
   /** Adds one job per comment; throws QueueUnavailableError instead of waiting on a dead backend. */
   enqueue(commentIds: string[]): Promise<void>;
+  /** Moves the kept failed jobs of these comments back to waiting; resolves to how many. */
+  retryFailed(commentIds: string[]): Promise<number>;
   /** Resolves when the backend answers (for /readyz). */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -92,6 +118,7 @@ export function createScoreQueue(
           throw new QueueUnavailableError((err as Error).message, { cause: err });
         }
       },
+      retryFailed: (ids) => retryFailedJobs(queue, ids),
       async ping() {
         await withTimeout(redis.ping(), 1000, "redis ping");
       },
@@ -114,6 +141,7 @@ export function createScoreQueue(
         throw new QueueUnavailableError((err as Error).message, { cause: err });
       }
     },
+    retryFailed: (ids) => retryFailedJobs(queue, ids),
     async ping() {
       await withTimeout(queue.getJobCounts("wait"), 1000, "queue ping");
     },
@@ -147,7 +175,7 @@ export function startScoreWorker(
   if (backend.kind === "redis") {
     const redis = new Redis(backend.url, { maxRetriesPerRequest: null });
     redis.on("error", (err) => opts.log.debug("redis worker connection error", { error: err }));
-    const worker = new Worker(SCORE_QUEUE, handler, { connection: redis, prefix: opts.prefix, concurrency: opts.concurrency });
+    const worker = new Worker(SCORE_QUEUE, handler, { connection: redis, prefix: opts.prefix, concurrency: opts.concurrency, ...workerLockOptions });
     worker.on("error", (err) => opts.log.warn("score worker error", { error: err }));
     worker.on("failed", onFailed);
     return {
@@ -159,7 +187,7 @@ export function startScoreWorker(
     };
   }
   const { Worker: PgWorker } = withBackend(createPostgresBackend);
-  const worker = new PgWorker(pgQueueName(opts.prefix), handler, { connection: pgConnection(backend.url), concurrency: opts.concurrency });
+  const worker = new PgWorker(pgQueueName(opts.prefix), handler, { connection: pgConnection(backend.url), concurrency: opts.concurrency, ...workerLockOptions });
   worker.on("error", (err) => opts.log.warn("score worker error", { error: err }));
   worker.on("failed", onFailed);
   return { close: () => worker.close() };

@@ -17,6 +17,8 @@ export async function sweepPending(
   const ids = await findStalePending(deps.db, { olderThanMs: opts.olderThanMs, limit: SWEEP_BATCH, siteId: opts.siteId });
   if (ids.length === 0) return 0;
   const ok = await enqueueScoring(deps, ids);
+  // A job that failed for good is kept (removeOnFail) and blocks a re-add of its id: retry it.
+  if (ok) await deps.scoreQueue.retryFailed(ids);
   if (ok) deps.log.info("sweep re-enqueued pending comments", { count: ids.length });
   return ok ? ids.length : 0;
 }

@@ -30,7 +30,7 @@ import { findSiteById, findSiteByKeyHash, listSites, updateSite } from "../../db
 import { commentStatuses, type CommentRow, type DecisionRow, type SiteRow } from "../../db/schema.js";
 import type { Deps } from "../../deps.js";
 import { hashKey } from "../auth.js";
-import { isUnavailable } from "../errors.js";
+import { isUnavailable, RETRY_AFTER_S } from "../errors.js";
 import type { AppEnv } from "../types.js";
 import { loadAssets } from "./assets.js";
 import { CommentCard, last30Days, LoginForm, Notice, Page, PreviewTable, RateChart, ScoreBar, TABS, type Layout } from "./pages.js";
@@ -146,6 +146,7 @@ export function consoleRoutes(deps: Deps) {
       const unavailable = isUnavailable(err);
       deps.log[unavailable ? "warn" : "error"]("console error", { requestId: c.var.requestId, path: c.req.path, error: err });
       const message = unavailable ? "A backing service is unavailable; retry shortly." : "Something went wrong; the log has the details.";
+      if (unavailable) c.header("Retry-After", RETRY_AFTER_S);
       if (wantsJson(c)) return c.json({ error: { code: unavailable ? "SERVICE_UNAVAILABLE" : "INTERNAL", message, requestId: c.var.requestId } }, unavailable ? 503 : 500);
       return c.html(`<!doctype html><title>Error</title><p>${message}</p>`, unavailable ? 503 : 500);
     }

@@ -29,7 +29,7 @@ import type { SiteRow } from "../../db/schema.js";
 import type { Deps } from "../../deps.js";
 import { hashKey, requireAdmin } from "../auth.js";
 import { findSiteOr404 } from "./sites.js";
-import { ApiError } from "../errors.js";
+import { ApiError, isUnavailable, RETRY_AFTER_S } from "../errors.js";
 import type { AppEnv } from "../types.js";
 import { readJson } from "../validate.js";
 
@@ -49,9 +49,10 @@ const NO_KEY = "Missing required field: api_key (or the key as the first label o
 const BAD_KEY = "The API key is not valid.";
 
 /**
- * Akismet's REST API (https://akismet.com/developers/). Every answer is HTTP 200 in Akismet's own
- * format, errors included (`invalid` plus `X-akismet-debug-help`): Akismet clients treat any other
- * status as a transport failure. The key is the site's API key.
+ * Akismet's REST API (https://akismet.com/developers/). Every answer to a request is HTTP 200 in
+ * Akismet's own format, errors in the request included (`invalid` plus `X-akismet-debug-help`).
+ * Only when the service itself cannot answer (Postgres down) is it HTTP 503 with Retry-After, which
+ * Akismet clients treat as a transport failure. The key is the site's API key.
  */
 export function akismetRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
@@ -66,10 +67,17 @@ export function akismetRoutes(deps: Deps) {
   app.use("/1.1/*", limit);
   app.use("/1.2/*", limit);
 
-  // Even a failure answers in Akismet's format; the log has the cause, keyed by the request id.
+  // A failure is not `invalid`: clients read that as a broken key. Any non-2xx is a transport
+  // failure to them, and they apply their own fail-open or fail-closed setting. The log has the
+  // cause, keyed by the request id.
   app.onError((err, c) => {
+    if (isUnavailable(err)) {
+      deps.log.warn("akismet call: dependency unavailable", { requestId: c.var.requestId, path: c.req.path, error: err });
+      c.header("Retry-After", RETRY_AFTER_S);
+      return c.text(`Service unavailable; retry later (request ${c.var.requestId}).`, 503);
+    }
     deps.log.error("akismet call failed", { requestId: c.var.requestId, path: c.req.path, error: err });
-    return toResponse(invalidAnswer(`Internal error; retry later (request ${c.var.requestId}).`));
+    return c.text(`Internal error (request ${c.var.requestId}).`, 500);
   });
 
   /** Query fields under body fields, or what is wrong with the request. */
