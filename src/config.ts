@@ -11,7 +11,11 @@ const envSchema = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   /** Unset: BullMQ runs on its PostgreSQL backend in the same database. */
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
-  HOST: z.string().min(1).default("0.0.0.0"),
+  /**
+   * Unset: 127.0.0.1 with the embedded Postgres (a developer's machine: nothing outside it should
+   * reach a service with a generated admin token), 0.0.0.0 with DATABASE_URL. The image sets 0.0.0.0.
+   */
+  HOST: z.string().min(1).optional(),
   PORT: int(0, 65535).default(3000),
   /** Bearer token for /v1/sites. Unset with the embedded database: generated into DATA_DIR. */
   ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
@@ -70,7 +74,7 @@ const envSchema = z.object({
   KEY_CACHE_TTL_MS: int(0, 600_000).default(5_000),
 });
 
-export type Config = z.infer<typeof envSchema>;
+export type Config = Omit<z.infer<typeof envSchema>, "HOST"> & { HOST: string };
 
 export class ConfigError extends Error {}
 
@@ -95,5 +99,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `Invalid configuration:\n  SHUTDOWN_READY_DELAY_MS: must be below SHUTDOWN_TIMEOUT_MS (${config.SHUTDOWN_TIMEOUT_MS})`,
     );
   }
-  return config;
+  return { ...config, HOST: config.HOST ?? (config.DATABASE_URL ? "0.0.0.0" : "127.0.0.1") };
 }

@@ -27,20 +27,26 @@ function redact(url: string): string {
   return u.toString();
 }
 
-/** The database to use: DATABASE_URL, or an embedded Postgres started here. */
+/**
+ * The database to use: DATABASE_URL, or the embedded Postgres in DATA_DIR. Operator verbs beside a
+ * running instance connect to its Postgres instead of starting a second one on the same folder.
+ */
 async function resolveDatabase(config: Config, role: Role, log: Log, shutdown: Shutdown) {
-  if (config.DATABASE_URL) return { url: config.DATABASE_URL, description: `postgres ${redact(config.DATABASE_URL)}`, embedded: false };
+  if (config.DATABASE_URL) return { url: config.DATABASE_URL, description: `postgres ${redact(config.DATABASE_URL)}`, embedded: false, announce: () => {} };
   if (role === "api" || role === "worker") {
     throw new ConfigError(`DATABASE_URL is required for role ${role}: the embedded Postgres serves a single process (role all, migrate or retrain).`);
   }
   // Imported lazily: the container image runs with DATABASE_URL and may leave these binaries out.
-  const { startEmbeddedPostgres } = await import("./db/embedded.js");
-  const db = await startEmbeddedPostgres({ dataDir: config.DATA_DIR, port: config.EMBEDDED_PG_PORT, log });
-  shutdown.add("embedded postgres", () => db.stop());
+  const { openEmbeddedPostgres } = await import("./db/embedded.js");
+  const db = await openEmbeddedPostgres({ dataDir: config.DATA_DIR, port: config.EMBEDDED_PG_PORT, role, attach: role !== "all", log });
+  // Registered first, so it closes last: after every client of it has.
+  if (db.owned) shutdown.add("embedded postgres", () => db.stop());
+  const where = `127.0.0.1:${db.port} (data in ${path.resolve(config.DATA_DIR, "pg")})`;
   return {
     url: db.url,
-    description: `embedded postgres on 127.0.0.1:${config.EMBEDDED_PG_PORT} (data in ${path.resolve(config.DATA_DIR, "pg")})`,
+    description: db.owned ? `embedded postgres on ${where}` : `the running instance's embedded postgres on ${where}`,
     embedded: true,
+    announce: (http: string) => db.announce(http),
   };
 }
 
@@ -101,6 +107,9 @@ async function main(argv: string[]): Promise<number> {
 
     const runApi = role === "api" || role === "all";
     const adminToken = runApi ? await resolveAdminToken(config, database.embedded, log) : config.ADMIN_TOKEN;
+    // Ctrl-C while starting: the shutdown is under way with the closers registered so far (the
+    // embedded Postgres). Clients built now would only find their database gone.
+    if (stopping) return await shutdown.run("signal");
     const effective: Config = { ...config, ADMIN_TOKEN: adminToken };
     const queueBackend = queueBackendFor(effective, database.url);
     const deps = createDeps(effective, log, { databaseUrl: database.url, queueBackend });
@@ -122,7 +131,11 @@ async function main(argv: string[]): Promise<number> {
       const drainMs = Math.floor((config.SHUTDOWN_TIMEOUT_MS - config.SHUTDOWN_READY_DELAY_MS) / 2);
       shutdown.add("http server", () => http.drain(drainMs));
       const port = http.port;
-      log.info(`commentinel ${role} listening on http://${config.HOST}:${port}`, { host: config.HOST, port, ...backends });
+      // A wildcard or loopback address is not something to click on; localhost reaches both.
+      const urlHost = ["0.0.0.0", "::", "127.0.0.1", "::1"].includes(config.HOST) ? "localhost" : config.HOST.includes(":") ? `[${config.HOST}]` : config.HOST;
+      const url = `http://${urlHost}:${port}`;
+      database.announce(url);
+      log.info(`commentinel ${role} listening on ${url}`, { host: config.HOST, port, url, ...backends });
     } else {
       log.info(`commentinel worker started`, backends);
     }
@@ -134,6 +147,8 @@ async function main(argv: string[]): Promise<number> {
     });
     return await new Promise<number>(() => {});
   } catch (err) {
+    // A Ctrl-C while starting stops the database under the start-up: no failure to report.
+    if (stopping) return await shutdown.run("signal");
     if (err instanceof ConfigError) process.stderr.write(`${err.message}\n`);
     else log.error("startup failed", { error: err });
     await shutdown.run("startup failed");

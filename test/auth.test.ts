@@ -43,7 +43,7 @@ describe("auth matrix", () => {
     expect((await call(h.app, "GET", "/healthz")).status).toBe(200);
     const ready = await call(h.app, "GET", "/readyz");
     expect(ready.status).toBe(200);
-    expect(ready.body).toMatchObject({ status: "ready", checks: { postgres: "ok", queue: { backend: "redis", status: "ok" } } });
+    expect(ready.body).toMatchObject({ status: "ready", checks: { postgres: "ok", queue: { backend: h.deps.queueBackend.kind, status: "ok" } } });
   });
 
   it("lets the site key read its comment and the moderator key too", async () => {

@@ -4,9 +4,15 @@ import { ConfigError, loadConfig } from "../src/config.js";
 describe("loadConfig", () => {
   it("defaults everything for the embedded quick start", () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ PORT: 3000, HOST: "0.0.0.0", MAX_BODY_BYTES: 65536, DATA_DIR: "./.data" });
+    expect(c).toMatchObject({ PORT: 3000, MAX_BODY_BYTES: 65536, DATA_DIR: "./.data" });
     expect(c.DATABASE_URL).toBeUndefined();
     expect(c.REDIS_URL).toBeUndefined();
+  });
+
+  it("binds loopback only with the embedded Postgres, every interface with DATABASE_URL, HOST when set", () => {
+    expect(loadConfig({}).HOST).toBe("127.0.0.1");
+    expect(loadConfig({ DATABASE_URL: "postgres://db/x" }).HOST).toBe("0.0.0.0");
+    expect(loadConfig({ HOST: "0.0.0.0" }).HOST).toBe("0.0.0.0");
   });
 
   it("names every bad value in one error", () => {

@@ -12,7 +12,7 @@ import { createApp, type App } from "../src/http/app.js";
 import { createLog } from "../src/log.js";
 import type { QueueBackendConfig } from "../src/queue/score-queue.js";
 import { startWorker } from "../src/worker/index.js";
-import { TEST_DATABASE_URL, TEST_REDIS_URL } from "./env.js";
+import { TEST_DATABASE_URL, TEST_REDIS_URL, testQueueBackend } from "./env.js";
 
 export const ADMIN_TOKEN = "test-admin-token-0123456789";
 
@@ -23,7 +23,8 @@ export function uniqueName(prefix: string): string {
 export function testConfig(overrides: Record<string, string> = {}): Config {
   return loadConfig({
     ADMIN_TOKEN,
-    REDIS_URL: TEST_REDIS_URL,
+    // Unset without Redis: the service then uses BullMQ's Postgres backend, as in production.
+    REDIS_URL: TEST_REDIS_URL ?? "",
     QUEUE_PREFIX: uniqueName("test"),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
     WORKER_CONCURRENCY: "4",
@@ -46,7 +47,7 @@ export function harness(opts: { databaseUrl?: string; queueBackend?: QueueBacken
   const config = testConfig(opts.config);
   const deps = createDeps(config, createLog(config.LOG_LEVEL), {
     databaseUrl: opts.databaseUrl ?? TEST_DATABASE_URL,
-    queueBackend: opts.queueBackend ?? { kind: "redis", url: TEST_REDIS_URL },
+    queueBackend: opts.queueBackend ?? testQueueBackend(opts.databaseUrl),
   });
   const workers: { close(): Promise<void> }[] = [];
   return {
@@ -62,6 +63,7 @@ export function harness(opts: { databaseUrl?: string; queueBackend?: QueueBacken
 }
 
 async function dropRedisPrefix(prefix: string): Promise<void> {
+  if (!TEST_REDIS_URL) return;
   const redis = new Redis(TEST_REDIS_URL);
   try {
     const keys = await redis.keys(`${prefix}:*`);

@@ -6,7 +6,7 @@ import { findComment } from "../src/db/queries/comments.js";
 import { processScoreComment } from "../src/worker/score-comment.js";
 import { sweepPending } from "../src/worker/sweep.js";
 import { SCORE_QUEUE } from "../src/queue/score-queue.js";
-import { TEST_REDIS_URL } from "./env.js";
+import { TEST_DATABASE_URL, redisOrSkip } from "./env.js";
 import { ADMIN_TOKEN, call, createSite, eventually, harness, removeSite, type Harness, type TestSite } from "./helpers.js";
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -130,16 +130,18 @@ describe("POST /v1/comments", () => {
   });
 
   it("scores on BullMQ's PostgreSQL backend when there is no Redis", async () => {
-    const { h, site } = await setup({ queueBackend: { kind: "postgres", url: process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/commentinel_test" } });
+    const { h, site } = await setup({ queueBackend: { kind: "postgres", url: TEST_DATABASE_URL } });
     h.startWorker();
     const res = await call(h.app, "POST", "/v1/comments?wait=2000", { key: site.apiKey, body: comment });
     expect(res.status).toBe(200);
     expect(res.body.status).toBe("held");
   });
 
-  it("fails a job with an invalid payload at once instead of retrying it", async () => {
-    const { h } = await setup();
-    const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
+  it("fails a job with an invalid payload at once instead of retrying it", async (ctx) => {
+    // It plants the bad job with a raw Redis-backed BullMQ queue.
+    const redisUrl = redisOrSkip(ctx);
+    const { h } = await setup({ queueBackend: { kind: "redis", url: redisUrl } });
+    const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
     const queue = new Queue(SCORE_QUEUE, { connection: redis, prefix: h.deps.config.QUEUE_PREFIX });
     cleanups.push(async () => {
       await queue.close();

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { findComment } from "../src/db/queries/comments.js";
 import { SCORE_QUEUE, scoreJobId } from "../src/queue/score-queue.js";
 import { sweepPending } from "../src/worker/sweep.js";
-import { TEST_DATABASE_URL, TEST_REDIS_URL } from "./env.js";
+import { TEST_DATABASE_URL, redisOrSkip } from "./env.js";
 import { call, createSite, eventually, harness, removeSite, uniqueName, type Harness, type TestSite } from "./helpers.js";
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -15,10 +15,11 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function setup(): Promise<{ h: Harness; site: TestSite; queue: Queue }> {
-  const h = harness();
+// These tests drive BullMQ's Redis lock and stalled check themselves.
+async function setup(redisUrl: string): Promise<{ h: Harness; site: TestSite; queue: Queue }> {
+  const h = harness({ queueBackend: { kind: "redis", url: redisUrl } });
   const site = await createSite(h.app);
-  const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const queue = new Queue(SCORE_QUEUE, { connection: redis, prefix: h.deps.config.QUEUE_PREFIX });
   cleanups.push(
     () => h.close(),
@@ -47,8 +48,9 @@ const allScored = (h: Harness, ids: string[]) => async () => {
 };
 
 describe("a worker SIGKILLed with jobs in flight", () => {
-  it("has its jobs scored by another worker within 15 s", async () => {
-    const { h, site, queue } = await setup();
+  it("has its jobs scored by another worker within 15 s", async (ctx) => {
+    const redisUrl = redisOrSkip(ctx);
+    const { h, site, queue } = await setup(redisUrl);
     const ids = await post(h, site, 5);
     // Hold the rows so the doomed worker's verdict writes block: its jobs stay active until the kill.
     const locker = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
@@ -62,7 +64,7 @@ describe("a worker SIGKILLed with jobs in flight", () => {
 
     const appName = uniqueName("doomed-worker");
     const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "worker"], {
-      env: { ...process.env, DATABASE_URL: TEST_DATABASE_URL, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: h.deps.config.QUEUE_PREFIX, LOG_LEVEL: "warn", PGAPPNAME: appName, SWEEP_INTERVAL_MS: "3600000" },
+      env: { ...process.env, DATABASE_URL: TEST_DATABASE_URL, REDIS_URL: redisUrl, QUEUE_PREFIX: h.deps.config.QUEUE_PREFIX, LOG_LEVEL: "warn", PGAPPNAME: appName, SWEEP_INTERVAL_MS: "3600000" },
       stdio: ["ignore", "ignore", "pipe"],
     });
     cleanups.push(() => {
@@ -88,11 +90,12 @@ describe("a worker SIGKILLed with jobs in flight", () => {
 });
 
 describe("a job that failed for good", () => {
-  it("stays in the failed list, bounded in count and age, and the sweep retries it", async () => {
-    const { h, site, queue } = await setup();
+  it("stays in the failed list, bounded in count and age, and the sweep retries it", async (ctx) => {
+    const redisUrl = redisOrSkip(ctx);
+    const { h, site, queue } = await setup(redisUrl);
     const [id] = await post(h, site, 1);
     // A stand-in consumer that fails the real job for good (as a long Postgres outage would).
-    const failingRedis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
+    const failingRedis = new Redis(redisUrl, { maxRetriesPerRequest: null });
     const failing = new Worker(SCORE_QUEUE, () => Promise.reject(new UnrecoverableError("postgres was down for every attempt")), {
       connection: failingRedis,
       prefix: h.deps.config.QUEUE_PREFIX,

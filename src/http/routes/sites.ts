@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import { siteView } from "../../comments/views.js";
+import { akismetSettingsOf } from "../../akismet/settings.js";
+import { siteView as baseSiteView } from "../../comments/views.js";
 import { findSiteById, insertSite, listSites, updateSite } from "../../db/queries/sites.js";
 import type { SiteRow } from "../../db/schema.js";
 import type { Deps } from "../../deps.js";
@@ -21,6 +22,15 @@ const settingsSchema = z.strictObject({
 });
 const patchSchema = z.strictObject({ name: text(200).min(1).optional(), url: siteUrl.optional(), settings: settingsSchema.optional() });
 const keyKind = z.enum(["api", "moderator"]);
+
+/**
+ * A site as admins see it: every setting effective, the Akismet ones too (defaults filled in, as
+ * comment-check applies them), whether or not any was ever set.
+ */
+function siteView(site: SiteRow) {
+  const view = baseSiteView(site);
+  return { ...view, settings: { ...view.settings, akismet: akismetSettingsOf(site.settings) } };
+}
 
 /** The site an admin route names, or a 404 (a malformed id is no site either). */
 export async function findSiteOr404(deps: Pick<Deps, "db">, id: string): Promise<SiteRow> {
