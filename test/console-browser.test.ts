@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 import { execSync } from "node:child_process";
-import { mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { createRequire } from "node:module";
 import { serve } from "@hono/node-server";
@@ -17,7 +17,10 @@ import { postComment } from "./helpers/console.js";
  * of its own so the counts checked are the whole model's.
  */
 
+/** `CHROMIUM` names the binary (a path that does not exist means "no browser"); else Debian's `chromium` on PATH. */
 function findChromium(): string | undefined {
+  const given = process.env.CHROMIUM;
+  if (given !== undefined && given !== "") return existsSync(given) ? given : undefined;
   try {
     return execSync("command -v chromium || command -v chromium-browser", { shell: "/bin/sh", encoding: "utf8" }).trim().split("\n")[0] || undefined;
   } catch {
