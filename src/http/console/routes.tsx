@@ -33,7 +33,7 @@ import { hashKey } from "../auth.js";
 import { isUnavailable, RETRY_AFTER_S } from "../errors.js";
 import type { AppEnv } from "../types.js";
 import { loadAssets } from "./assets.js";
-import { CommentCard, last30Days, LoginForm, Notice, Page, PreviewTable, RateChart, ScoreBar, TABS, type Layout } from "./pages.js";
+import { CommentCard, last30Days, LoginForm, Notice, Page, PreviewTable, RateChart, TABS, type Layout } from "./pages.js";
 import {
   checkLoginCsrf,
   clientOf,
@@ -686,8 +686,7 @@ export function consoleRoutes(deps: Deps) {
             </p>
           </form>
           <p>
-            Currently: <ScoreBar score={null} hamCutoff={current.hamCutoff} spamCutoff={current.spamCutoff} /> ham below {current.hamCutoff}, spam from{" "}
-            {current.spamCutoff}.
+            Currently: published below {current.hamCutoff}, spam from {current.spamCutoff}, held in between.
           </p>
           <PreviewTable n={PREVIEW_N} current={previewCutoffs(rows, current.hamCutoff, current.spamCutoff)} next={previewCutoffs(rows, ham, spam)} />
         </>
