@@ -36,12 +36,25 @@ export default tseslint.config(
     },
   },
   {
-    // HTTP routes go through db/queries, never raw SQL.
-    files: ["src/http/**"],
+    // HTTP routes and the domain layer go through db/queries, never raw SQL.
+    files: ["src/http/**", "src/comments/**"],
     rules: {
       "no-restricted-imports": [
         "error",
-        { paths: [{ name: "postgres", message: "Use src/db/queries." }, { name: "drizzle-orm", importNames: ["sql"], message: "Use src/db/queries." }] },
+        { paths: [{ name: "postgres", message: "Use src/db/queries." }, { name: "drizzle-orm", message: "Use src/db/queries." }] },
+      ],
+    },
+  },
+  {
+    // Akismet's calls reach Postgres only through comments/, like every entry point (types aside).
+    files: ["src/akismet/**"],
+    rules: {
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        {
+          paths: [{ name: "postgres", message: "Go through src/comments." }, { name: "drizzle-orm", message: "Go through src/comments." }],
+          patterns: [{ group: ["../db/*", "../db/**"], message: "Go through src/comments.", allowTypeImports: true }],
+        },
       ],
     },
   },

@@ -10,7 +10,7 @@
  *
  * Environment: BENCH_DATABASE_URL (its server is used; the bench creates a scratch database there
  * and drops it after), BENCH_REDIS_URL (redis://127.0.0.1:6379), BENCH_AKISMET_RATE (200),
- * BENCH_AKISMET_SECONDS (15), BENCH_AKISMET_API_NODE_ARGS (extra node flags for the api process).
+ * BENCH_AKISMET_SECONDS (15), BENCH_AKISMET_DB_PREFIX (commentinel_bench_akismet), BENCH_AKISMET_API_NODE_ARGS (extra node flags for the api process).
  * `npx tsx bench/akismet.ts raw-server` is the baseline's server.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -170,7 +170,7 @@ export function machine(): string {
 export async function run(opts: { rate?: number; seconds?: number } = {}): Promise<void> {
   const rate = opts.rate ?? RATE;
   const seconds = opts.seconds ?? SECONDS;
-  const dbName = `commentinel_bench_akismet_${randomBytes(4).toString("hex")}`;
+  const dbName = `${process.env.BENCH_AKISMET_DB_PREFIX ?? "commentinel_bench_akismet"}_${randomBytes(4).toString("hex")}`;
   const dbUrl = new URL(SERVER);
   dbUrl.pathname = `/${dbName}`;
   await ensureDatabase(dbUrl.toString());

@@ -6,6 +6,7 @@ const MODULES: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   classifier: () => import("./classifier.js"),
   service: () => import("./service.js"),
   akismet: () => import("./akismet.js"),
+  model: () => import("./model.js"),
   console: () => import("./console.js"),
 };
 
@@ -21,8 +22,18 @@ async function main(names: readonly string[]): Promise<void> {
   }
 }
 
-main(process.argv.slice(2)).catch((error: unknown) => {
+main(process.argv.slice(2)).then(
+  () => {
+    // Every module closes what it opened, so the process ends here by itself. If it does not, say
+    // what is still open (that is the bug to fix) and stop anyway.
+    setTimeout(() => {
+      process.stderr.write(`bench: still running 5 s after the last table; open: ${process.getActiveResourcesInfo().join(", ")}\n`);
+      process.exit(1);
+    }, 5000).unref();
+  },
+  (error: unknown) => {
   process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   // Exit now: a failed bench leaves pools and child processes open that would keep it alive.
   process.exit(1);
-});
+  },
+);

@@ -28,8 +28,17 @@ const envSchema = z.object({
   /** Longest comment text accepted, in characters. */
   MAX_CONTENT_CHARS: int(1, 1_000_000).default(20_000),
   QUEUE_PREFIX: z.string().regex(/^[a-z0-9_-]{1,40}$/i, "letters, digits, _ or -").default("commentinel"),
-  /** Jobs scored in parallel per worker process: scoring waits mostly on Postgres, not the CPU. */
-  WORKER_CONCURRENCY: int(1, 256).default(16),
+  /**
+   * Jobs in flight per worker process. Scoring itself is CPU from memory; a job waits mostly for
+   * its batch's two round trips, and the jobs in flight are what a batch is made of (BENCHMARKS.md).
+   */
+  WORKER_CONCURRENCY: int(1, 1024).default(64),
+  /** The model follower's poll when no notification came (NOTIFY is the fast path; see live-model.ts). */
+  MODEL_POLL_MS: int(50, 60_000).default(500),
+  /** Further behind the change log than this, a process reloads the model instead of replaying. */
+  MODEL_RELOAD_BEHIND: int(1, 10_000_000).default(10_000),
+  /** Token counts a scoring process caches at most (~150 bytes each; BENCHMARKS.md "Model in memory"). */
+  MODEL_CACHE_ROWS: int(1_000, 100_000_000).default(1_000_000),
   /** How often the sweep looks for comments left `pending` (Redis lost a job, or was down). */
   SWEEP_INTERVAL_MS: int(100, 3_600_000).default(5_000),
   /** A pending comment younger than this is assumed to still have its job in flight. */

@@ -1,7 +1,9 @@
 import type postgres from "postgres";
-import { createStatusListener, type StatusListener } from "./comments/status-listener.js";
+import { createIntakeBatches, type IntakeBatches } from "./comments/intake.js";
+import { createLiveModel, type LiveModel } from "./comments/live-model.js";
 import type { Config } from "./config.js";
 import { createDb, type Db } from "./db/client.js";
+import { createListener, createStatusListener, type Listener, type StatusListener } from "./db/notify.js";
 import { createKeyCache, type KeyCache } from "./http/key-cache.js";
 import type { Log } from "./log.js";
 import { createScoreQueue, type QueueBackendConfig, type ScoreQueue } from "./queue/score-queue.js";
@@ -13,12 +15,18 @@ export interface Deps {
   db: Db;
   queueBackend: QueueBackendConfig;
   scoreQueue: ScoreQueue;
+  /** Intake's group commit (INSERTs and queue adds of the requests of the same few milliseconds). */
+  intake: IntakeBatches;
+  /** The process's one LISTEN connection (postgres.js shares it between channels). */
+  listener: Listener;
   statusListener: StatusListener;
+  /** The model's counts in memory, following the change log (loaded at start). */
+  model: LiveModel;
   /** API and moderator keys → site, cached for KEY_CACHE_TTL_MS. */
   keys: KeyCache;
   /** Flipped at the start of shutdown: /readyz then answers 503 so load balancers stop routing. */
   state: { shuttingDown: boolean };
-  /** Closes what createDeps opened: queue producer, LISTEN, then the Postgres pool. */
+  /** Closes what createDeps opened: queue producer, LISTEN, the model's follower, then the Postgres pool. */
   close(): Promise<void>;
 }
 
@@ -42,7 +50,14 @@ export function createDeps(config: Config, log: Log, opts: DepsOptions): Deps {
   });
   const queueBackend = opts.queueBackend ?? queueBackendFor(config, opts.databaseUrl);
   const scoreQueue = createScoreQueue(queueBackend, { prefix: config.QUEUE_PREFIX, enqueueTimeoutMs: config.ENQUEUE_TIMEOUT_MS, log });
-  const statusListener = createStatusListener(sql, log);
+  const intake = createIntakeBatches({ db, scoreQueue, log });
+  const listener = createListener(sql);
+  const statusListener = createStatusListener(listener, log);
+  const model = createLiveModel({ db, listener, log }, {
+    pollMs: config.MODEL_POLL_MS,
+    reloadBehind: config.MODEL_RELOAD_BEHIND,
+    cacheRows: config.MODEL_CACHE_ROWS,
+  });
   return {
     config,
     log,
@@ -50,12 +65,17 @@ export function createDeps(config: Config, log: Log, opts: DepsOptions): Deps {
     db,
     queueBackend,
     scoreQueue,
+    intake,
+    listener,
     statusListener,
+    model,
     keys: createKeyCache(db, config.KEY_CACHE_TTL_MS),
     state: { shuttingDown: false },
     async close() {
+      await intake.close();
       await scoreQueue.close();
       await statusListener.close();
+      await model.close();
       await sql.end({ timeout: 5 });
     },
   };

@@ -1,6 +1,6 @@
 import { AkismetClient } from "akismet-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkComment, featuresOfInput, toCommentInput } from "../src/akismet/calls.js";
+import { checkComment, checkedRow, toCommentInput } from "../src/akismet/calls.js";
 import { storeComment } from "../src/comments/intake.js";
 import { parseComment, parseForm } from "../src/akismet/wire.js";
 import { featuresOf } from "../src/comments/scoring.js";
@@ -368,7 +368,7 @@ describe("Akismet wire rules on the service", () => {
     const row = await findSiteComment(h.deps.db, site.id, res.headers.get("x-akismet-guid") ?? "");
     const parsed = parseComment(parseForm(body) ?? { scalars: new Map(), arrays: new Map() });
     if (!row || !parsed.ok) throw new Error("setup failed");
-    expect(featuresOfInput(parsed.value)).toEqual(featuresOf(row));
+    expect(featuresOf(checkedRow(site.id, row.id, parsed.value))).toEqual(featuresOf(row));
   });
 
   it("stores a check in the same columns the service's intake would", async () => {
@@ -386,7 +386,8 @@ describe("Akismet wire rules on the service", () => {
     expect(viaCheck).toMatchObject({ source: "akismet", thread: `${BLOG}/p/9`, honeypotFilled: true, referrer: "https://r.example" });
   });
 
-  it("answers by the unsure policy when scoring misses the budget, and the verdict still lands", async () => {
+  it("answers by the unsure policy when the model is not loaded within the budget, and the worker scores it", async () => {
+    h.startWorker();
     const siteRow = await findSiteById(h.deps.db, site.id);
     const parsed = parseComment(parseForm(`blog=${BLOG}&user_ip=203.0.113.53&comment_content=late+one`) ?? { scalars: new Map(), arrays: new Map() });
     if (!siteRow || !parsed.ok) throw new Error("setup failed");

@@ -3,10 +3,9 @@ import { sql as postgresSql } from "drizzle-orm";
 import { Redis } from "ioredis";
 import postgres from "postgres";
 import { expect } from "vitest";
-import { GLOBAL_SCOPE, learnDeltas } from "../src/classifier/index.js";
+import { unlearnSite } from "../src/comments/decisions.js";
 import { loadConfig, type Config } from "../src/config.js";
 import { ensureDatabase, runMigrations } from "../src/db/migrate.js";
-import { applyDeltas } from "../src/db/queries/model.js";
 import { createDeps, type Deps } from "../src/deps.js";
 import { createApp, type App } from "../src/http/app.js";
 import { createLog } from "../src/log.js";
@@ -129,24 +128,15 @@ export async function createSite(app: App, name = uniqueName("site")): Promise<T
 }
 
 /**
- * Removes a test site and what it taught the shared global scope, so the shared test database
- * does not drift from run to run.
+ * Removes a test site and what it taught the shared global scope (through the change log, like any
+ * decision), so the shared test database does not drift from run to run.
  */
 export async function removeSite(deps: Deps, siteId: string): Promise<void> {
-  await deps.db.transaction(async (tx) => {
-    const learned = await tx.execute<{ learned_label: "spam" | "ham"; learned_tokens: string[] }>(
-      postgresSql`SELECT learned_label, learned_tokens FROM comments WHERE site_id = ${siteId} AND learned_label IS NOT NULL`,
-    );
-    for (const row of learned) {
-      const totals = { spam: row.learned_label === "spam" ? -1 : 0, ham: row.learned_label === "ham" ? -1 : 0 };
-      await applyDeltas(tx, GLOBAL_SCOPE, learnDeltas(row.learned_tokens, row.learned_label, -1), totals);
-    }
-    await tx.execute(postgresSql`DELETE FROM token_counts WHERE scope = ${siteId}`);
-    await tx.execute(postgresSql`DELETE FROM scope_totals WHERE scope = ${siteId}`);
-    await tx.execute(postgresSql`DELETE FROM sites WHERE id = ${siteId}`);
-  });
+  await unlearnSite(deps.db, siteId);
+  await deps.db.execute(postgresSql`DELETE FROM token_counts WHERE scope = ${siteId}`);
+  await deps.db.execute(postgresSql`DELETE FROM scope_totals WHERE scope = ${siteId}`);
+  await deps.db.execute(postgresSql`DELETE FROM sites WHERE id = ${siteId}`);
 }
-
 
 /** Polls until `check` returns a value (the worker runs asynchronously), or fails after `ms`. */
 export async function eventually<T>(check: () => Promise<T | undefined>, ms = 10_000): Promise<T> {

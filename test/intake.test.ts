@@ -1,3 +1,5 @@
+import { createScorer } from "../src/comments/scorer.js";
+import type { Deps } from "../src/deps.js";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
@@ -28,6 +30,9 @@ async function setup(opts: Parameters<typeof harness>[0] = {}): Promise<{ h: Har
 }
 
 const comment = { thread: "t1", content: "Hello there, a perfectly normal comment." };
+
+/** A scorer on the harness's deps, as the worker builds one. */
+const scorerFor = (deps: Deps) => ({ scorer: createScorer(deps), log: deps.log });
 
 describe("POST /v1/comments", () => {
   it("answers 202 pending at once and the worker lands a verdict", async () => {
@@ -63,15 +68,30 @@ describe("POST /v1/comments", () => {
     expect(third.body.id).not.toBe(first.body.id);
   });
 
+  it("stores concurrent comments in one batch, and one comment for an externalId sent twice in that batch", async () => {
+    const { h, site } = await setup();
+    const sent = await Promise.all([
+      ...Array.from({ length: 8 }, (_, i) => call(h.app, "POST", "/v1/comments", { key: site.apiKey, body: { ...comment, content: `batch ${i}` } })),
+      call(h.app, "POST", "/v1/comments", { key: site.apiKey, body: { ...comment, externalId: "twice-in-a-batch" } }),
+      call(h.app, "POST", "/v1/comments", { key: site.apiKey, body: { ...comment, externalId: "twice-in-a-batch", content: "the retry" } }),
+    ]);
+    expect(sent.map((r) => r.status)).toEqual(Array(10).fill(202));
+    const ids = sent.map((r) => r.body.id as string);
+    expect(new Set(ids.slice(0, 8)).size).toBe(8);
+    expect(ids[9]).toBe(ids[8]);
+    expect(sent.filter((r) => r.headers.get("idempotent-replayed") === "true")).toHaveLength(1);
+    for (const [i, id] of ids.slice(0, 8).entries()) expect((await findComment(h.deps.db, id))?.content).toBe(`batch ${i}`);
+  });
+
   it("gives one verdict when the same job is delivered twice, even concurrently", async () => {
     const { h, site } = await setup();
     const res = await call(h.app, "POST", "/v1/comments", { key: site.apiKey, body: comment });
     const id = res.body.id as string;
     const job = { commentId: id };
-    const outcomes = await Promise.all([processScoreComment(h.deps, job), processScoreComment(h.deps, job)]);
+    const outcomes = await Promise.all([processScoreComment(scorerFor(h.deps), job), processScoreComment(scorerFor(h.deps), job)]);
     expect(outcomes.map((o) => o.outcome).sort()).toEqual(["scored", "settled"]);
     const scoredAt = (await findComment(h.deps.db, id))?.scoredAt;
-    const again = await processScoreComment(h.deps, job);
+    const again = await processScoreComment(scorerFor(h.deps), job);
     expect(again.outcome).toBe("settled");
     expect((await findComment(h.deps.db, id))?.scoredAt).toEqual(scoredAt);
   });
@@ -81,7 +101,7 @@ describe("POST /v1/comments", () => {
     const res = await call(h.app, "POST", "/v1/comments", { key: site.apiKey, body: comment });
     const id = res.body.id as string;
     await recordDecision(h.deps.db, { siteId: site.id, commentId: id, label: "spam", actor: "moderator" });
-    const out = await processScoreComment(h.deps, { commentId: id });
+    const out = await processScoreComment(scorerFor(h.deps), { commentId: id });
     expect(out.outcome).toBe("settled");
     const row = await findComment(h.deps.db, id);
     expect(row).toMatchObject({ status: "spam", verdict: null, score: null });

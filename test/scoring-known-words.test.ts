@@ -36,7 +36,8 @@ describe("scoring against the stored vocabulary", () => {
 
   const scoreText = async (content: string) => {
     const row = await findSiteById(h.deps.db, site.id);
-    return scoreFeatures(h.deps.db, row!, { content });
+    await h.deps.model.sync();
+    return scoreFeatures(h.deps.model, row!, { content });
   };
 
   it("reads spaced-out letters and digit swaps as the words the model learned", async () => {

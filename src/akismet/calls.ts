@@ -4,22 +4,31 @@
  * `src/http/routes/akismet.ts` only translate between this and the wire.
  */
 import { createHash, randomUUID } from "node:crypto";
-import type { CommentFeatures, Label, Verdict } from "../classifier/index.js";
+import type { Label, Verdict } from "../classifier/index.js";
+import {
+  findCheckByComment,
+  findCheckByFingerprint,
+  findSiteComment,
+  recordAkismetCall,
+  storeCheckedComment,
+  type UsageDelta,
+} from "../comments/akismet-checks.js";
 import { recordDecision } from "../comments/decisions.js";
-import { commentRow, storeComment, type CommentInput } from "../comments/intake.js";
-import { scoreFeatures, statusForVerdict } from "../comments/scoring.js";
-import { findCheckByComment, findCheckByFingerprint, insertCheckedComment, recordAkismetCall, type UsageDelta } from "../db/queries/akismet.js";
-import { findSiteComment, writeVerdict, type NewComment, type VerdictWrite } from "../db/queries/comments.js";
+import { commentRow, enqueueScoring, storeComment, type CommentInput } from "../comments/intake.js";
+import { THREAD_MAX_CHARS } from "../comments/limits.js";
+import { featuresOf, scoreFeatures, statusForVerdict, verdictWrite } from "../comments/scoring.js";
+import type { NewComment, VerdictWrite } from "../db/queries/comments.js";
 import type { SiteRow } from "../db/schema.js";
 import type { Deps } from "../deps.js";
 import { answersSpam, akismetSettingsOf, shouldDiscard } from "./settings.js";
 import { fixedVerdict, type AkismetComment } from "./wire.js";
 
-export type AkismetDeps = Pick<Deps, "db" | "log">;
+export type AkismetDeps = Pick<Deps, "db" | "log" | "model" | "scoreQueue">;
 
 /**
- * How long comment-check waits for the verdict. The Python client gives up after 1 s; what is left
- * of that second covers the body, the key lookup, the insert and the network.
+ * How long comment-check waits for the model to be loaded (only right after the process started;
+ * scoring itself is CPU from memory). The Python client gives up after 1 s; what is left of that
+ * second covers the body, the key lookup, the insert and the network.
  */
 export const CHECK_BUDGET_MS = 750;
 
@@ -35,14 +44,11 @@ export const CHECKS_DURABLE = false;
 /** Marks verdicts that came from Akismet's documented test values, not from the model. */
 export const TEST_VALUE_MODEL = "akismet-test-value";
 
-/** The service's thread limit (POST /v1/comments); longer permalinks are cut to fit. */
-const THREAD_MAX = 512;
-
 /** An Akismet comment as the service's intake takes it. The thread is the permalink (or the blog). */
 export function toCommentInput(c: AkismetComment): CommentInput {
   const author = Object.keys(c.author).length > 0 ? c.author : undefined;
   return {
-    thread: (c.permalink ?? c.blog).slice(0, THREAD_MAX),
+    thread: (c.permalink ?? c.blog).slice(0, THREAD_MAX_CHARS),
     content: c.content,
     ...(author ? { author } : {}),
     ip: c.ip,
@@ -67,19 +73,6 @@ function akismetMeta(c: AkismetComment): Record<string, unknown> {
   if (c.recheckReason !== undefined) meta.recheckReason = c.recheckReason;
   if (c.context.length > 0) meta.context = c.context;
   return meta;
-}
-
-/** The features the worker's `featuresOf(row)` reads from the stored row, taken from the request. */
-export function featuresOfInput(c: AkismetComment): CommentFeatures {
-  return {
-    content: c.content,
-    ...(c.author.name === undefined ? {} : { authorName: c.author.name }),
-    ...(c.author.email === undefined ? {} : { authorEmail: c.author.email }),
-    ...(c.author.url === undefined ? {} : { authorUrl: c.author.url }),
-    ip: c.ip,
-    ...(c.userAgent === undefined ? {} : { userAgent: c.userAgent }),
-    honeypotFilled: c.honeypotFilled,
-  };
 }
 
 /**
@@ -108,7 +101,7 @@ export interface CheckResult {
   /** The stored comment's id; for is_test checks a fresh id that names nothing stored. */
   guid: string;
   verdict: Verdict;
-  /** Scoring did not finish within the budget: answered by the unsure policy, verdict lands later. */
+  /** The model was not loaded within the budget: answered by the unsure policy, the worker scores it. */
   late: boolean;
 }
 
@@ -152,13 +145,13 @@ export function checkedRow(siteId: string, id: string, c: AkismetComment, write?
 }
 
 /**
- * comment-check. Scores the comment with the worker's own scoring (`scoreFeatures` on the features
- * the worker's `featuresOf(row)` would read, and the same verdict → status mapping), then stores it
- * with its verdict, its check row and the usage in one statement: two round trips in all. Scoring
- * is raced against {@link CHECK_BUDGET_MS}; past it the comment is stored `pending` (the sweep's
- * safety net), the answer follows the site's unsure policy, and the verdict is written by the
- * worker's guarded `writeVerdict` when scoring finishes. `is_test` checks are scored from the same
- * counts but stored nowhere and not counted.
+ * comment-check. Scores the comment with the worker's own core (`scoreFeatures` on the in-memory
+ * model, on `featuresOf` the row it stores, and the same `verdictWrite` mapping), then stores it
+ * with its verdict, its check row and the usage in one statement: one round trip. Only a process
+ * whose model is not loaded yet (just started) cannot score: past {@link CHECK_BUDGET_MS} it stores
+ * the comment `pending`, answers by the site's unsure policy, and queues it for the worker like any
+ * comment (no scoring is left running untracked). `is_test` checks are scored from the same counts
+ * but stored nowhere and not counted.
  */
 export async function checkComment(
   deps: AkismetDeps,
@@ -168,28 +161,25 @@ export async function checkComment(
 ): Promise<CheckResult> {
   const settings = akismetSettingsOf(site.settings);
   const fixed = fixedVerdict(comment);
+  const id = randomUUID();
+  const row = checkedRow(site.id, id, comment);
 
-  const judge = async (): Promise<VerdictWrite> => {
+  /** The verdict now, or undefined when the model is not loaded within the budget. */
+  const judge = async (): Promise<VerdictWrite | undefined> => {
     if (fixed) {
       // Akismet's test values answer the same every time; the model is not asked.
       return { status: statusForVerdict[fixed], verdict: fixed, score: fixed === "spam" ? 1 : 0, reasons: [], modelVersion: TEST_VALUE_MODEL };
     }
-    const { result, modelVersion } = await scoreFeatures(deps.db, site, featuresOfInput(comment));
-    return {
-      status: statusForVerdict[result.verdict],
-      verdict: result.verdict,
-      score: result.probability,
-      reasons: result.reasons,
-      insufficientTraining: result.insufficientTraining ?? null,
-      modelVersion,
-    };
+    const loaded = await within(deps.model.ready(), opts.budgetMs ?? CHECK_BUDGET_MS);
+    if (!loaded.done) return undefined;
+    return verdictWrite(await scoreFeatures(deps.model, site, featuresOf(row)));
   };
 
-  const id = randomUUID();
   if (comment.isTest) {
     const write = await judge();
-    const spam = answersSpam(write.verdict, settings);
-    return { spam, discard: !fixed && shouldDiscard(write.verdict, write.score, settings), guid: id, verdict: write.verdict, late: false };
+    const verdict = write?.verdict ?? "unsure";
+    const spam = answersSpam(verdict, settings);
+    return { spam, discard: write !== undefined && !fixed && shouldDiscard(write.verdict, write.score, settings), guid: id, verdict, late: write === undefined };
   }
 
   // A recheck (WordPress's "Check for spam" on its pending queue, an edited comment) of a comment
@@ -197,20 +187,20 @@ export async function checkComment(
   // decision on it stands, otherwise it is scored afresh with what the model knows now.
   if (comment.recheckReason !== undefined) {
     const prior = await findCheckByFingerprint(deps.db, site.id, fingerprintOf(comment));
-    const row = prior && (await findSiteComment(deps.db, site.id, prior.commentId));
-    if (row) {
-      const decided: Verdict | undefined = row.decidedAt === null ? undefined : row.status === "spam" ? "spam" : "ham";
+    const stored = prior && (await findSiteComment(deps.db, site.id, prior.commentId));
+    if (stored) {
+      const decided: Verdict | undefined = stored.decidedAt === null ? undefined : stored.status === "spam" ? "spam" : "ham";
       const write = decided === undefined ? await judge() : undefined;
       const verdict = decided ?? write?.verdict ?? "unsure";
       const spam = answersSpam(verdict, settings);
       await recordAkismetCall(deps.db, { siteId: site.id, blog: blogHost(comment.blog), usage: { apiCalls: 1, ...(spam ? { spam: 1 } : { ham: 1 }) } });
       const discard = write !== undefined && !fixed && shouldDiscard(write.verdict, write.score, settings);
-      return { spam, discard, guid: row.id, verdict, late: false };
+      return { spam, discard, guid: stored.id, verdict, late: false };
     }
   }
 
   const store = (write: VerdictWrite | undefined, spam: boolean) =>
-    insertCheckedComment(deps.db, {
+    storeCheckedComment(deps.db, {
       comment: checkedRow(site.id, id, comment, write),
       blog: blogHost(comment.blog),
       fingerprint: fingerprintOf(comment),
@@ -219,22 +209,18 @@ export async function checkComment(
       durable: CHECKS_DURABLE,
     });
 
-  const judging = judge();
-  const timed = await within(judging, opts.budgetMs ?? CHECK_BUDGET_MS);
-  if (timed.done) {
-    const write = timed.value;
+  const write = await judge();
+  if (write) {
     const spam = answersSpam(write.verdict, settings);
     await store(write, spam);
     return { spam, discard: !fixed && shouldDiscard(write.verdict, write.score, settings), guid: id, verdict: write.verdict, late: false };
   }
 
-  // Late: Postgres first, as a `pending` row the sweep would score; the verdict follows.
+  // Late: Postgres first, as a `pending` row, then the queue, as intake does; the sweep covers a
+  // failed enqueue.
   const spam = answersSpam("unsure", settings);
-  const stored = store(undefined, spam);
-  Promise.all([judging, stored])
-    .then(([write]) => writeVerdict(deps.db, id, write))
-    .catch((err: unknown) => deps.log.warn("late akismet scoring failed; the sweep will retry", { commentId: id, error: err }));
-  await stored;
+  await store(undefined, spam);
+  await enqueueScoring(deps, [id]);
   return { spam, discard: false, guid: id, verdict: "unsure", late: true };
 }
 

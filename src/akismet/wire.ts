@@ -7,6 +7,7 @@
  * usage-limit, key-sites) and what the clients we care about actually send (akismet-api for npm,
  * the WordPress plugin, Discourse's plugin, python-akismet).
  */
+import { API_KEY_PATTERN } from "../comments/limits.js";
 import { z } from "zod";
 
 // ---------------------------------------------------------------------------------------------
@@ -174,7 +175,7 @@ function list(form: FormFields, name: string): string[] {
 // The key
 
 /** Keys are the service's site API keys: 12 lowercase letters or digits (issue 3). */
-export const KEY_PATTERN = /^[a-z0-9]{12}$/;
+export const KEY_PATTERN = API_KEY_PATTERN;
 
 export type KeySource = "api_key" | "key" | "host";
 

@@ -1,41 +1,46 @@
-import { sql } from "drizzle-orm";
 import { GLOBAL_SCOPE, TOKENIZER_VERSION, learnDeltas, tokenize } from "../classifier/index.js";
 import type { Label } from "../classifier/index.js";
-import type { Executor } from "../db/client.js";
-import { lockComment, setDecided } from "../db/queries/comments.js";
+import type { Db, Executor } from "../db/client.js";
+import { clearLearned, listSiteLearned, lockComment, setDecided } from "../db/queries/comments.js";
 import { insertDecision } from "../db/queries/decisions.js";
-import { applyDeltas } from "../db/queries/model.js";
+import { applyDeltas, lockModelShared } from "../db/queries/model.js";
+import { appendModelChange } from "../db/queries/model-changes.js";
 import type { CommentRow, DecisionRow } from "../db/schema.js";
 import { featuresOf } from "./scoring.js";
 
-/**
- * Decisions take this advisory lock shared, `retrain` takes it exclusive: a retrain never
- * interleaves with a decision (which would deadlock on rows or miscount).
- */
-export const MODEL_LOCK_KEY = 7_326_012;
-
-export async function lockModelShared(tx: Executor): Promise<void> {
-  await tx.execute(sql`SELECT pg_advisory_xact_lock_shared(${MODEL_LOCK_KEY})`);
-}
-
-export async function lockModelExclusive(tx: Executor): Promise<void> {
-  await tx.execute(sql`SELECT pg_advisory_xact_lock(${MODEL_LOCK_KEY})`);
-}
-
 /** Applies one learn (+1) or unlearn (−1) of `tokens` to the global scope and the site's scope. */
-export async function applyToScopes(tx: Executor, siteId: string, tokens: readonly string[], label: Label, sign: 1 | -1): Promise<void> {
-  const deltas = learnDeltas(tokens, label, sign);
-  const totals = { spam: label === "spam" ? sign : 0, ham: label === "ham" ? sign : 0 };
+async function applyToScopes(tx: Executor, change: LearnChange): Promise<void> {
+  const sign = change.kind === "learn" ? 1 : -1;
+  const deltas = learnDeltas(change.tokens, change.label, sign);
+  const totals = { spam: change.label === "spam" ? sign : 0, ham: change.label === "ham" ? sign : 0 };
   // Always global before site: every learner locks rows in the same order.
   await applyDeltas(tx, GLOBAL_SCOPE, deltas, totals);
-  await applyDeltas(tx, siteId, deltas, totals);
+  await applyDeltas(tx, change.siteId, deltas, totals);
+}
+
+export interface LearnChange {
+  kind: "learn" | "unlearn";
+  siteId: string;
+  tokens: readonly string[];
+  label: Label;
+}
+
+/**
+ * The one way counts change outside `retrain`: applies each change to Postgres, then appends it to
+ * the change log that every scoring process follows, in the caller's transaction. The appends come
+ * last: they hold the log's ordering lock until commit, and must not wait on count rows meanwhile.
+ */
+export async function applyLearning(tx: Executor, changes: readonly LearnChange[]): Promise<void> {
+  for (const c of changes) await applyToScopes(tx, c);
+  for (const c of changes) await appendModelChange(tx, c);
 }
 
 /**
  * Records a human decision and teaches the model, all in one transaction: the decision row
- * (append-only), the comment's new status (a decision always wins over a verdict), and the counts.
- * If the comment had taught the other label, exactly those tokens are unlearned first; the same
- * label again changes no counts. Returns undefined when the site has no such comment.
+ * (append-only), the comment's new status (a decision always wins over a verdict), the counts and
+ * their change-log entries. If the comment had taught the other label, exactly those tokens are
+ * unlearned first; the same label again changes no counts. Returns undefined when the site has no
+ * such comment. Every decision goes through here (moderators, Akismet submissions, imports).
  */
 export async function recordDecision(
   db: Executor,
@@ -55,10 +60,12 @@ export async function recordDecision(
     let tokens = comment.learnedTokens;
     let tokenizerVersion = comment.learnedTokenizerVersion;
     if (comment.learnedLabel !== params.label || !tokens) {
-      if (comment.learnedLabel && tokens) await applyToScopes(tx, comment.siteId, tokens, comment.learnedLabel, -1);
+      const changes: LearnChange[] = [];
+      if (comment.learnedLabel && tokens) changes.push({ kind: "unlearn", siteId: comment.siteId, tokens, label: comment.learnedLabel });
       tokens = tokenize(featuresOf(comment));
       tokenizerVersion = String(TOKENIZER_VERSION);
-      await applyToScopes(tx, comment.siteId, tokens, params.label, 1);
+      changes.push({ kind: "learn", siteId: comment.siteId, tokens, label: params.label });
+      await applyLearning(tx, changes);
     }
     const updated = await setDecided(tx, comment.id, {
       status: params.label === "spam" ? "spam" : "published",
@@ -69,5 +76,22 @@ export async function recordDecision(
     // `before` is what an undo restores (src/comments/undo.ts); passing a transaction as `db` lets
     // the caller store it atomically with the decision.
     return { comment: updated, decision, before: comment };
+  });
+}
+
+/**
+ * Unlearns everything a site's comments taught (its own scope and its share of the global one),
+ * through the change log like any decision. For removing a site (the tests use it to leave the
+ * shared global scope as they found it).
+ */
+export async function unlearnSite(db: Db, siteId: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    await lockModelShared(tx);
+    const learned = await listSiteLearned(tx, siteId);
+    await applyLearning(
+      tx,
+      learned.map((c) => ({ kind: "unlearn" as const, siteId, tokens: c.tokens, label: c.label })),
+    );
+    await clearLearned(tx, siteId);
   });
 }

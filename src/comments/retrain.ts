@@ -2,8 +2,8 @@ import { GLOBAL_SCOPE, TOKENIZER_VERSION, learnDeltas, tokenize } from "../class
 import type { CountDelta, ScopeTotals } from "../classifier/index.js";
 import type { Db } from "../db/client.js";
 import { listLearnedComments, setLearnedTokens } from "../db/queries/comments.js";
-import { applyDeltas, clearCounts } from "../db/queries/model.js";
-import { lockModelExclusive } from "./decisions.js";
+import { applyDeltas, clearCounts, lockModelExclusive } from "../db/queries/model.js";
+import { appendModelChange } from "../db/queries/model-changes.js";
 import { featuresOf } from "./scoring.js";
 
 /** Rows per INSERT when writing the rebuilt counts. */
@@ -68,6 +68,8 @@ export async function retrain(db: Db): Promise<{ comments: number; scopes: numbe
       if (rows.length === 0) await applyDeltas(tx, scope, [], acc.totals);
       tokenRows += rows.length;
     }
+    // Every follower reloads the rewritten counts once this commits.
+    await appendModelChange(tx, { kind: "reset" });
     return { comments: count, scopes: scopes.size, tokenRows };
   });
 }

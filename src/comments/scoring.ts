@@ -1,9 +1,8 @@
 import { DEFAULT_SCORE_OPTIONS, TOKENIZER_VERSION, knownWordsIn, score, tokenize } from "../classifier/index.js";
-import type { CommentFeatures, ScopeSlice, ScoreOptions, ScoreResult, TokenCounts, Verdict } from "../classifier/index.js";
-import type { Db } from "../db/client.js";
-import { findComment, findCommentWithSite, writeVerdict } from "../db/queries/comments.js";
-import { fetchScopeSlices } from "../db/queries/model.js";
-import type { CommentRow, CommentStatus, SiteRow } from "../db/schema.js";
+import type { CommentFeatures, ScoreOptions, ScoreResult, Verdict } from "../classifier/index.js";
+import type { NewComment, VerdictWrite } from "../db/queries/comments.js";
+import type { CommentStatus, SiteRow } from "../db/schema.js";
+import type { LiveModel } from "./live-model.js";
 
 /** ham → shown, unsure → waits for a moderator, spam → hidden. */
 export const statusForVerdict: Record<Verdict, Exclude<CommentStatus, "pending">> = {
@@ -12,7 +11,14 @@ export const statusForVerdict: Record<Verdict, Exclude<CommentStatus, "pending">
   spam: "spam",
 };
 
-export function featuresOf(row: CommentRow): CommentFeatures {
+/** The stored (or about to be stored) comment fields scoring reads. */
+export type FeatureFields = Pick<NewComment, "content" | "authorName" | "authorEmail" | "authorUrl" | "ip" | "userAgent" | "honeypotFilled" | "timeToSubmitMs">;
+
+/**
+ * The one place a comment becomes CommentFeatures: the worker, the Akismet check (on the row it
+ * is about to store), decisions and retrain all read it from here.
+ */
+export function featuresOf(row: FeatureFields): CommentFeatures {
   return {
     content: row.content,
     ...(row.authorName == null ? {} : { authorName: row.authorName }),
@@ -43,29 +49,19 @@ export interface Scored {
 }
 
 /**
- * Scores features against the counts in Postgres as they are now (site scope leaning on global).
- * Reads only; the Akismet `is_test` path and the worker both start here.
+ * Scores features against the model's counts (site scope leaning on global): the worker and the
+ * Akismet check both call it. Undoes digit swaps and spaced letters into words the model knows
+ * (issue 5): the words the tokenizer asks about are prefetched with the comment's tokens, so an
+ * ordinary comment costs one prefetch (shared with the other comments scored at that moment, and
+ * none at all when its counts are cached); a disguised one may need one more for the tokens its
+ * repaired words produced. Learning never passes a vocabulary, so what a decision learns depends
+ * on the text alone and unlearn stays its exact inverse.
  */
-export async function scoreFeatures(db: Db, site: SiteRow, features: CommentFeatures): Promise<Scored> {
-  const { tokens, slices } = await tokenizeAgainstModel(db, site.id, features);
-  const result = score(tokens, slices, scoreOptionsFor(site));
-  const g = slices.global.totals;
-  const s = slices.site.totals;
-  return { tokens, result, modelVersion: `tok${TOKENIZER_VERSION}/g${g.spam}s+${g.ham}h/s${s.spam}s+${s.ham}h` };
-}
-
-/**
- * Tokenizes for scoring, undoing digit swaps and spaced letters into words the model knows (issue
- * 5), and fetches the counts those tokens need. An ordinary comment asks about no word and costs one
- * tokenize and one round trip; a disguised one asks once more for the tokens its repaired words
- * produced (pairs and pieces that were not in the first fetch). Learning never passes a vocabulary,
- * so what a decision learns depends on the text alone and unlearn stays its exact inverse.
- */
-async function tokenizeAgainstModel(
-  db: Db,
-  siteId: string,
+export async function scoreFeatures(
+  model: LiveModel,
+  site: Pick<SiteRow, "id" | "hamCutoff" | "spamCutoff" | "minPerLabel">,
   features: CommentFeatures,
-): Promise<{ tokens: string[]; slices: { global: ScopeSlice; site: ScopeSlice } }> {
+): Promise<Scored> {
   const asked = new Set<string>();
   const draft = tokenize(features, {
     isKnownWord: (word) => {
@@ -73,41 +69,28 @@ async function tokenizeAgainstModel(
       return false;
     },
   });
-  if (asked.size === 0) return { tokens: draft, slices: await fetchScopeSlices(db, siteId, draft) };
-
-  const fetched = new Set([...draft, ...asked]);
-  const slices = await fetchScopeSlices(db, siteId, [...fetched]);
-  const tokens = tokenize(features, { isKnownWord: knownWordsIn(slices) });
-  const missing = tokens.filter((token) => !fetched.has(token));
-  if (missing.length > 0) {
-    const extra = await fetchScopeSlices(db, siteId, missing);
-    for (const scope of ["global", "site"] as const) {
-      const into = slices[scope].tokens as Map<string, TokenCounts>;
-      for (const [token, counts] of extra[scope].tokens) into.set(token, counts);
+  let overlay = await model.prefetch(site.id, asked.size === 0 ? draft : [...draft, ...asked]);
+  let tokens = draft;
+  if (asked.size > 0) {
+    const known = knownWordsIn(model.scoringData(site.id, [...asked], overlay));
+    tokens = tokenize(features, { isKnownWord: known });
+    const missing = tokens.filter((t) => !model.has(site.id, t, overlay));
+    if (missing.length > 0) {
+      const extra = await model.prefetch(site.id, missing);
+      if (extra.size > 0) overlay = new Map([...overlay, ...extra]);
     }
   }
-  return { tokens, slices };
+  const data = model.scoringData(site.id, tokens, overlay);
+  const result = score(tokens, data, scoreOptionsFor(site));
+  const g = data.global.totals;
+  const s = data.site.totals;
+  return { tokens, result, modelVersion: `tok${TOKENIZER_VERSION}/g${g.spam}s+${g.ham}h/s${s.spam}s+${s.ham}h` };
 }
 
-export type ScoreOutcome =
-  | { outcome: "scored"; comment: CommentRow; scored: Scored }
-  /** Already has a verdict or a decision (a job run twice, or a moderator was first). */
-  | { outcome: "settled"; comment: CommentRow }
-  | { outcome: "missing" };
-
-/**
- * Scores one stored comment and writes its verdict if it is still `pending`. The worker runs this
- * for every job; the Akismet routes call it directly to answer synchronously. Idempotent.
- */
-export async function scoreStoredComment(db: Db, commentId: string): Promise<ScoreOutcome> {
-  // Three round trips: the comment with its site, the counts, the guarded write.
-  const found = await findCommentWithSite(db, commentId);
-  if (!found) return { outcome: "missing" };
-  const { comment, site } = found;
-  if (comment.status !== "pending") return { outcome: "settled", comment };
-  const scored = await scoreFeatures(db, site, featuresOf(comment));
+/** The one mapping from a score to the verdict stored with the comment. */
+export function verdictWrite(scored: Pick<Scored, "result" | "modelVersion">): VerdictWrite {
   const { result } = scored;
-  const verdict = {
+  return {
     status: statusForVerdict[result.verdict],
     verdict: result.verdict,
     score: result.probability,
@@ -115,9 +98,4 @@ export async function scoreStoredComment(db: Db, commentId: string): Promise<Sco
     insufficientTraining: result.insufficientTraining ?? null,
     modelVersion: scored.modelVersion,
   };
-  const scoredAt = await writeVerdict(db, comment.id, verdict);
-  if (scoredAt) return { outcome: "scored", comment: { ...comment, ...verdict, scoredAt, updatedAt: scoredAt }, scored };
-  // Someone else settled it meanwhile (a duplicate job, or a moderator): report what stands.
-  const now = await findComment(db, comment.id);
-  return now ? { outcome: "settled", comment: now } : { outcome: "missing" };
 }

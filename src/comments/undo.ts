@@ -4,7 +4,8 @@ import { insertDecision } from "../db/queries/decisions.js";
 import { insertAction, latestDecisionId, lockAction, markActionUndone, restoreComment } from "../db/queries/console.js";
 import { lockComment } from "../db/queries/comments.js";
 import type { CommentRow, ConsoleActionItemRow, ConsoleActionRow } from "../db/schema.js";
-import { applyToScopes, lockModelShared, recordDecision } from "./decisions.js";
+import { lockModelShared } from "../db/queries/model.js";
+import { applyLearning, recordDecision, type LearnChange } from "./decisions.js";
 
 /** How long a console action stays undoable: long enough to notice a slip, short enough to stay exact. */
 export const UNDO_WINDOW_MS = 10 * 60_000;
@@ -90,8 +91,16 @@ export async function undoAction(db: Db, params: { siteId: string; actionId: str
       }
       const changed = comment.learnedLabel !== item.prevLearnedLabel || !sameTokens(comment.learnedTokens, item.prevLearnedTokens);
       if (changed) {
-        if (comment.learnedLabel && comment.learnedTokens) await applyToScopes(tx, comment.siteId, comment.learnedTokens, comment.learnedLabel, -1);
-        if (item.prevLearnedLabel && item.prevLearnedTokens) await applyToScopes(tx, comment.siteId, item.prevLearnedTokens, item.prevLearnedLabel, 1);
+        // Through the decision path's one learner, so the change log (and every process's model
+        // in memory) sees the undo exactly as it saw the action.
+        const changes: LearnChange[] = [];
+        if (comment.learnedLabel && comment.learnedTokens) {
+          changes.push({ kind: "unlearn", siteId: comment.siteId, tokens: comment.learnedTokens, label: comment.learnedLabel });
+        }
+        if (item.prevLearnedLabel && item.prevLearnedTokens) {
+          changes.push({ kind: "learn", siteId: comment.siteId, tokens: item.prevLearnedTokens, label: item.prevLearnedLabel });
+        }
+        await applyLearning(tx, changes);
       }
       await insertDecision(tx, {
         commentId: comment.id,

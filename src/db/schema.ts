@@ -215,6 +215,38 @@ export type AkismetCheckRow = typeof akismetChecks.$inferSelect;
 export type AkismetUsageRow = typeof akismetUsage.$inferSelect;
 
 // ------------------------------------------------------------------------------------------------
+// The model's change log (issue 8): every process that scores holds the counts in memory and
+// follows this log to stay current. Appended in the same transaction that changes `token_counts`.
+
+export const modelChangeKinds = ["learn", "unlearn", "reset"] as const;
+export type ModelChangeKind = (typeof modelChangeKinds)[number];
+
+/**
+ * One learn or unlearn of one comment's tokens into the global scope and its site's scope (the
+ * follower derives the row deltas with the same `learnDeltas`), or a `reset` after `retrain`
+ * rewrote every count (followers reload). Ids commit in order (appends hold an advisory lock to
+ * commit), so a follower reading `id > last` never skips a row that commits later.
+ */
+export const modelChanges = pgTable(
+  "model_changes",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    kind: text("kind").$type<ModelChangeKind>().notNull(),
+    siteId: uuid("site_id"),
+    label: text("label").$type<"spam" | "ham">(),
+    tokens: text("tokens").array(),
+    createdAt: createdAt(),
+  },
+  // Pruning deletes the oldest rows by age.
+  (t) => [
+    index("model_changes_created_idx").on(t.createdAt),
+    check("model_changes_kind_ck", sql`${t.kind} IN ('learn', 'unlearn', 'reset')`),
+  ],
+);
+
+export type ModelChangeRow = typeof modelChanges.$inferSelect;
+
+// ------------------------------------------------------------------------------------------------
 // Moderation console (issue 9). Kept in one block, owned by src/http/console and src/comments/undo.ts.
 
 /**

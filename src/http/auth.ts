@@ -1,16 +1,15 @@
 import { createHash, randomInt, randomBytes, timingSafeEqual } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
+import { API_KEY_ALPHABET, API_KEY_LENGTH } from "../comments/limits.js";
 import type { SiteRow } from "../db/schema.js";
 import type { Deps } from "../deps.js";
 import { ApiError } from "./errors.js";
 import type { AppEnv } from "./types.js";
 
-const KEY_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
-
-/** A site API key: 12 lowercase letters/digits (≈62 bits), the shape Akismet clients accept. */
+/** A site API key in the shape comments/limits.ts defines. */
 export function generateApiKey(): string {
   let key = "";
-  for (let i = 0; i < 12; i++) key += KEY_ALPHABET[randomInt(KEY_ALPHABET.length)];
+  for (let i = 0; i < API_KEY_LENGTH; i++) key += API_KEY_ALPHABET[randomInt(API_KEY_ALPHABET.length)];
   return key;
 }
 

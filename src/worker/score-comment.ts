@@ -1,10 +1,12 @@
-import { scoreStoredComment } from "../comments/scoring.js";
-import type { Deps } from "../deps.js";
-import type { ScoreJob } from "../queue/score-queue.js";
+import { UnrecoverableError, type Job } from "bullmq";
+import type { Scorer } from "../comments/scorer.js";
+import type { Log } from "../log.js";
+import { openWorker, type BackendWorker, type QueueBackendConfig } from "../queue/backend.js";
+import { SCORE_QUEUE, scoreJobSchema, workerLockOptions, type ScoreJob } from "../queue/score-job.js";
 
 /** Processor for `score-comment` jobs. Idempotent: the verdict write is guarded on `pending`. */
-export async function processScoreComment(deps: Pick<Deps, "db" | "log">, job: ScoreJob) {
-  const out = await scoreStoredComment(deps.db, job.commentId);
+export async function processScoreComment(deps: { scorer: Scorer; log: Log }, job: ScoreJob) {
+  const out = await deps.scorer.scoreStored(job.commentId);
   if (out.outcome === "scored") {
     deps.log.debug("comment scored", {
       commentId: job.commentId,
@@ -15,4 +17,27 @@ export async function processScoreComment(deps: Pick<Deps, "db" | "log">, job: S
   }
   if (out.outcome === "missing") deps.log.warn("score job for a missing comment", { commentId: job.commentId });
   return { outcome: out.outcome };
+}
+
+/**
+ * The score-comment Worker. A payload that fails validation can never succeed, so it is failed
+ * at once with UnrecoverableError.
+ */
+export function startScoreCommentWorker(
+  backend: QueueBackendConfig,
+  deps: { scorer: Scorer; log: Log },
+  opts: { prefix: string; concurrency: number },
+): BackendWorker {
+  const handler = async (job: Job) => {
+    const parsed = scoreJobSchema.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`invalid score-comment payload: ${parsed.error.message}`);
+    return processScoreComment(deps, parsed.data);
+  };
+  return openWorker(backend, SCORE_QUEUE, handler, {
+    prefix: opts.prefix,
+    log: deps.log,
+    concurrency: opts.concurrency,
+    ...workerLockOptions,
+    onFailed: (job, err) => deps.log.warn("score job failed", { jobId: job?.id, attempt: job?.attemptsMade, error: err }),
+  });
 }

@@ -1,6 +1,13 @@
 import { enqueueScoring } from "../comments/intake.js";
 import { findStalePending } from "../db/queries/comments.js";
+import { pruneModelChanges } from "../db/queries/model-changes.js";
 import type { Deps } from "../deps.js";
+
+/**
+ * Model changes older than this are pruned. A follower further behind reloads (it notices the gap),
+ * so this only bounds the table: an hour is thousands of times the 0.5 s poll.
+ */
+const MODEL_CHANGES_RETENTION_MS = 3_600_000;
 
 /** Comments re-enqueued per sweep round; a backlog drains over several rounds. */
 const SWEEP_BATCH = 500;
@@ -28,7 +35,7 @@ export function startSweep(deps: Pick<Deps, "db" | "scoreQueue" | "log">, opts: 
   let running: Promise<unknown> | undefined;
   const timer = setInterval(() => {
     if (running) return;
-    running = sweepPending(deps, opts)
+    running = Promise.all([sweepPending(deps, opts), pruneModelChanges(deps.db, MODEL_CHANGES_RETENTION_MS)])
       .catch((err: unknown) => deps.log.warn("sweep failed", { error: err }))
       .finally(() => (running = undefined));
   }, opts.intervalMs);

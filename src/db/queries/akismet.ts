@@ -1,7 +1,8 @@
 import { and, asc, desc, eq, ilike, sql } from "drizzle-orm";
 import type { Db, Executor } from "../client.js";
-import { akismetChecks, akismetUsage, type AkismetCheckRow, type AkismetUsageRow } from "../schema.js";
-import { STATUS_CHANNEL, type NewComment } from "./comments.js";
+import { akismetChecks, akismetUsage, comments, type AkismetCheckRow, type AkismetUsageRow } from "../schema.js";
+import { hotQuery } from "../hot.js";
+import { type NewComment } from "./comments.js";
 
 /** The UTC month Postgres is in now, as `YYYY-MM` (the database clock, so every process agrees). */
 const CURRENT_MONTH = sql`to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM')`;
@@ -115,11 +116,45 @@ function escapeLike(s: string): string {
   return s.replace(/[\\%_]/g, (ch) => `\\${ch}`);
 }
 
+/** The comment columns a check stores, in parameter order after the check's own. */
+const CHECKED_COLUMNS = [
+  "id", "siteId", "thread", "content", "authorName", "authorEmail", "authorUrl", "ip", "userAgent", "referrer",
+  "honeypotFilled", "source", "meta", "status", "verdict", "score", "reasons", "insufficientTraining", "modelVersion",
+] as const satisfies readonly (keyof NewComment)[];
+const JSON_COLUMNS = new Set<string>(["meta", "reasons", "insufficientTraining"]);
+/** $1 durable, $2 fingerprint, $3 answeredSpam, $4 blog, $5..$9 usage, then the comment columns. */
+const FIRST_COMMENT_PARAM = 10;
+
+const INSERT_CHECKED = hotQuery("insert_checked_comment", (n) => {
+  const cols = CHECKED_COLUMNS.map((k) => n(comments[k])).join(", ");
+  const vals = CHECKED_COLUMNS.map((k, i) => `$${FIRST_COMMENT_PARAM + i}${JSON_COLUMNS.has(k) ? "::text::jsonb" : ""}`).join(", ");
+  const u = akismetUsage;
+  return `WITH commit_mode AS (
+      SELECT set_config('synchronous_commit', CASE WHEN $1::boolean THEN 'on' ELSE 'off' END, true) AS mode
+    ),
+    inserted AS (
+      INSERT INTO ${n(comments)} (${cols}, ${n(comments.scoredAt)})
+      VALUES (${vals}, CASE WHEN $${FIRST_COMMENT_PARAM + CHECKED_COLUMNS.indexOf("status")}::text <> 'pending' THEN now() END)
+      RETURNING ${n(comments.id)} AS id
+    ),
+    check_row AS (
+      INSERT INTO ${n(akismetChecks)} (${n(akismetChecks.commentId)}, ${n(akismetChecks.siteId)}, ${n(akismetChecks.fingerprint)}, ${n(akismetChecks.answeredSpam)}, ${n(akismetChecks.blog)})
+      SELECT id, $${FIRST_COMMENT_PARAM + 1}::uuid, $2::text, $3::boolean, $4::text FROM inserted
+    )
+    INSERT INTO ${n(u)} (${n(u.siteId)}, ${n(u.month)}, ${n(u.blog)}, ${n(u.apiCalls)}, ${n(u.spam)}, ${n(u.ham)}, ${n(u.missedSpam)}, ${n(u.falsePositives)})
+    SELECT $${FIRST_COMMENT_PARAM + 1}::uuid, to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM'), $4::text, $5::int, $6::int, $7::int, $8::int, $9::int
+    FROM inserted, commit_mode
+    ON CONFLICT (${n(u.siteId)}, ${n(u.month)}, ${n(u.blog)}) DO UPDATE SET
+      ${n(u.apiCalls)} = ${n(u)}.${n(u.apiCalls)} + EXCLUDED.${n(u.apiCalls)},
+      ${n(u.spam)} = ${n(u)}.${n(u.spam)} + EXCLUDED.${n(u.spam)},
+      ${n(u.ham)} = ${n(u)}.${n(u.ham)} + EXCLUDED.${n(u.ham)},
+      ${n(u.missedSpam)} = ${n(u)}.${n(u.missedSpam)} + EXCLUDED.${n(u.missedSpam)},
+      ${n(u.falsePositives)} = ${n(u)}.${n(u.falsePositives)} + EXCLUDED.${n(u.falsePositives)}`;
+});
+
 /**
- * comment-check's one write: the comment (already scored, or `pending` when scoring ran late), its
- * check row and the month's usage, plus the status announcement `writeVerdict` makes, in a single
- * statement and commit. Written against postgres.js directly, like the service's other per-comment
- * hot queries: drizzle's SQL building cost more CPU than the statement.
+ * comment-check's one write: the comment (already scored, or `pending` when scoring could not
+ * run in time), its check row and the month's usage, in a single statement and commit.
  *
  * With `durable: false` the commit does not wait for the WAL flush (`synchronous_commit = off`,
  * set for this one implicit transaction from inside the statement, so it costs no round trip): a
@@ -138,41 +173,15 @@ export async function insertCheckedComment(
   },
 ): Promise<void> {
   const u = params.usage;
-  const c = params.comment;
-  const scored = c.status !== undefined && c.status !== "pending";
-  await db.$client`
-    WITH commit_mode AS (
-      SELECT set_config('synchronous_commit', ${params.durable ? "on" : "off"}, true) AS mode
-    ),
-    inserted AS (
-      INSERT INTO comments (id, site_id, thread, content, author_name, author_email, author_url, ip, user_agent,
-                            referrer, honeypot_filled, source, meta, status, verdict, score, reasons, insufficient_training,
-                            model_version, scored_at)
-      VALUES (${c.id}, ${c.siteId}, ${c.thread}, ${c.content}, ${c.authorName ?? null}, ${c.authorEmail ?? null},
-              ${c.authorUrl ?? null}, ${c.ip ?? null}, ${c.userAgent ?? null}, ${c.referrer ?? null},
-              ${c.honeypotFilled ?? null}, ${c.source ?? "akismet"}, ${JSON.stringify(c.meta ?? {})}::jsonb,
-              ${c.status ?? "pending"}, ${c.verdict ?? null}, ${c.score ?? null},
-              ${c.reasons === undefined || c.reasons === null ? null : JSON.stringify(c.reasons)}::jsonb,
-              ${c.insufficientTraining ? JSON.stringify(c.insufficientTraining) : null}::jsonb,
-              ${c.modelVersion ?? null}, CASE WHEN ${scored} THEN now() END)
-      RETURNING id
-    ),
-    check_row AS (
-      INSERT INTO akismet_checks (comment_id, site_id, fingerprint, answered_spam, blog)
-      SELECT id, ${c.siteId}, ${params.fingerprint}, ${params.answeredSpam}, ${params.blog} FROM inserted
-    ),
-    announced AS (
-      SELECT id, CASE WHEN ${scored} THEN pg_notify(${STATUS_CHANNEL}, id::text) END AS notified
-      FROM inserted, commit_mode
-    )
-    INSERT INTO akismet_usage (site_id, month, blog, api_calls, spam, ham, missed_spam, false_positives)
-    SELECT ${c.siteId}, to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM'), ${params.blog}, ${u.apiCalls ?? 0}, ${u.spam ?? 0},
-           ${u.ham ?? 0}, ${u.missedSpam ?? 0}, ${u.falsePositives ?? 0}
-    FROM announced
-    ON CONFLICT (site_id, month, blog) DO UPDATE SET
-      api_calls = akismet_usage.api_calls + EXCLUDED.api_calls,
-      spam = akismet_usage.spam + EXCLUDED.spam,
-      ham = akismet_usage.ham + EXCLUDED.ham,
-      missed_spam = akismet_usage.missed_spam + EXCLUDED.missed_spam,
-      false_positives = akismet_usage.false_positives + EXCLUDED.false_positives`;
+  const c: NewComment = { source: "akismet", status: "pending", meta: {}, ...params.comment };
+  const values = CHECKED_COLUMNS.map((k) => {
+    const v = c[k];
+    if (JSON_COLUMNS.has(k)) return v === undefined || v === null ? null : JSON.stringify(v);
+    return v ?? null;
+  });
+  await db.$client.unsafe(
+    INSERT_CHECKED.text,
+    [params.durable, params.fingerprint, params.answeredSpam, params.blog, u.apiCalls ?? 0, u.spam ?? 0, u.ham ?? 0, u.missedSpam ?? 0, u.falsePositives ?? 0, ...values] as never[],
+    { prepare: true },
+  );
 }

@@ -1,30 +1,44 @@
 import { and, asc, desc, eq, gt, lt, or, sql } from "drizzle-orm";
 import type { Db, Executor } from "../client.js";
+import { hotQuery, selectList } from "../hot.js";
+import { CHANNELS, notify } from "../notify.js";
 import { comments, sites, type CommentRow, type CommentStatus, type InsufficientTraining, type SiteRow } from "../schema.js";
 
-/** Postgres channel on which every status change of a comment is announced (payload: its id). */
-export const STATUS_CHANNEL = "comment_status";
-
 export type NewComment = typeof comments.$inferInsert;
+
+/** The columns intake sets; the rest take their defaults. */
+const INSERT_COLUMNS = [
+  "siteId", "thread", "content", "authorName", "authorEmail", "authorUrl", "ip", "userAgent", "referrer",
+  "externalId", "parentId", "honeypotFilled", "timeToSubmitMs", "source", "meta",
+] as const satisfies readonly (keyof NewComment)[];
+
+const RETURNED = selectList<CommentRow>(comments, "c");
+
+const INSERT_COMMENT = hotQuery(
+  "insert_comment",
+  (n) => `INSERT INTO ${n(comments)} AS c (${INSERT_COLUMNS.map((k) => n(comments[k])).join(", ")})
+    VALUES (${INSERT_COLUMNS.map((k, i) => (k === "meta" ? `$${i + 1}::text::jsonb` : `$${i + 1}`)).join(", ")})
+    ON CONFLICT (${n(comments.siteId)}, ${n(comments.externalId)}) WHERE ${n(comments.externalId)} IS NOT NULL DO NOTHING
+    RETURNING ${RETURNED.text}`,
+);
+
+const SITE_COMMENT = hotQuery(
+  "site_comment",
+  (n) => `SELECT ${RETURNED.text} FROM ${n(comments)} c WHERE c.${n(comments.id)} = $1 AND c.${n(comments.siteId)} = $2`,
+);
 
 /**
  * Inserts a comment, or returns the site's existing comment with the same externalId.
  * `created` tells which happened.
  */
-export async function insertComment(db: Executor, values: NewComment): Promise<{ comment: CommentRow; created: boolean }> {
-  const p = prepared(db);
-  const [row] = p
-    ? await p.insertComment.execute({
-        ...Object.fromEntries(INSERT_COLUMNS.map((c) => [c, values[c] ?? null])),
-        source: values.source ?? "api",
-        meta: values.meta ?? {},
-      })
-    : await db
-        .insert(comments)
-        .values(values)
-        .onConflictDoNothing({ target: [comments.siteId, comments.externalId], where: sql`${comments.externalId} IS NOT NULL` })
-        .returning();
-  if (row) return { comment: row, created: true };
+export async function insertComment(db: Db, values: NewComment): Promise<{ comment: CommentRow; created: boolean }> {
+  const params = INSERT_COLUMNS.map((k) => {
+    if (k === "meta") return JSON.stringify(values.meta ?? {});
+    if (k === "source") return values.source ?? "api";
+    return values[k] ?? null;
+  });
+  const [raw] = await db.$client.unsafe<Record<string, unknown>[]>(INSERT_COMMENT.text, params as never[], { prepare: true });
+  if (raw) return { comment: RETURNED.decode(raw), created: true };
   if (values.externalId == null) throw new Error("insert returned no row");
   const [existing] = await db
     .select()
@@ -34,69 +48,50 @@ export async function insertComment(db: Executor, values: NewComment): Promise<{
   return { comment: existing, created: false };
 }
 
+const INSERT_BATCH_COLUMNS = ["id", ...INSERT_COLUMNS] as const;
+
+const INSERT_COMMENTS = hotQuery("insert_comments", (n) => {
+  const cols = INSERT_BATCH_COLUMNS.map((k) => n(comments[k])).join(", ");
+  const typed = INSERT_BATCH_COLUMNS.map((k) => `${n(comments[k])} ${comments[k].getSQLType()}`).join(", ");
+  return `INSERT INTO ${n(comments)} AS c (${cols})
+    SELECT ${cols} FROM jsonb_to_recordset($1::text::jsonb) AS r(${typed})
+    ON CONFLICT (${n(comments.siteId)}, ${n(comments.externalId)}) WHERE ${n(comments.externalId)} IS NOT NULL DO NOTHING
+    RETURNING ${RETURNED.text}`;
+});
+
+/**
+ * Inserts many comments in one statement and commit (intake's group commit). Each value carries
+ * its own id; the result has a row for each id inserted, none for an externalId the site already
+ * used (the caller looks that one up, as insertComment does).
+ */
+export async function insertComments(db: Db, values: readonly (NewComment & { id: string })[]): Promise<Map<string, CommentRow>> {
+  const payload = values.map((v) => {
+    const row: Record<string, unknown> = {};
+    for (const k of INSERT_BATCH_COLUMNS) row[comments[k].name] = k === "source" ? (v.source ?? "api") : k === "meta" ? (v.meta ?? {}) : (v[k] ?? null);
+    return row;
+  });
+  const raw = await db.$client.unsafe<Record<string, unknown>[]>(INSERT_COMMENTS.text, [JSON.stringify(payload)], { prepare: true });
+  return new Map(raw.map((r) => RETURNED.decode(r)).map((c) => [c.id, c]));
+}
+
+/** The site's comment with this externalId (the one an idempotent replay gets back). */
+export async function findByExternalId(db: Executor, siteId: string, externalId: string): Promise<CommentRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(comments)
+    .where(and(eq(comments.siteId, siteId), eq(comments.externalId, externalId)));
+  return row;
+}
+
 export async function findComment(db: Executor, id: string): Promise<CommentRow | undefined> {
   const [row] = await db.select().from(comments).where(eq(comments.id, id));
   return row;
 }
 
-/** The columns intake sets; the rest take their defaults. */
-const INSERT_COLUMNS = [
-  "siteId", "thread", "content", "authorName", "authorEmail", "authorUrl", "ip", "userAgent", "referrer",
-  "externalId", "parentId", "honeypotFilled", "timeToSubmitMs", "source", "meta",
-] as const satisfies readonly (keyof NewComment)[];
-
-/**
- * The hot-path queries, built once per database handle: drizzle's query builder costs more CPU than
- * the query itself at worker speeds (measured in bench/service.ts).
- */
-function buildPrepared(db: Db) {
-  return {
-    commentWithSite: db
-      .select({ comment: comments, site: sites })
-      .from(comments)
-      .innerJoin(sites, eq(sites.id, comments.siteId))
-      .where(eq(comments.id, sql.placeholder("id")))
-      .prepare("comment_with_site"),
-    insertComment: db
-      .insert(comments)
-      .values(Object.fromEntries(INSERT_COLUMNS.map((c) => [c, sql.placeholder(c)])) as unknown as NewComment)
-      .onConflictDoNothing({ target: [comments.siteId, comments.externalId], where: sql`${comments.externalId} IS NOT NULL` })
-      .returning()
-      .prepare("insert_comment"),
-    siteComment: db
-      .select()
-      .from(comments)
-      .where(and(eq(comments.id, sql.placeholder("id")), eq(comments.siteId, sql.placeholder("siteId"))))
-      .prepare("site_comment"),
-  };
-}
-const preparedByDb = new WeakMap<Db, ReturnType<typeof buildPrepared>>();
-/** Prepared queries only run on the root handle; inside a transaction we build as usual. */
-function prepared(db: Executor): ReturnType<typeof buildPrepared> | undefined {
-  if (!("$client" in db)) return undefined;
-  let p = preparedByDb.get(db);
-  if (!p) preparedByDb.set(db, (p = buildPrepared(db)));
-  return p;
-}
-
-/** A comment with its site, in one round trip (the worker's first read). */
-export async function findCommentWithSite(db: Executor, id: string): Promise<{ comment: CommentRow; site: SiteRow } | undefined> {
-  const p = prepared(db);
-  const [row] = p
-    ? await p.commentWithSite.execute({ id })
-    : await db.select({ comment: comments, site: sites }).from(comments).innerJoin(sites, eq(sites.id, comments.siteId)).where(eq(comments.id, id));
-  return row;
-}
-
 /** The comment only if it belongs to `siteId`: another site's comment looks exactly like a missing one. */
-export async function findSiteComment(db: Executor, siteId: string, id: string): Promise<CommentRow | undefined> {
-  const p = prepared(db);
-  if (p) return (await p.siteComment.execute({ id, siteId }))[0];
-  const [row] = await db
-    .select()
-    .from(comments)
-    .where(and(eq(comments.id, id), eq(comments.siteId, siteId)));
-  return row;
+export async function findSiteComment(db: Db, siteId: string, id: string): Promise<CommentRow | undefined> {
+  const [raw] = await db.$client.unsafe<Record<string, unknown>[]>(SITE_COMMENT.text, [id, siteId], { prepare: true });
+  return raw ? RETURNED.decode(raw) : undefined;
 }
 
 /** Locks the comment row for the rest of the transaction (decisions on one comment serialize). */
@@ -118,32 +113,63 @@ export interface VerdictWrite {
   insufficientTraining?: InsufficientTraining | null;
 }
 
+const COMMENT_COLS = selectList<CommentRow>(comments, "c", "c.");
+const SITE_COLS = selectList<SiteRow>(sites, "s", "s.");
+
+const COMMENTS_WITH_SITES = hotQuery(
+  "comments_with_sites",
+  (n) =>
+    `SELECT ${COMMENT_COLS.text}, ${SITE_COLS.text} FROM ${n(comments)} c JOIN ${n(sites)} s ON s.${n(sites.id)} = c.${n(comments.siteId)}
+     WHERE c.${n(comments.id)} = ANY($1::uuid[])`,
+);
+
+/** Many comments with their sites in one round trip (the worker's batched read); absent ids are left out. */
+export async function findCommentsWithSites(db: Db, ids: readonly string[]): Promise<Map<string, { comment: CommentRow; site: SiteRow }>> {
+  const rows = await db.$client.unsafe<Record<string, unknown>[]>(COMMENTS_WITH_SITES.text, [[...ids]], { prepare: true });
+  const out = new Map<string, { comment: CommentRow; site: SiteRow }>();
+  for (const r of rows) {
+    const comment = COMMENT_COLS.decode(r);
+    out.set(comment.id, { comment, site: SITE_COLS.decode(r) });
+  }
+  return out;
+}
+
+const WRITE_VERDICTS = hotQuery(
+  "write_verdicts",
+  (n) => `UPDATE ${n(comments)} AS c
+    SET ${n(comments.status)} = v.status, ${n(comments.verdict)} = v.verdict, ${n(comments.score)} = v.score,
+        ${n(comments.reasons)} = v.reasons, ${n(comments.modelVersion)} = v.model_version,
+        ${n(comments.insufficientTraining)} = v.insufficient_training,
+        ${n(comments.scoredAt)} = now(), ${n(comments.updatedAt)} = now()
+    FROM jsonb_to_recordset($1::text::jsonb)
+      AS v(id uuid, status text, verdict text, score float8, reasons jsonb, model_version text, insufficient_training jsonb)
+    WHERE c.${n(comments.id)} = v.id AND c.${n(comments.status)} = 'pending'
+    RETURNING c.${n(comments.id)} AS id, c.${n(comments.scoredAt)} AS scored_at`,
+);
+
 /**
- * Stores a verdict only while the comment is still `pending`: a job that runs twice writes once,
- * and a verdict landing after a moderator's decision never overwrites it. Then announces the change
- * on STATUS_CHANNEL. Returns the time written, or undefined when it did not write.
+ * Stores many verdicts in one guarded UPDATE: each only while its comment is still `pending`, so
+ * a job that runs twice writes once and a verdict landing after a moderator's decision never
+ * overwrites it. Returns the time written for each id that was written.
  *
- * The NOTIFY is its own statement, after the UPDATE has committed, not part of it: a transaction
- * that notifies holds Postgres's one notify lock through its commit, WAL flush included, so
- * concurrent verdict writes queued behind each other one fsync at a time (measured here, 16
- * writers: 340–400 commits/s with the NOTIFY inside, ~3,000/s with it after). The cost is one more
- * round trip, and a worker dying between the two leaves a `?wait` caller with a 202, never a lost
- * verdict (waitForSettled's contract already).
+ * It does not announce the change: the caller sends one NOTIFY for the batch after this commits.
+ * A transaction that notifies holds Postgres's one notify lock through its commit, WAL flush
+ * included, so concurrent verdict writes queued behind each other one fsync at a time (measured
+ * here, 16 writers: 340-400 commits/s with the NOTIFY inside, ~3,000/s with it after).
  */
-export async function writeVerdict(db: Db, id: string, v: VerdictWrite): Promise<Date | undefined> {
-  // postgres.js directly: once per scored comment, where drizzle's SQL building showed in profiles.
-  const rows = await db.$client<{ scored_at: Date }[]>`
-    UPDATE comments
-    SET status = ${v.status}, verdict = ${v.verdict}, score = ${v.score},
-        reasons = ${JSON.stringify(v.reasons)}::jsonb, model_version = ${v.modelVersion},
-        insufficient_training = ${v.insufficientTraining ? JSON.stringify(v.insufficientTraining) : null}::jsonb,
-        scored_at = now(), updated_at = now()
-    WHERE id = ${id} AND status = 'pending'
-    RETURNING scored_at`;
-  const row = rows[0];
-  if (!row) return undefined;
-  await db.$client`SELECT pg_notify(${STATUS_CHANNEL}, ${id})`;
-  return new Date(row.scored_at);
+export async function writeVerdicts(db: Db, rows: readonly { id: string; write: VerdictWrite }[]): Promise<Map<string, Date>> {
+  if (rows.length === 0) return new Map();
+  const payload = rows.map(({ id, write: v }) => ({
+    id,
+    status: v.status,
+    verdict: v.verdict,
+    score: v.score,
+    reasons: v.reasons,
+    model_version: v.modelVersion,
+    insufficient_training: v.insufficientTraining ?? null,
+  }));
+  const written = await db.$client.unsafe<{ id: string; scored_at: Date }[]>(WRITE_VERDICTS.text, [JSON.stringify(payload)], { prepare: true });
+  return new Map(written.map((r) => [r.id, new Date(r.scored_at)]));
 }
 
 /** Records a moderator's label on the comment row (inside the decision's transaction). */
@@ -159,7 +185,7 @@ export async function setDecided(
     .where(eq(comments.id, id))
     .returning();
   if (!row) throw new Error("decided comment vanished");
-  await tx.execute(sql`SELECT pg_notify(${STATUS_CHANNEL}, ${id})`);
+  await notify(tx, CHANNELS.commentStatus, [id]);
   return row;
 }
 
@@ -252,4 +278,21 @@ export async function setLearnedTokens(db: Executor, rows: { id: string; tokens:
     SET learned_tokens = ARRAY(SELECT jsonb_array_elements_text(r.tokens)), learned_tokenizer_version = ${tokenizerVersion}
     FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS r(id uuid, tokens jsonb)
     WHERE c.id = r.id`);
+}
+
+/** What each of a site's comments currently teaches (to unlearn it all). */
+export async function listSiteLearned(db: Executor, siteId: string): Promise<{ id: string; label: "spam" | "ham"; tokens: string[] }[]> {
+  const rows = await db
+    .select({ id: comments.id, label: comments.learnedLabel, tokens: comments.learnedTokens })
+    .from(comments)
+    .where(and(eq(comments.siteId, siteId), sql`${comments.learnedLabel} IS NOT NULL`, sql`${comments.learnedTokens} IS NOT NULL`));
+  return rows.flatMap((r) => (r.label && r.tokens ? [{ id: r.id, label: r.label, tokens: r.tokens }] : []));
+}
+
+/** Marks a site's comments as teaching nothing (after unlearning them). */
+export async function clearLearned(db: Executor, siteId: string): Promise<void> {
+  await db
+    .update(comments)
+    .set({ learnedLabel: null, learnedTokens: null, learnedTokenizerVersion: null })
+    .where(eq(comments.siteId, siteId));
 }

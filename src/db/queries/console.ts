@@ -19,7 +19,7 @@ import {
   type DecisionRow,
   type SiteRow,
 } from "../schema.js";
-import { STATUS_CHANNEL } from "./comments.js";
+import { CHANNELS, notify } from "../notify.js";
 
 // ---------------------------------------------------------------------------------------------
 // Sessions and sign-in throttling
@@ -486,6 +486,6 @@ export async function restoreComment(
     .where(eq(comments.id, id))
     .returning();
   if (!row) throw new Error("restored comment vanished");
-  await tx.execute(sql`SELECT pg_notify(${STATUS_CHANNEL}, ${id})`);
+  await notify(tx, CHANNELS.commentStatus, [id]);
   return row;
 }

@@ -6,6 +6,20 @@ import { scopeTotals, tokenCounts } from "../schema.js";
 export const GLOBAL_SCOPE = "global";
 
 /**
+ * Decisions take this advisory lock shared, `retrain` takes it exclusive: a retrain never
+ * interleaves with a decision (which would deadlock on rows or miscount).
+ */
+export const MODEL_LOCK_KEY = 7_326_012;
+
+export async function lockModelShared(tx: Executor): Promise<void> {
+  await tx.execute(sql`SELECT pg_advisory_xact_lock_shared(${MODEL_LOCK_KEY})`);
+}
+
+export async function lockModelExclusive(tx: Executor): Promise<void> {
+  await tx.execute(sql`SELECT pg_advisory_xact_lock(${MODEL_LOCK_KEY})`);
+}
+
+/**
  * Adds `deltas` to one scope's token counts and `totals` to its totals. Tokens are applied in sorted
  * order so concurrent learners lock rows in the same order and cannot deadlock. Rows that drop to
  * zero are deleted, so unlearning leaves the table exactly as if the comment had never been learned.

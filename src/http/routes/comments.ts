@@ -2,7 +2,17 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { recordDecision } from "../../comments/decisions.js";
 import { acceptComment, ParentNotFoundError } from "../../comments/intake.js";
-import { commentView } from "../../comments/views.js";
+import {
+  AUTHOR_EMAIL_MAX_CHARS,
+  AUTHOR_NAME_MAX_CHARS,
+  EXTERNAL_ID_MAX_CHARS,
+  HONEYPOT_MAX_CHARS,
+  NOTE_MAX_CHARS,
+  THREAD_MAX_CHARS,
+  URL_MAX_CHARS,
+  USER_AGENT_MAX_CHARS,
+} from "../../comments/limits.js";
+import { commentView } from "../views.js";
 import { waitForSettled } from "../../comments/wait.js";
 import { findSiteComment } from "../../db/queries/comments.js";
 import { listDecisions } from "../../db/queries/decisions.js";
@@ -17,22 +27,22 @@ const opt = <T extends z.ZodType>(s: T) => s.nullish().transform((v) => v ?? und
 
 export function commentInputSchema(maxContentChars: number) {
   return z.object({
-    thread: text(512).min(1, "must not be empty"),
+    thread: text(THREAD_MAX_CHARS).min(1, "must not be empty"),
     content: text(maxContentChars).refine((s) => s.trim() !== "", "must not be empty"),
     author: opt(
       z.object({
-        name: opt(text(200)),
+        name: opt(text(AUTHOR_NAME_MAX_CHARS)),
         // Not checked as an address: spammers send junk here, and junk is a useful clue.
-        email: opt(text(320)),
-        url: opt(text(2000)),
+        email: opt(text(AUTHOR_EMAIL_MAX_CHARS)),
+        url: opt(text(URL_MAX_CHARS)),
       }),
     ),
     ip: opt(z.union([z.ipv4(), z.ipv6()], { error: "must be an IPv4 or IPv6 address" })),
-    userAgent: opt(text(1000)),
-    referrer: opt(text(2000)),
-    externalId: opt(text(200).min(1)),
+    userAgent: opt(text(USER_AGENT_MAX_CHARS)),
+    referrer: opt(text(URL_MAX_CHARS)),
+    externalId: opt(text(EXTERNAL_ID_MAX_CHARS).min(1)),
     parentId: opt(z.uuid()),
-    honeypot: opt(z.union([text(1000), z.boolean()])),
+    honeypot: opt(z.union([text(HONEYPOT_MAX_CHARS), z.boolean()])),
     timeToSubmitMs: opt(z.int().min(0).max(2_147_483_647)),
   });
 }
@@ -46,7 +56,7 @@ const waitSchema = z
   .pipe(z.number().max(MAX_WAIT_MS, `milliseconds from 0 to ${MAX_WAIT_MS}`))
   .optional();
 
-const decisionSchema = z.strictObject({ label: z.enum(["spam", "ham"]), note: opt(text(2000)) });
+const decisionSchema = z.strictObject({ label: z.enum(["spam", "ham"]), note: opt(text(NOTE_MAX_CHARS)) });
 
 export function commentRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();

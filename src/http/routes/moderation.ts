@@ -1,8 +1,9 @@
+import { THREAD_MAX_CHARS } from "../../comments/limits.js";
 import { Hono } from "hono";
 import { z } from "zod";
 import { listByStatus } from "../../db/queries/comments.js";
 import { commentStatuses } from "../../db/schema.js";
-import { commentView } from "../../comments/views.js";
+import { commentView } from "../views.js";
 import type { Deps } from "../../deps.js";
 import { requireKey } from "../auth.js";
 import { decodeCursor, limitSchema, page } from "../pagination.js";
@@ -11,7 +12,7 @@ import { parseWith, text } from "../validate.js";
 
 const querySchema = z.object({
   status: z.enum(commentStatuses).default("held"),
-  thread: text(512).min(1).optional(),
+  thread: text(THREAD_MAX_CHARS).min(1).optional(),
   limit: limitSchema,
   cursor: z.string().max(500).optional(),
 });

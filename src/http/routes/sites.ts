@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { akismetSettingsOf } from "../../akismet/settings.js";
-import { siteView as baseSiteView } from "../../comments/views.js";
+import { siteView as baseSiteView } from "../views.js";
 import { findSiteById, insertSite, listSites, updateSite } from "../../db/queries/sites.js";
 import type { SiteRow } from "../../db/schema.js";
 import type { Deps } from "../../deps.js";

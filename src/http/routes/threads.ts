@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { Hono } from "hono";
 import { listThreadPublished } from "../../db/queries/comments.js";
-import { publishedView } from "../../comments/views.js";
+import { publishedView } from "../views.js";
 import type { Deps } from "../../deps.js";
 import { requireKey } from "../auth.js";
 import { ApiError } from "../errors.js";

@@ -1,5 +1,5 @@
 import type { CommentRow, DecisionRow, SiteRow } from "../db/schema.js";
-import { scoreOptionsFor } from "./scoring.js";
+import { scoreOptionsFor } from "../comments/scoring.js";
 
 /** The public JSON shape of a comment for the site's servers and moderators. */
 export function commentView(row: CommentRow, decisions?: DecisionRow[]) {
