@@ -6,6 +6,7 @@ const MODULES: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   classifier: () => import("./classifier.js"),
   service: () => import("./service.js"),
   akismet: () => import("./akismet.js"),
+  campaigns: () => import("./campaigns.js"),
   model: () => import("./model.js"),
   console: () => import("./console.js"),
 };

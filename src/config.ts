@@ -81,6 +81,10 @@ const envSchema = z.object({
   HTTP_MAX_CONNECTIONS: int(1, 1_000_000).default(900),
   /** How long an API process trusts a key it looked up; a key revoked elsewhere works that long. */
   KEY_CACHE_TTL_MS: int(0, 600_000).default(5_000),
+  /** Campaigns (issue 12): estimated Jaccard at or above which two texts are near-duplicates. */
+  CAMPAIGN_MIN_JACCARD: z.coerce.number().min(0.3).max(1).default(0.7),
+  /** Campaigns: only comments of the last N days cluster, and count as seen before. */
+  CAMPAIGN_WINDOW_DAYS: int(1, 90).default(7),
 });
 
 export type Config = Omit<z.infer<typeof envSchema>, "HOST"> & { HOST: string };

@@ -5,7 +5,7 @@ import path from "node:path";
 import { Redis } from "ioredis";
 import postgres from "postgres";
 import type { TestProject } from "vitest/node";
-import { ensureDatabase, runMigrations } from "../src/db/migrate.js";
+import { MigrationDriftError, ensureDatabase, runMigrations } from "../src/db/migrate.js";
 import { createLog } from "../src/log.js";
 
 declare module "vitest" {
@@ -90,7 +90,16 @@ export default async function setup(project: TestProject): Promise<() => Promise
     console.log(`TEST_DATABASE_URL ${redact(CONFIGURED_DATABASE_URL)} does not answer: the tests run on an embedded Postgres on 127.0.0.1:${port} (in ${dataDir}, removed at the end).`);
   }
   await ensureDatabase(databaseUrl);
-  await runMigrations(databaseUrl);
+  try {
+    await runMigrations(databaseUrl);
+  } catch (err) {
+    // The test database is disposable: one a branch's build migrated differently is made anew.
+    if (!(err instanceof MigrationDriftError)) throw err;
+    console.log(`${redact(databaseUrl)} was migrated by another build: dropping and recreating it.`);
+    await dropDatabase(databaseUrl);
+    await ensureDatabase(databaseUrl);
+    await runMigrations(databaseUrl);
+  }
 
   const redisUp = await redisAnswers(CONFIGURED_REDIS_URL);
   if (!redisUp) {
@@ -100,6 +109,18 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("testRedisUrl", redisUp ? CONFIGURED_REDIS_URL : "");
   project.provide("configuredRedisUrl", CONFIGURED_REDIS_URL);
   return teardown;
+}
+
+async function dropDatabase(url: string): Promise<void> {
+  const name = decodeURIComponent(new URL(url).pathname.replace(/^\//, ""));
+  const admin = new URL(url);
+  admin.pathname = "/postgres";
+  const sql = postgres(admin.toString(), { max: 1, onnotice: () => {} });
+  try {
+    await sql.unsafe(`DROP DATABASE IF EXISTS "${name.replaceAll('"', '""')}" WITH (FORCE)`);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
 }
 
 function redact(url: string): string {

@@ -19,6 +19,16 @@ export interface CommentFeatures {
   timeToSubmitMs?: number;
   /** The caller found this exact text already on this site. */
   seenBefore?: boolean;
+  /** The campaign the caller clustered this comment into (issue 12), if any. */
+  campaign?: CampaignSignal;
+}
+
+/** What the model hears of a campaign: counts only (`campaignTokens` turns them into tokens). */
+export interface CampaignSignal {
+  size: number;
+  sites: number;
+  decidedSpam: number;
+  decidedHam: number;
 }
 
 export type Label = "spam" | "ham";

@@ -30,3 +30,7 @@ export {
   unlearnSite,
 } from "./model.js";
 export type { MemoryModel } from "./model.js";
+export { DEFAULT_MIN_JACCARD, campaignEligible, campaignTokens, matchCandidates } from "./campaign.js";
+export type { CampaignCandidate, CandidateMatch } from "./campaign.js";
+export { FINGERPRINT_VERSION, estimateJaccard, fingerprint } from "./fingerprint.js";
+export type { Fingerprint } from "./fingerprint.js";

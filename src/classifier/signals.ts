@@ -1,3 +1,4 @@
+import { campaignTokens } from "./campaign.js";
 import type { CommentFeatures } from "./contract.js";
 import { hostOf, hostTokens } from "./urls.js";
 
@@ -23,6 +24,7 @@ export function featureSignals(features: CommentFeatures): string[] {
     out.push(`meta:tts=${timeBucket(features.timeToSubmitMs)}`);
   }
   if (features.seenBefore === true) out.push("meta:seen-before");
+  out.push(...campaignTokens(features.campaign));
   return out;
 }
 

@@ -5,6 +5,7 @@
 import { writeFileSync } from "node:fs";
 import { DEFAULT_SCORE_OPTIONS, type ScoreOptions } from "../classifier/index.js";
 import { dedupe, loadExamples, type Example } from "../eval/data.js";
+import { campaignEval, formatCampaignEval } from "../eval/campaigns.js";
 import { calibrateCutoffs, runNatural, runOurs, type RunResult } from "../eval/evaluate.js";
 import { stratifiedFolds } from "../eval/folds.js";
 import { computeMetrics, type Interval, type Metrics, type Prediction } from "../eval/metrics.js";
@@ -34,6 +35,11 @@ Without inputs: <data>/${YOUTUBE_FOLDER}.
   --calibrate             also print cutoffs chosen on these out-of-sample scores
   --max-blocked-ham R     calibration target for blocked ham (default 0.01)
   --max-passed-spam R     calibration target for spam passed as ham (default 0.05)
+  --campaigns             prequential replay of the inputs as one stream (each file a site, files
+                          interleaved, one shared campaign index), run with and without campaign
+                          signals; exact duplicates are kept (repeats are what campaigns are)
+  --moderator P           with --campaigns: all | held+reported (default held+reported)
+  --report-rate R         with --campaigns: chance a wrong verdict is reported and learned (default 0.5)
   --obfuscate-spam SEED   disguise the spam rows of every TEST set (look-alike letters, invisible
                           characters, digit swaps, spaced letters; seeded), training data untouched
 `;
@@ -48,8 +54,8 @@ interface Args {
 /** `--train a b --test c` takes several values per flag, which node:util's parseArgs does not. */
 function parseArgs(argv: readonly string[]): Args {
   const args: Args = { inputs: [], train: [], test: [], flags: new Map() };
-  const valued = new Set(["data", "folds", "seed", "plot", "threshold", "ham-cutoff", "spam-cutoff", "min-per-label", "max-blocked-ham", "max-passed-spam", "obfuscate-spam"]);
-  const known = new Set([...valued, "train", "test", "json", "loo", "no-baseline", "no-sites", "calibrate", "help"]);
+  const valued = new Set(["data", "folds", "seed", "plot", "threshold", "ham-cutoff", "spam-cutoff", "min-per-label", "max-blocked-ham", "max-passed-spam", "obfuscate-spam", "moderator", "report-rate"]);
+  const known = new Set([...valued, "train", "test", "json", "loo", "no-baseline", "no-sites", "calibrate", "help", "campaigns"]);
   let list: string[] = args.inputs;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? "";
@@ -162,6 +168,20 @@ async function main(argv: readonly string[]): Promise<number> {
   const log = (line: string) => {
     if (!json) process.stdout.write(`${line}\n`);
   };
+
+  if (args.flags.has("campaigns")) {
+    const inputs = (args.inputs.length > 0 ? args.inputs : [YOUTUBE_FOLDER]).map((p) => resolveInput(p, data));
+    const examples = loadExamples(inputs);
+    if (examples.length === 0) throw new Error("no labeled examples found in the inputs");
+    const moderator = args.flags.get("moderator") ?? "held+reported";
+    if (moderator !== "all" && moderator !== "held+reported") throw new Error(`--moderator: bad value ${String(moderator)} (all | held+reported)`);
+    const reportRate = numberFlag(args, "report-rate", 0.5, (n) => n >= 0 && n <= 1);
+    const seed = numberFlag(args, "seed", 1, Number.isInteger);
+    const result = campaignEval(examples, { scoreOptions, moderator: moderator, reportRate, seed });
+    if (json) process.stdout.write(`${JSON.stringify({ ...result, scoreOptions })}\n`);
+    else log(formatCampaignEval(result));
+    return 0;
+  }
 
   let splits: Split[];
   let description: string;

@@ -6,6 +6,7 @@ import type { Log } from "../log.js";
 import type { ScoreQueue } from "../queue/score-queue.js";
 import type { CommentRow } from "../db/schema.js";
 import type { Deps } from "../deps.js";
+import { storeFingerprints } from "./campaigns.js";
 
 /** A comment as any intake path (JSON API, Akismet, import) hands it over, already validated. */
 export interface CommentInput {
@@ -58,7 +59,10 @@ export async function storeComment(db: Deps["db"], siteId: string, input: Commen
   if (input.parentId !== undefined && !(await findSiteComment(db, siteId, input.parentId))) {
     throw new ParentNotFoundError(`parent comment ${input.parentId} not found`);
   }
-  return insertComment(db, commentRow(siteId, input));
+  const stored = await insertComment(db, commentRow(siteId, input));
+  // Fingerprinted at intake so that copies arriving together find each other when scored (issue 12).
+  if (stored.created) await storeFingerprints(db, [stored.comment]);
+  return stored;
 }
 
 /**

@@ -4,6 +4,8 @@ import { findComment, findCommentsWithSites, writeVerdicts, type VerdictWrite } 
 import { CHANNELS, notify } from "../db/notify.js";
 import type { CommentRow, SiteRow } from "../db/schema.js";
 import type { Log } from "../log.js";
+import { DEFAULT_CAMPAIGN_OPTIONS, assignCampaigns, type CampaignOptions } from "./campaigns.js";
+import { campaignSettingsOf } from "./campaign-settings.js";
 import type { LiveModel } from "./live-model.js";
 import { featuresOf, scoreFeatures, verdictWrite, type Scored } from "./scoring.js";
 
@@ -41,10 +43,16 @@ export interface Scorer {
  * one `id = ANY(...)`, scored from the in-memory model (CPU only), and their verdicts written by
  * one guarded UPDATE, then announced by one NOTIFY. Two round trips per batch, not three per job.
  */
-export function createScorer(deps: { db: Db; model: LiveModel; log: Log }, opts: BatchOptions = DEFAULT_BATCH): Scorer {
+export function createScorer(deps: { db: Db; model: LiveModel; log: Log; campaigns?: CampaignOptions }, opts: BatchOptions = DEFAULT_BATCH): Scorer {
   const reads = createBatcher<string, { comment: CommentRow; site: SiteRow } | undefined>(async (ids) => {
     const found = await findCommentsWithSites(deps.db, [...new Set(ids)]);
     return ids.map((id) => found.get(id));
+  }, opts);
+
+  // Campaigns (issue 12): the batch's comments are clustered together, one transaction per batch.
+  const campaigns = createBatcher<CommentRow & { crossSite: boolean }, CommentRow["signals"]>(async (rows) => {
+    const found = await assignCampaigns(deps.db, rows, deps.campaigns ?? DEFAULT_CAMPAIGN_OPTIONS);
+    return rows.map((r) => found.get(r.id) ?? null);
   }, opts);
 
   const notifying = new Set<Promise<void>>();
@@ -80,8 +88,10 @@ export function createScorer(deps: { db: Db; model: LiveModel; log: Log }, opts:
     async scoreStored(commentId) {
       const found = await reads.add(commentId);
       if (!found) return { outcome: "missing" };
-      const { comment, site } = found;
+      const { site } = found;
+      let { comment } = found;
       if (comment.status !== "pending") return { outcome: "settled", comment };
+      comment = { ...comment, signals: await campaigns.add({ ...comment, crossSite: campaignSettingsOf(site.settings).crossSite }) };
       await modelReady();
       const scored = await scoreFeatures(deps.model, site, featuresOf(comment));
       const write = verdictWrite(scored);
@@ -93,6 +103,7 @@ export function createScorer(deps: { db: Db; model: LiveModel; log: Log }, opts:
     },
     async close() {
       await reads.flush();
+      await campaigns.flush();
       await writes.flush();
       await Promise.all([...notifying]);
     },

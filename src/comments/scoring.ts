@@ -12,7 +12,7 @@ export const statusForVerdict: Record<Verdict, Exclude<CommentStatus, "pending">
 };
 
 /** The stored (or about to be stored) comment fields scoring reads. */
-export type FeatureFields = Pick<NewComment, "content" | "authorName" | "authorEmail" | "authorUrl" | "ip" | "userAgent" | "honeypotFilled" | "timeToSubmitMs">;
+export type FeatureFields = Pick<NewComment, "content" | "authorName" | "authorEmail" | "authorUrl" | "ip" | "userAgent" | "honeypotFilled" | "timeToSubmitMs" | "signals">;
 
 /**
  * The one place a comment becomes CommentFeatures: the worker, the Akismet check (on the row it
@@ -28,6 +28,18 @@ export function featuresOf(row: FeatureFields): CommentFeatures {
     ...(row.userAgent == null ? {} : { userAgent: row.userAgent }),
     ...(row.honeypotFilled == null ? {} : { honeypotFilled: row.honeypotFilled }),
     ...(row.timeToSubmitMs == null ? {} : { timeToSubmitMs: row.timeToSubmitMs }),
+    // Campaign and repeat facts as they stood when the comment was scored (issue 12).
+    ...(row.signals?.seenBefore === true ? { seenBefore: true } : {}),
+    ...(row.signals?.campaign
+      ? {
+          campaign: {
+            size: row.signals.campaign.size,
+            sites: row.signals.campaign.sites,
+            decidedSpam: row.signals.campaign.decidedSpam,
+            decidedHam: row.signals.campaign.decidedHam,
+          },
+        }
+      : {}),
   };
 }
 

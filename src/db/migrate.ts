@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { drizzle } from "drizzle-orm/postgres-js";
+import { readMigrationFiles } from "drizzle-orm/migrator";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 
@@ -8,6 +9,13 @@ export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../migrations", impor
 
 /** Any fixed number; every process that migrates this database takes the same lock. */
 const MIGRATION_LOCK_KEY = 7_326_011;
+
+/**
+ * The database has a migration this build does not know, or lacks one it should have had:
+ * drizzle applies only migrations stamped later than the last one applied, so one merged in with an
+ * older stamp (or a database migrated by another branch's build) is skipped without a word.
+ */
+export class MigrationDriftError extends Error {}
 
 /**
  * Applies the committed migrations. drizzle's `migrate()` takes no lock, so several processes
@@ -20,11 +28,26 @@ export async function runMigrations(url: string): Promise<void> {
     await sql`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
     try {
       await migrate(drizzle(sql), { migrationsFolder: MIGRATIONS_FOLDER });
+      await checkApplied(sql);
     } finally {
       await sql`SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
     }
   } finally {
     await sql.end({ timeout: 5 });
+  }
+}
+
+async function checkApplied(sql: postgres.Sql): Promise<void> {
+  const applied = new Set((await sql<{ hash: string }[]>`SELECT hash FROM drizzle.__drizzle_migrations`).map((r) => r.hash));
+  const files = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER });
+  const known = new Set(files.map((f) => f.hash));
+  const skipped = files.filter((f) => !applied.has(f.hash)).length;
+  const foreign = [...applied].filter((h) => !known.has(h)).length;
+  if (skipped > 0 || foreign > 0) {
+    throw new MigrationDriftError(
+      `The database's migrations do not match this build's: ${skipped} of ${files.length} not applied, ${foreign} applied that this build does not have. ` +
+        "It was migrated by another version of Commentinel; restore it from that version's backup or migrate it with that version.",
+    );
   }
 }
 

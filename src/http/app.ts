@@ -5,6 +5,7 @@ import type { Deps } from "../deps.js";
 import { consoleRoutes, homeRoutes } from "./console/routes.js";
 import { ApiError, errorBody, isUnavailable, RETRY_AFTER_S } from "./errors.js";
 import { akismetRoutes, akismetSettingsRoutes } from "./routes/akismet.js";
+import { campaignRoutes, campaignSettingsRoutes } from "./routes/campaigns.js";
 import { commentRoutes } from "./routes/comments.js";
 import { healthRoutes } from "./routes/health.js";
 import { moderationRoutes } from "./routes/moderation.js";
@@ -95,6 +96,8 @@ export function createApp(deps: Deps) {
   // Akismet's REST API (/1.1, /1.2) in its own wire format, and each site's Akismet settings.
   app.route("/", akismetRoutes(deps));
   app.route("/v1/sites", akismetSettingsRoutes(deps));
+  app.route("/v1/campaigns", campaignRoutes(deps));
+  app.route("/v1/sites", campaignSettingsRoutes(deps));
 
   app.notFound((c) => c.json(errorBody("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`, c.var.requestId), 404));
 

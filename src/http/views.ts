@@ -1,4 +1,5 @@
 import type { CommentRow, DecisionRow, SiteRow } from "../db/schema.js";
+import { explainCampaign } from "../comments/campaigns.js";
 import { scoreOptionsFor } from "../comments/scoring.js";
 
 /** The public JSON shape of a comment for the site's servers and moderators. */
@@ -21,6 +22,18 @@ export function commentView(row: CommentRow, decisions?: DecisionRow[]) {
     /** Why a verdict is `unsure` regardless of the score: too few labeled examples learned yet. */
     insufficientTraining: row.insufficientTraining ?? null,
     modelVersion: row.modelVersion,
+    /** The same text stored on this site in the last days (issue 13), as the scorer saw it. */
+    seenBefore: row.signals?.seenBefore === true,
+    /** The campaign it belonged to when scored: counts only (issue 12). */
+    campaign: row.signals?.campaign
+      ? {
+          id: row.signals.campaign.id,
+          size: row.signals.campaign.size,
+          sites: row.signals.campaign.sites,
+          otherSites: row.signals.campaign.otherSites,
+          explanation: explainCampaign(row.signals.campaign),
+        }
+      : null,
     createdAt: row.createdAt.toISOString(),
     scoredAt: row.scoredAt?.toISOString() ?? null,
     decidedAt: row.decidedAt?.toISOString() ?? null,

@@ -1,3 +1,4 @@
+import { campaignOptionsOf } from "../comments/campaign-settings.js";
 import { createScorer } from "../comments/scorer.js";
 import type { Deps } from "../deps.js";
 import { startScoreCommentWorker } from "./score-comment.js";
@@ -6,7 +7,7 @@ import { startSweep } from "./sweep.js";
 /** The worker role: consume score-comment jobs and sweep up comments whose job went missing. */
 export function startWorker(deps: Deps) {
   const log = deps.log.child({ role: "worker" });
-  const scorer = createScorer({ db: deps.db, model: deps.model, log });
+  const scorer = createScorer({ db: deps.db, model: deps.model, log, campaigns: campaignOptionsOf(deps.config) });
   const worker = startScoreCommentWorker(deps.queueBackend, { scorer, log }, {
     prefix: deps.config.QUEUE_PREFIX,
     concurrency: deps.config.WORKER_CONCURRENCY,

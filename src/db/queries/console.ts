@@ -222,6 +222,7 @@ function selectColumnsWithExcerpt(chars: number) {
     timeToSubmitMs: comments.timeToSubmitMs,
     source: comments.source,
     meta: comments.meta,
+    signals: comments.signals,
     status: comments.status,
     verdict: comments.verdict,
     score: comments.score,

@@ -1,0 +1,297 @@
+import { randomUUID } from "node:crypto";
+import { DEFAULT_MIN_JACCARD, FINGERPRINT_VERSION, fingerprint, matchCandidates, type CampaignCandidate } from "../classifier/index.js";
+import type { Db, Executor } from "../db/client.js";
+import {
+  campaignSiteStats,
+  clearDecided,
+  findCampaignAction,
+  findCampaignCandidates,
+  insertCampaignAction,
+  insertFingerprints,
+  latestDecisionIds,
+  listSiteCampaignIds,
+  listSiteMembers,
+  lockCampaigns,
+  markCampaignActionUndone,
+  writeCampaignAssignment,
+  type CampaignSiteStats,
+  type FingerprintInsert,
+} from "../db/queries/campaigns.js";
+import { findSiteComment, lockComment } from "../db/queries/comments.js";
+import type { CampaignActionMember, CampaignActionRow, CampaignFacts, CommentRow, CommentSignals, SiteRow } from "../db/schema.js";
+import { campaignSettingsOf } from "./campaign-settings.js";
+import { lockModelShared } from "../db/queries/model.js";
+import { applyLearning, recordDecision } from "./decisions.js";
+
+export interface CampaignOptions {
+  /** Estimated Jaccard at or above which two texts are near-duplicates. */
+  minJaccard: number;
+  /** Only comments of the last N days cluster (and count as seen before). */
+  windowDays: number;
+}
+
+export const DEFAULT_CAMPAIGN_OPTIONS: CampaignOptions = { minJaccard: DEFAULT_MIN_JACCARD, windowDays: 7 };
+
+/**
+ * Candidates read per comment and per kind (same text, same text on the site, LSH band, domain):
+ * every member of a campaign carries its id, so the newest few copies name it; a cap keeps a text
+ * posted 100,000 times from costing 100,000 rows.
+ */
+const CANDIDATES_PER_KIND = 20;
+/**
+ * A linked domain is "rare" when fewer than this many comments outside any campaign link it in the
+ * window: a spammer's own domain, not youtube.com, which ham links every day.
+ */
+const RARE_DOMAIN_MAX = 20;
+
+type FingerprintSource = Pick<CommentRow, "id" | "siteId" | "thread" | "content" | "createdAt">;
+
+function fingerprintRow(c: FingerprintSource): FingerprintInsert {
+  return { commentId: c.id, siteId: c.siteId, thread: c.thread, createdAt: c.createdAt, version: FINGERPRINT_VERSION, fp: fingerprint(c.content) };
+}
+
+/** Intake's hook: fingerprints stored comments, one statement for all of them. */
+export async function storeFingerprints(db: Executor, comments: readonly FingerprintSource[]): Promise<void> {
+  await insertFingerprints(db, comments.map(fingerprintRow));
+}
+
+/** A tiny union-find over string keys (comments `c:` and campaigns `k:`). */
+class Components {
+  private parent = new Map<string, string>();
+  find(x: string): string {
+    let root = x;
+    for (let p = this.parent.get(root); p !== undefined && p !== root; p = this.parent.get(root)) root = p;
+    this.parent.set(x, root);
+    return root;
+  }
+  union(a: string, b: string): void {
+    const ra = this.find(a);
+    const rb = this.find(b);
+    if (ra !== rb) this.parent.set(rb, ra);
+  }
+  keys(): string[] {
+    return [...this.parent.keys()];
+  }
+}
+
+/** What one comment's site may know of its campaign: its own site's counts plus counts of the others. */
+export function factsFor(campaignId: string, viewerSiteId: string, stats: readonly CampaignSiteStats[], crossSite: boolean): CampaignFacts {
+  const rows = stats.filter((s) => s.campaignId === campaignId && (crossSite || s.siteId === viewerSiteId));
+  const facts: CampaignFacts = {
+    id: campaignId,
+    size: 0,
+    sites: rows.length,
+    otherSites: rows.filter((s) => s.siteId !== viewerSiteId).length,
+    threads: 0,
+    firstSeen: "",
+    lastSeen: "",
+    decidedSpam: 0,
+    decidedHam: 0,
+  };
+  let first = Infinity;
+  let last = -Infinity;
+  for (const s of rows) {
+    facts.size += s.size;
+    facts.threads += s.threads;
+    facts.decidedSpam += s.decidedSpam;
+    facts.decidedHam += s.decidedHam;
+    first = Math.min(first, s.firstSeen.getTime());
+    last = Math.max(last, s.lastSeen.getTime());
+  }
+  if (rows.length > 0) {
+    facts.firstSeen = new Date(first).toISOString();
+    facts.lastSeen = new Date(last).toISOString();
+  }
+  return facts;
+}
+
+/** "seen 14 times on 3 sites in 24 h": what a moderator reads beside the verdict. */
+export function explainCampaign(facts: Pick<CampaignFacts, "size" | "sites" | "otherSites" | "firstSeen" | "lastSeen">): string {
+  const hours = Math.max(1, Math.ceil((Date.parse(facts.lastSeen) - Date.parse(facts.firstSeen)) / 3_600_000));
+  const span = hours <= 48 ? `${hours} h` : `${Math.ceil(hours / 24)} days`;
+  const sites = facts.sites === 1 ? "1 site" : `${facts.sites} sites`;
+  const others = facts.otherSites > 0 ? ` (${facts.otherSites === 1 ? "1 other site" : `${facts.otherSites} other sites`})` : "";
+  return `seen ${facts.size} times on ${sites}${others} in ${span}`;
+}
+
+/**
+ * Finds each comment's campaign and whether its site saw the same text lately, for a whole batch
+ * at once, and stores the result as the comments' `signals` (read back by `featuresOf`). Under one
+ * advisory lock, in one transaction: the candidates (one statement, which also stores any missing
+ * fingerprint), then only when something was found the assignment, the campaigns' counts and the
+ * signals (one statement each).
+ *
+ * Comments of one batch see each other: intake stored their fingerprints before they were queued.
+ * When a comment links two campaigns, the two become one.
+ */
+export async function assignCampaigns(
+  db: Db,
+  comments: readonly (FingerprintSource & { crossSite?: boolean })[],
+  options: CampaignOptions = DEFAULT_CAMPAIGN_OPTIONS,
+  now: Date = new Date(),
+): Promise<Map<string, CommentSignals>> {
+  const out = new Map<string, CommentSignals>();
+  if (comments.length === 0) return out;
+  const rows = comments.map(fingerprintRow);
+  const since = new Date(now.getTime() - options.windowDays * 86_400_000);
+  return db.transaction(async (tx) => {
+    await lockCampaigns(tx);
+    const found = await findCampaignCandidates(tx, rows, { since, perKind: CANDIDATES_PER_KIND, rareDomainMax: RARE_DOMAIN_MAX });
+    const byComment = new Map<string, CampaignCandidate[]>();
+    for (const c of found) {
+      let list = byComment.get(c.forId);
+      if (!list) byComment.set(c.forId, (list = []));
+      list.push(c);
+    }
+
+    const components = new Components();
+    const campaignOf = new Map<string, string | null>();
+    const seenBefore = new Set<string>();
+    for (const row of rows) {
+      const { matches, seenBefore: seen } = matchCandidates(row.fp, row.siteId, byComment.get(row.commentId) ?? [], options.minJaccard);
+      if (seen) seenBefore.add(row.commentId);
+      components.find(`c:${row.commentId}`);
+      for (const m of matches) {
+        campaignOf.set(m.commentId, m.campaignId);
+        components.union(`c:${row.commentId}`, `c:${m.commentId}`);
+        if (m.campaignId) components.union(`c:${m.commentId}`, `k:${m.campaignId}`);
+      }
+    }
+
+    // Each component of two or more nodes is one campaign: the existing one (the smallest id when
+    // several meet, the others merged into it) or a new one.
+    const groups = new Map<string, string[]>();
+    for (const key of components.keys()) {
+      const root = components.find(key);
+      let g = groups.get(root);
+      if (!g) groups.set(root, (g = []));
+      g.push(key);
+    }
+    const created: string[] = [];
+    const merged: { from: string; into: string }[] = [];
+    const members: { commentId: string; campaignId: string }[] = [];
+    const assigned = new Map<string, string>();
+    for (const keys of groups.values()) {
+      if (keys.length < 2) continue;
+      const existing = [...new Set(keys.filter((k) => k.startsWith("k:")).map((k) => k.slice(2)))].sort();
+      let id = existing[0];
+      if (id === undefined) created.push((id = randomUUID()));
+      for (const other of existing.slice(1)) merged.push({ from: other, into: id });
+      for (const key of keys) {
+        if (!key.startsWith("c:")) continue;
+        const commentId = key.slice(2);
+        assigned.set(commentId, id);
+        if (campaignOf.get(commentId) !== id) members.push({ commentId, campaignId: id });
+      }
+    }
+
+    const campaignIds = [...new Set(rows.map((r) => assigned.get(r.commentId)).filter((id): id is string => id !== undefined))];
+    // Counts include this batch's own writes, so the assignment goes first.
+    await writeCampaignAssignment(tx, { created, merged, members, signals: [] });
+    const stats = await campaignSiteStats(tx, campaignIds);
+    const signals: { commentId: string; signals: CommentSignals }[] = [];
+    for (const [i, row] of rows.entries()) {
+      const campaignId = assigned.get(row.commentId);
+      const s: CommentSignals = {};
+      if (seenBefore.has(row.commentId)) s.seenBefore = true;
+      if (campaignId) s.campaign = factsFor(campaignId, row.siteId, stats, comments[i]?.crossSite !== false);
+      out.set(row.commentId, s);
+      // Nothing to say is left unwritten: a null `signals` reads the same, and most batches skip this write.
+      if (s.seenBefore || s.campaign) signals.push({ commentId: row.commentId, signals: s });
+    }
+    await writeCampaignAssignment(tx, { created: [], merged: [], members: [], signals });
+    return out;
+  });
+}
+
+/** The campaign as `site` may see it, or undefined when none of its members is the site's. */
+export async function siteCampaign(db: Executor, site: Pick<SiteRow, "id" | "settings">, campaignId: string): Promise<CampaignFacts | undefined> {
+  const stats = await campaignSiteStats(db, [campaignId]);
+  if (!stats.some((s) => s.siteId === site.id)) return undefined;
+  return factsFor(campaignId, site.id, stats, campaignSettingsOf(site.settings).crossSite);
+}
+
+/** The site's campaigns, most recently active first, with their counts (two statements). */
+export async function listSiteCampaigns(
+  db: Executor,
+  site: Pick<SiteRow, "id" | "settings">,
+  params: { limit: number; beforeSeen?: Date },
+): Promise<CampaignFacts[]> {
+  const ids = await listSiteCampaignIds(db, { siteId: site.id, limit: params.limit, ...(params.beforeSeen ? { beforeSeen: params.beforeSeen } : {}) });
+  const stats = await campaignSiteStats(db, ids);
+  const crossSite = campaignSettingsOf(site.settings).crossSite;
+  return ids.map((id) => factsFor(id, site.id, stats, crossSite));
+}
+
+/** Most members one campaign action decides: a larger campaign is decided in several actions. */
+export const MAX_ACTION_MEMBERS = 1000;
+
+/** The site's own members of a campaign (full rows; other sites' members are never read here). */
+export async function siteMembers(db: Db, siteId: string, campaignId: string, limit: number): Promise<CommentRow[]> {
+  const ids = await listSiteMembers(db, { campaignId, siteId, limit });
+  const rows = await Promise.all(ids.map((id) => findSiteComment(db, siteId, id)));
+  return rows.filter((r): r is CommentRow => r !== undefined);
+}
+
+/**
+ * Decides every one of the site's members of a campaign in one action. Each member is learned as an
+ * individual decision through `recordDecision` (its own transaction, exactly as if decided alone);
+ * the action remembers what each member was, for `undoCampaignAction`.
+ */
+export async function decideCampaign(
+  db: Db,
+  params: { siteId: string; campaignId: string; label: "spam" | "ham"; note?: string | null; actor: string },
+): Promise<{ action: CampaignActionRow; decided: number } | undefined> {
+  const ids = await listSiteMembers(db, { campaignId: params.campaignId, siteId: params.siteId, limit: MAX_ACTION_MEMBERS });
+  if (ids.length === 0) return undefined;
+  const members: CampaignActionMember[] = [];
+  for (const id of ids) {
+    const before = await findSiteComment(db, params.siteId, id);
+    if (!before) continue;
+    const result = await recordDecision(db, { siteId: params.siteId, commentId: id, label: params.label, note: params.note ?? null, actor: params.actor });
+    if (!result) continue;
+    members.push({ commentId: id, decisionId: result.decision.id, previousLabel: before.learnedLabel, previousStatus: before.status });
+  }
+  const action = await insertCampaignAction(db, { campaignId: params.campaignId, siteId: params.siteId, label: params.label, members });
+  return { action, decided: members.length };
+}
+
+export type UndoOutcome =
+  | { outcome: "undone"; reverted: number; skipped: number }
+  | { outcome: "already-undone" }
+  | { outcome: "missing" };
+
+/**
+ * Undoes a campaign action member by member: a member decided before goes back to its earlier
+ * label (a new decision, learned as one), a member never decided before is unlearned and gets its
+ * earlier status back. A member decided again since the action keeps that later decision.
+ */
+export async function undoCampaignAction(db: Db, params: { siteId: string; campaignId: string; actionId: string }): Promise<UndoOutcome> {
+  const action = await findCampaignAction(db, { id: params.actionId, siteId: params.siteId, campaignId: params.campaignId });
+  if (!action) return { outcome: "missing" };
+  if (!(await markCampaignActionUndone(db, action.id))) return { outcome: "already-undone" };
+  const latest = await latestDecisionIds(db, action.members.map((m) => m.commentId));
+  let reverted = 0;
+  let skipped = 0;
+  for (const m of action.members) {
+    if (latest.get(m.commentId) !== m.decisionId) {
+      skipped++;
+      continue;
+    }
+    if (m.previousLabel) {
+      await recordDecision(db, { siteId: params.siteId, commentId: m.commentId, label: m.previousLabel, note: `undo campaign action ${action.id}`, actor: "moderator" });
+    } else {
+      await db.transaction(async (tx) => {
+        await lockModelShared(tx);
+        const comment = await lockComment(tx, params.siteId, m.commentId);
+        if (!comment) return;
+        if (comment.learnedLabel && comment.learnedTokens) {
+          await applyLearning(tx, [{ kind: "unlearn", siteId: comment.siteId, tokens: comment.learnedTokens, label: comment.learnedLabel }]);
+        }
+        await clearDecided(tx, comment.id, m.previousStatus);
+      });
+    }
+    reverted++;
+  }
+  return { outcome: "undone", reverted, skipped };
+}

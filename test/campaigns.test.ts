@@ -1,0 +1,183 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tokenize } from "../src/classifier/index.js";
+import { featuresOf } from "../src/comments/scoring.js";
+import { findComment } from "../src/db/queries/comments.js";
+import { dumpCounts } from "../src/db/queries/model.js";
+import { ADMIN_TOKEN, call, createSite, freshDatabase, harness, type Harness, type TestSite } from "./helpers.js";
+
+/**
+ * Campaigns end to end (issue 12) on their own database: clustering is installation-wide, so other
+ * test files' comments must not join these campaigns.
+ */
+describe("campaigns", () => {
+  let db: Awaited<ReturnType<typeof freshDatabase>>;
+  let h: Harness;
+  let a: TestSite;
+  let b: TestSite;
+  let c: TestSite;
+
+  beforeAll(async () => {
+    db = await freshDatabase();
+    h = harness({ databaseUrl: db.url });
+    h.startWorker();
+    [a, b, c] = [await createSite(h.app), await createSite(h.app), await createSite(h.app)];
+  });
+  afterAll(async () => {
+    await h?.close();
+    await db?.drop();
+  });
+
+  const post = async (site: TestSite, content: string, thread = "t1") => {
+    const res = await call(h.app, "POST", "/v1/comments?wait=2000", { key: site.apiKey, body: { thread, content } });
+    expect(res.status).toBe(200);
+    return res.body as { id: string; status: string; seenBefore: boolean; campaign: { id: string; size: number; sites: number; otherSites: number; explanation: string } | null };
+  };
+
+  const SPAM = (variant: string) =>
+    `Hey guys check out my new ${variant} channel at https://crypto-gains.example I post trading tips every day, please subscribe and share!`;
+
+  it("clusters near-duplicates across sites and threads, and the scorer hears it as tokens", async () => {
+    const first = await post(a, SPAM("awesome"), "t1");
+    expect(first.campaign).toBeNull();
+    await post(a, SPAM("awesome"), "t2");
+    await post(b, SPAM("great"), "t9");
+    const fourth = await post(c, `${SPAM("cool")} Thanks`, "t3");
+    expect(fourth.campaign).toMatchObject({ size: 4, sites: 3, otherSites: 2 });
+    expect(fourth.campaign?.explanation).toMatch(/^seen 4 times on 3 sites \(2 other sites\) in 1 h$/);
+
+    const row = await findComment(h.deps.db, fourth.id);
+    expect(tokenize(featuresOf(row!))).toEqual(expect.arrayContaining(["campaign:size=2+", "campaign:sites=3+"]));
+    // The first copy joined the campaign when the second arrived.
+    const list = await call(h.app, "GET", "/v1/campaigns", { key: a.moderatorKey });
+    expect(list.status).toBe(200);
+    const campaigns = list.body.campaigns as { id: string; size: number; sites: number; threads: number; otherSites: number }[];
+    expect(campaigns).toHaveLength(1);
+    expect(campaigns[0]).toMatchObject({ id: fourth.campaign?.id, size: 4, sites: 3, otherSites: 2, threads: 4 });
+  });
+
+  it("does not cluster common short ham posted on every site, and marks a site's own repeat seen-before", async () => {
+    const seen: boolean[] = [];
+    for (const site of [a, b, c, a, b]) {
+      const r = await post(site, "Nice video!", "short");
+      expect(r.campaign).toBeNull();
+      seen.push(r.seenBefore);
+    }
+    expect(seen).toEqual([false, false, false, true, true]);
+    const row = await findComment(h.deps.db, (await post(c, "nice   video", "short")).id);
+    expect(tokenize(featuresOf(row!))).toContain("meta:seen-before");
+  });
+
+  it("shows a site only its own members and counts of the others, and 404s a campaign it has no part in", async () => {
+    const text = (secret: string) => `Earn ${secret} dollars weekly from home with our proven mobile system, no experience needed, visit easy-cash.example today`;
+    const mine = await post(a, text("secret-a-words"), "iso");
+    const theirs = await post(b, text("secret-b-words"), "iso");
+    expect(theirs.campaign).not.toBeNull();
+    const id = theirs.campaign!.id;
+    const seen = await call(h.app, "GET", `/v1/campaigns/${id}`, { key: a.moderatorKey });
+    expect(seen.status).toBe(200);
+    const members = seen.body.members as { id: string; content: string }[];
+    expect(members.map((m) => m.id)).toContain(mine.id);
+    expect(members.map((m) => m.id)).not.toContain(theirs.id);
+    expect(JSON.stringify(seen.body)).not.toContain("secret-b-words");
+    expect(seen.body.campaign).toMatchObject({ id, sites: 2, otherSites: 1 });
+
+    // A fourth site with no member: no such campaign, no listing.
+    const d = await createSite(h.app);
+    expect((await call(h.app, "GET", `/v1/campaigns/${id}`, { key: d.moderatorKey })).body).toMatchObject({ error: { code: "NOT_FOUND" } });
+    expect((await call(h.app, "POST", `/v1/campaigns/${id}/decision`, { key: d.moderatorKey, body: { label: "spam" } })).status).toBe(404);
+    expect((await call(h.app, "GET", "/v1/campaigns", { key: d.moderatorKey })).body).toMatchObject({ campaigns: [] });
+    // The API key is not a moderator key; no key at all is 401; a malformed id is a 404.
+    expect((await call(h.app, "GET", `/v1/campaigns/${id}`, { key: a.apiKey })).status).toBe(403);
+    expect((await call(h.app, "GET", `/v1/campaigns/${id}`)).status).toBe(401);
+    expect((await call(h.app, "GET", "/v1/campaigns/not-a-uuid", { key: a.moderatorKey })).status).toBe(404);
+    expect((await call(h.app, "GET", "/v1/campaigns?limit=0", { key: a.moderatorKey })).body).toMatchObject({ error: { code: "BAD_REQUEST" } });
+  });
+
+  it("decides a campaign's members on this site in one action, learned one by one, and undoes it", async () => {
+    const before = await dumpCounts(h.deps.db);
+    const text = "Limited offer: genuine designer watches at ninety percent off, free shipping worldwide, order from watches-outlet.example now";
+    const first = await post(a, text, "d1");
+    const second = await post(a, text, "d2");
+    const other = await post(b, text, "d3");
+    const id = second.campaign!.id;
+    const countsBefore = await dumpCounts(h.deps.db);
+
+    const decided = await call(h.app, "POST", `/v1/campaigns/${id}/decision`, { key: a.moderatorKey, body: { label: "spam" } });
+    expect(decided.status).toBe(200);
+    expect(decided.body).toMatchObject({ action: { label: "spam", decided: 2 }, campaign: { decided: { spam: 2, ham: 0 } } });
+    for (const cid of [first.id, second.id]) expect(await findComment(h.deps.db, cid)).toMatchObject({ status: "spam", learnedLabel: "spam" });
+    // Each is learned as what the scorer saw: the second copy was scored as a campaign member.
+    expect((await findComment(h.deps.db, second.id))!.learnedTokens).toEqual(expect.arrayContaining(["campaign:size=2+"]));
+    expect((await findComment(h.deps.db, first.id))!.learnedTokens).not.toEqual(expect.arrayContaining(["campaign:size=2+"]));
+    // Another site's member is not touched, but its next copy hears the decision.
+    expect(await findComment(h.deps.db, other.id)).toMatchObject({ learnedLabel: null });
+    const next = await findComment(h.deps.db, (await post(c, text, "d4")).id);
+    expect(tokenize(featuresOf(next!))).toContain("campaign:decided-spam");
+
+    const actionId = (decided.body.action as { id: string }).id;
+    const undone = await call(h.app, "POST", `/v1/campaigns/${id}/decision/undo`, { key: a.moderatorKey, body: { actionId } });
+    expect(undone.status).toBe(200);
+    expect(undone.body).toMatchObject({ undo: { reverted: 2, skipped: 0 }, campaign: { decided: { spam: 0 } } });
+    expect(await findComment(h.deps.db, first.id)).toMatchObject({ learnedLabel: null, status: first.status });
+    expect(await dumpCounts(h.deps.db)).toEqual(countsBefore);
+    expect(before.totals).toEqual(countsBefore.totals);
+    const again = await call(h.app, "POST", `/v1/campaigns/${id}/decision/undo`, { key: a.moderatorKey, body: { actionId } });
+    expect(again.body).toMatchObject({ error: { code: "CONFLICT" } });
+    // Another site cannot undo this site's action.
+    const foreign = await call(h.app, "POST", `/v1/campaigns/${id}/decision/undo`, { key: b.moderatorKey, body: { actionId } });
+    expect(foreign.body).toMatchObject({ error: { code: "NOT_FOUND" } });
+    const bad = await call(h.app, "POST", `/v1/campaigns/${id}/decision`, { key: a.moderatorKey, body: { label: "maybe" } });
+    expect(bad.body).toMatchObject({ error: { code: "BAD_REQUEST" } });
+  });
+
+  it("clusters a short text only once its site decided a copy spam, and a new text by a decided-spam campaign's rare domain", async () => {
+    const short = "Ur1 g0ld c0ins cheap";
+    const s1 = await post(a, short, "short-spam");
+    expect((await post(a, short, "short-spam")).campaign).toBeNull();
+    const decided = await call(h.app, "POST", `/v1/comments/${s1.id}/decision`, { key: a.moderatorKey, body: { label: "spam" } });
+    expect(decided.status).toBe(200);
+    expect((await post(a, short, "short-spam")).campaign).toMatchObject({ size: 2 });
+    // On another site the same short text is still nobody's campaign.
+    expect((await post(b, short, "short-spam")).campaign).toBeNull();
+
+    const spam = "Visit our pharmacy for discount pills shipped overnight without prescription, best prices at https://rx-deals.example";
+    const c1 = await post(a, spam, "rx");
+    const c2 = await post(b, spam, "rx");
+    expect(c2.campaign).toMatchObject({ size: 2 });
+    // Not decided yet: a different text linking the same domain is on its own.
+    const unrelated = "Totally different words about gardening tomatoes and summer weather, more at https://rx-deals.example/blog";
+    expect((await post(c, unrelated, "rx")).campaign).toBeNull();
+    await call(h.app, "POST", `/v1/comments/${c1.id}/decision`, { key: a.moderatorKey, body: { label: "spam" } });
+    const joined = await post(c, "A note on last night's football scores and the league table, see https://www.rx-deals.example/scores", "rx2");
+    expect(joined.campaign).toMatchObject({ id: c2.campaign!.id, size: 3 });
+  });
+
+  it("does not pull a comment into a decided-spam campaign by a domain that many other comments link", async () => {
+    const words = ["apple", "river", "cloud", "piano", "tiger", "maple", "orbit", "lemon", "candle", "harbor", "meadow", "falcon", "copper", "velvet", "summit", "garden", "thunder", "marble", "willow", "ember", "glacier", "saffron"];
+    // 22 unrelated comments (no two alike) link the same popular host.
+    for (let i = 0; i < 22; i++) {
+      const own = Array.from({ length: 8 }, (_, k) => `${words[(i + k * 3) % 22]}${i}${k}`).join(" ");
+      const text = `${own}, photos at https://popular-photos.example/u/${i}`;
+      expect((await post(a, text, "pop")).campaign).toBeNull();
+    }
+    const spam = "Cheap followers and likes for your channel, instant delivery guaranteed, buy packages at https://popular-photos.example/buy";
+    const s1 = await post(b, spam, "pop");
+    expect((await post(c, spam, "pop")).campaign).toMatchObject({ size: 2 });
+    await call(h.app, "POST", `/v1/comments/${s1.id}/decision`, { key: b.moderatorKey, body: { label: "spam" } });
+    const other = await post(c, "My grandmother's soup recipe with leeks and barley, full post at https://popular-photos.example/soup", "pop");
+    expect(other.campaign).toBeNull();
+  });
+
+  it("lets a site turn cross-site signals off: it neither sees other sites' copies nor is seen", async () => {
+    const off = await createSite(h.app);
+    const patched = await call(h.app, "PATCH", `/v1/sites/${off.id}/campaigns`, { key: ADMIN_TOKEN, body: { crossSite: false } });
+    expect(patched.body).toEqual({ campaigns: { crossSite: false } });
+    expect((await call(h.app, "PATCH", `/v1/sites/${off.id}/campaigns`, { key: ADMIN_TOKEN, body: { crossSite: "no" } })).status).toBe(400);
+    expect((await call(h.app, "PATCH", `/v1/sites/${off.id}/campaigns`, { key: a.moderatorKey, body: { crossSite: true } })).status).toBe(401);
+    const text = "Our clinic sells miracle weight loss drops that melt twenty pounds in a week, read the reviews at slim-drops.example";
+    await post(a, text, "x");
+    expect((await post(off, text, "x")).campaign).toBeNull();
+    expect((await post(b, text, "x")).campaign).toMatchObject({ size: 2, sites: 2 });
+    expect((await post(off, text, "y")).campaign).toMatchObject({ size: 2, sites: 1, otherSites: 0 });
+  });
+});

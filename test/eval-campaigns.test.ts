@@ -1,0 +1,63 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { DEFAULT_SCORE_OPTIONS } from "../src/classifier/index.js";
+import { interleave, replayStream, spamCaughtAtBlockedHam } from "../src/eval/campaigns.js";
+import type { Example } from "../src/eval/data.js";
+import { REPO_ROOT } from "../src/eval/paths.js";
+
+const CAMPAIGN = "Earn money fast from home with this one weird trick everyone is using now, sign up at https://weird-trick.example";
+// Short ham that repeats almost word for word: people say these innocently, they form no campaign.
+const HAM = ["love this song so much", "best part is the chorus", "who is still listening", "great beat here"];
+
+function site(source: string, n: number): Example[] {
+  const out: Example[] = [];
+  for (let i = 0; i < n; i++) {
+    out.push({ source, label: "spam", text: i % 2 === 0 ? CAMPAIGN : `${CAMPAIGN} ${source}` });
+    out.push({ source, label: "ham", text: `${HAM[i % HAM.length]!} ${source} ${i}` });
+  }
+  return out;
+}
+
+describe("eval --campaigns", () => {
+  it("interleaves the files as sites and clusters a campaign across them", () => {
+    const stream = interleave([...site("a.csv", 6), ...site("b.csv", 6)]);
+    expect(stream.slice(0, 4).map((e) => e.source)).toEqual(["a.csv", "b.csv", "a.csv", "b.csv"]);
+    const options = { scoreOptions: { ...DEFAULT_SCORE_OPTIONS, minPerLabel: 1 }, moderator: "all" as const, reportRate: 0.5, seed: 1 };
+    const withCampaigns = replayStream(stream, { ...options, campaigns: true });
+    expect(withCampaigns.campaigns).toEqual({ campaigns: 1, members: 12 });
+    expect(withCampaigns.scoredInCampaign).toBe(11);
+    expect(replayStream(stream, { ...options, campaigns: false }).scoredInCampaign).toBe(0);
+  });
+
+  it("takes spam caught at a blocked-ham rate from the scores themselves", () => {
+    const p = (label: "spam" | "ham", probability: number) => ({ label, probability, verdict: "unsure" as const });
+    const ham = Array.from({ length: 1000 }, (_, i) => p("ham", i / 1000));
+    // Three ham above 0.996 may be blocked at 0.3 %; the fourth-highest ham score is the threshold.
+    const spam = [p("spam", 0.9995), p("spam", 0.997), p("spam", 0.5)];
+    const at = spamCaughtAtBlockedHam([...ham, ...spam], 0.003);
+    expect(at.threshold).toBe(0.996);
+    expect(at.blockedHam).toBe(0.003);
+    expect(at.spamCaught).toBeCloseTo(2 / 3);
+  });
+
+  it("prints both runs from the CLI and rejects a bad policy", () => {
+    const dir = mkdtempSync(join(tmpdir(), "commentinel-campaigns-"));
+    for (const name of ["a", "b"]) {
+      writeFileSync(join(dir, `${name}.jsonl`), site(name, 6).map((e) => JSON.stringify({ label: e.label, text: e.text })).join("\n") + "\n");
+    }
+    const cli = (...args: string[]) =>
+      spawnSync(process.execPath, ["--import", join(REPO_ROOT, "node_modules/tsx/dist/esm/index.mjs"), join(REPO_ROOT, "src/cli/eval.ts"), ...args], { cwd: dir, encoding: "utf8", timeout: 60_000 });
+    const run = cli("a.jsonl", "b.jsonl", "--campaigns", "--json", "--min-per-label", "1");
+    expect(run.status, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout) as { sites: number; runs: { campaigns: { scoredInCampaign: number }; plain: { whole: { spamCaughtAtBlockedHam03: number } } } };
+    expect(out.sites).toBe(2);
+    expect(out.runs.campaigns.scoredInCampaign).toBeGreaterThan(0);
+    expect(typeof out.runs.plain.whole.spamCaughtAtBlockedHam03).toBe("number");
+    const bad = cli("a.jsonl", "--campaigns", "--moderator", "nobody");
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--moderator/);
+  });
+});
