@@ -10,6 +10,7 @@
  */
 import { randomBytes } from "node:crypto";
 import os from "node:os";
+import { Redis } from "ioredis";
 import postgres from "postgres";
 import { ensureDatabase, runMigrations } from "../src/db/migrate.js";
 import { loadConfig } from "../src/config.js";
@@ -146,6 +147,11 @@ export async function run(): Promise<void> {
     );
   } finally {
     await deps.close();
+    // The queue producer leaves its meta key under the bench's own prefix.
+    const redis = new Redis(REDIS);
+    const keys = await redis.keys(`${config.QUEUE_PREFIX}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
     await sql.end();
     // BENCH_CONSOLE_KEEP=1 keeps the seeded database for profiling (its name is printed).
     if (process.env.BENCH_CONSOLE_KEEP === "1") process.stdout.write(`kept database ${name}\n`);
