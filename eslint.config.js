@@ -62,4 +62,14 @@ export default tseslint.config(
     files: ["**/*.js"],
     ...tseslint.configs.disableTypeChecked,
   },
+  {
+    // The console's one browser script (served as is, no build step).
+    files: ["src/http/console/assets/*.js"],
+    languageOptions: {
+      sourceType: "script",
+      globals: Object.fromEntries(
+        ["document", "window", "location", "fetch", "FormData", "URLSearchParams", "DOMParser", "HTMLElement", "HTMLFormElement", "HTMLInputElement", "setTimeout", "clearTimeout"].map((g) => [g, "readonly"]),
+      ),
+    },
+  },
 );

@@ -8,6 +8,7 @@ const MODULES: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   akismet: () => import("./akismet.js"),
   campaigns: () => import("./campaigns.js"),
   model: () => import("./model.js"),
+  console: () => import("./console.js"),
 };
 
 async function main(names: readonly string[]): Promise<void> {

@@ -19,7 +19,7 @@ async function applyToScopes(tx: Executor, change: LearnChange): Promise<void> {
   await applyDeltas(tx, change.siteId, deltas, totals);
 }
 
-interface LearnChange {
+export interface LearnChange {
   kind: "learn" | "unlearn";
   siteId: string;
   tokens: readonly string[];
@@ -44,19 +44,20 @@ export async function applyLearning(tx: Executor, changes: readonly LearnChange[
  * such comment. Every decision goes through here (moderators, Akismet submissions, imports).
  */
 export async function recordDecision(
-  db: Db,
+  db: Executor,
   params: { siteId: string; commentId: string; label: Label; note?: string | null; actor: string },
-): Promise<{ comment: CommentRow; decision: DecisionRow } | undefined> {
+): Promise<{ comment: CommentRow; decision: DecisionRow; before: CommentRow } | undefined> {
   const recorded = await recordDecisionInTransaction(db, params);
-  // After the commit, so that the proposal reads this decision too.
+  // After the decision (and its commit, unless the caller holds a transaction), so that the
+  // proposal reads this decision too.
   if (recorded) await followProposedCutoffs(db, params.siteId);
   return recorded;
 }
 
 async function recordDecisionInTransaction(
-  db: Db,
+  db: Executor,
   params: { siteId: string; commentId: string; label: Label; note?: string | null; actor: string },
-): Promise<{ comment: CommentRow; decision: DecisionRow } | undefined> {
+): Promise<{ comment: CommentRow; decision: DecisionRow; before: CommentRow } | undefined> {
   return db.transaction(async (tx) => {
     await lockModelShared(tx);
     const comment = await lockComment(tx, params.siteId, params.commentId);
@@ -84,7 +85,9 @@ async function recordDecisionInTransaction(
       learnedTokens: tokens,
       learnedTokenizerVersion: tokenizerVersion ?? String(TOKENIZER_VERSION),
     });
-    return { comment: updated, decision };
+    // `before` is what an undo restores (src/comments/undo.ts); passing a transaction as `db` lets
+    // the caller store it atomically with the decision.
+    return { comment: updated, decision, before: comment };
   });
 }
 

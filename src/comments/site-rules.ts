@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { DEFAULT_CUTOFF_TARGETS, DEFAULT_HARD_RULES, proposeCutoffs, type CutoffProposal, type HardRules } from "../classifier/index.js";
-import type { Db } from "../db/client.js";
+import type { Executor } from "../db/client.js";
 import { recentDecidedScores } from "../db/queries/cutoffs.js";
 import { findSiteById, updateSite } from "../db/queries/sites.js";
 import type { SiteRow } from "../db/schema.js";
@@ -56,7 +56,7 @@ export function hardRulesFor(site: Pick<SiteRow, "settings">): HardRules {
 }
 
 /** Cutoffs meeting the site's target on its own recent decided comments (see `proposeCutoffs`). */
-export async function proposeSiteCutoffs(db: Db, site: SiteRow): Promise<CutoffProposal> {
+export async function proposeSiteCutoffs(db: Executor, site: SiteRow): Promise<CutoffProposal> {
   const settings = cutoffSettingsOf(site);
   const decided = await recentDecidedScores(db, site.id, settings.window);
   return proposeCutoffs(decided, { ...DEFAULT_CUTOFF_TARGETS, maxBlockedHam: settings.targetBlockedHam, maxPassedSpam: settings.maxPassedSpam });
@@ -66,7 +66,7 @@ export async function proposeSiteCutoffs(db: Db, site: SiteRow): Promise<CutoffP
  * After a decision: a site with `autoApply` gets the proposed cutoffs as its own (when there is a
  * proposal). Other API processes see them once their key cache expires (a few seconds).
  */
-export async function followProposedCutoffs(db: Db, siteId: string): Promise<void> {
+export async function followProposedCutoffs(db: Executor, siteId: string): Promise<void> {
   const site = await findSiteById(db, siteId);
   if (!site || !cutoffSettingsOf(site).autoApply) return;
   const proposal = await proposeSiteCutoffs(db, site);

@@ -129,6 +129,13 @@ export const comments = pgTable(
       .where(sql`${t.status} = 'published'`),
     // The moderation queue filters by status and pages newest first.
     index("comments_site_status_created_idx").on(t.siteId, t.status, t.createdAt, t.id),
+    // The console's author view and filters: one site's comments by e-mail, URL, or address (and
+    // its /24, a prefix match: text_pattern_ops makes LIKE 'a.b.c.%' an index range scan).
+    index("comments_site_author_email_idx").on(t.siteId, t.authorEmail),
+    index("comments_site_author_url_idx").on(t.siteId, t.authorUrl),
+    index("comments_site_ip_idx").on(t.siteId, t.ip.op("text_pattern_ops")),
+    // The dashboard's 30-day charts read one site's verdicts by day.
+    index("comments_site_scored_idx").on(t.siteId, t.scoredAt),
     // The sweep scans only rows still waiting for a verdict.
     index("comments_pending_created_idx")
       .on(t.createdAt)
@@ -151,11 +158,15 @@ export const decisions = pgTable(
     note: text("note"),
     /** Who decided: `moderator` (moderator key), `akismet` (submit-spam/ham), `import`. */
     actor: text("actor").notNull(),
+    /** Set on an undo: the decision it reverses (its label is that decision's label, now unlearned). */
+    undoesId: bigint("undoes_id", { mode: "number" }),
     createdAt: createdAt(),
   },
   // A comment's decisions are read together, in order.
   (t) => [
     index("decisions_comment_idx").on(t.commentId, t.id),
+    // The console's dashboard counts a site's decisions per day.
+    index("decisions_site_created_idx").on(t.siteId, t.createdAt),
     check("decisions_label_ck", sql`${t.label} IN ('spam', 'ham')`),
   ],
 );
@@ -359,3 +370,86 @@ export const modelChanges = pgTable(
 );
 
 export type ModelChangeRow = typeof modelChanges.$inferSelect;
+
+// ------------------------------------------------------------------------------------------------
+// Moderation console (issue 9). Kept in one block, owned by src/http/console and src/comments/undo.ts.
+
+/**
+ * A signed-in console session. The cookie carries a random token; only its sha256 is stored here.
+ * `keyHash` is the hash of the key that opened it (the site's moderator key, or the admin token):
+ * when the site's key no longer hashes to it, the key was rotated or revoked and the session ends.
+ */
+export const consoleSessions = pgTable(
+  "console_sessions",
+  {
+    tokenHash: text("token_hash").primaryKey(),
+    /** Null for an admin session that has not picked a site yet. */
+    siteId: uuid("site_id").references(() => sites.id, { onDelete: "cascade" }),
+    role: text("role").$type<"moderator" | "admin">().notNull(),
+    keyHash: text("key_hash").notNull(),
+    /** Sent back in every state-changing form and compared on POST. */
+    csrfToken: text("csrf_token").notNull(),
+    createdAt: createdAt(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+  },
+  // Expired sessions are deleted by expiry; a rotated key's sessions by site.
+  (t) => [index("console_sessions_expires_idx").on(t.expiresAt), index("console_sessions_site_idx").on(t.siteId)],
+);
+
+/** Failed console sign-ins, by client address, for throttling (rows older than the window are deleted). */
+export const consoleLoginFailures = pgTable(
+  "console_login_failures",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    client: text("client").notNull(),
+    createdAt: createdAt(),
+  },
+  // The throttle counts one client's recent failures.
+  (t) => [index("console_login_failures_client_idx").on(t.client, t.createdAt)],
+);
+
+/** One undoable console action: a decision on one comment, a bulk decision, or "decide all" in the author view. */
+export const consoleActions = pgTable(
+  "console_actions",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    siteId: uuid("site_id")
+      .notNull()
+      .references(() => sites.id, { onDelete: "cascade" }),
+    label: text("label").$type<"spam" | "ham">().notNull(),
+    actor: text("actor").notNull(),
+    createdAt: createdAt(),
+    /** Past this an action can no longer be undone. */
+    undoableUntil: timestamp("undoable_until", { withTimezone: true }).notNull(),
+    undoneAt: timestamp("undone_at", { withTimezone: true }),
+  },
+  // "Undo the last action" reads the site's newest action.
+  (t) => [index("console_actions_site_created_idx").on(t.siteId, t.createdAt)],
+);
+
+/**
+ * What one action changed on one comment: the decision it made and the comment's state before it,
+ * so an undo puts back exactly that state (status and what the comment had taught the model).
+ */
+export const consoleActionItems = pgTable(
+  "console_action_items",
+  {
+    actionId: uuid("action_id")
+      .notNull()
+      .references(() => consoleActions.id, { onDelete: "cascade" }),
+    commentId: uuid("comment_id")
+      .notNull()
+      .references(() => comments.id, { onDelete: "cascade" }),
+    decisionId: bigint("decision_id", { mode: "number" }).notNull(),
+    prevStatus: text("prev_status").$type<CommentStatus>().notNull(),
+    prevDecidedAt: timestamp("prev_decided_at", { withTimezone: true }),
+    prevLearnedLabel: text("prev_learned_label").$type<"spam" | "ham">(),
+    prevLearnedTokens: text("prev_learned_tokens").array(),
+    prevLearnedTokenizerVersion: text("prev_learned_tokenizer_version"),
+  },
+  (t) => [primaryKey({ columns: [t.actionId, t.commentId] })],
+);
+
+export type ConsoleSessionRow = typeof consoleSessions.$inferSelect;
+export type ConsoleActionRow = typeof consoleActions.$inferSelect;
+export type ConsoleActionItemRow = typeof consoleActionItems.$inferSelect;

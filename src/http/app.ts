@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Deps } from "../deps.js";
+import { consoleRoutes, homeRoutes } from "./console/routes.js";
 import { ApiError, errorBody, isUnavailable, RETRY_AFTER_S } from "./errors.js";
 import { akismetRoutes, akismetSettingsRoutes } from "./routes/akismet.js";
 import { siteRuleRoutes } from "./routes/site-rules.js";
@@ -86,6 +87,9 @@ export function createApp(deps: Deps) {
   app.use("/v1/*", limitBodyFast);
 
   app.route("/", healthRoutes(deps));
+  // The moderation console (server-rendered pages) and the index page that links to it.
+  app.route("/", homeRoutes());
+  app.route("/moderate", consoleRoutes(deps));
   app.route("/v1/sites", siteRoutes(deps));
   app.route("/v1/comments", commentRoutes(deps));
   app.route("/v1/threads", threadRoutes(deps));

@@ -4,7 +4,7 @@ import { decisions, type DecisionRow } from "../schema.js";
 
 export async function insertDecision(
   db: Executor,
-  params: { commentId: string; siteId: string; label: "spam" | "ham"; note?: string | null; actor: string },
+  params: { commentId: string; siteId: string; label: "spam" | "ham"; note?: string | null; actor: string; undoesId?: number | null },
 ): Promise<DecisionRow> {
   const [row] = await db.insert(decisions).values(params).returning();
   if (!row) throw new Error("insert returned no row");
