@@ -20,21 +20,46 @@ export interface DbClient {
  * Our query texts are a small fixed set (arrays travel as one jsonb parameter), so each is prepared
  * once per connection instead.
  */
-function preparing<T extends postgres.Sql | postgres.TransactionSql>(sql: T): T {
+function preparing<T extends postgres.Sql | postgres.TransactionSql>(sql: T, lost?: () => Error | undefined): T {
   const unsafe = sql.unsafe.bind(sql);
   return new Proxy(sql, {
     get(target, prop, receiver) {
       if (prop === "unsafe") {
-        return (query: string, params?: postgres.ParameterOrJSON<never>[], options?: postgres.UnsafeQueryOptions) =>
-          unsafe(query, params, { ...options, prepare: true });
+        return (query: string, params?: postgres.ParameterOrJSON<never>[], options?: postgres.UnsafeQueryOptions) => {
+          const gone = lost?.();
+          if (gone !== undefined) throw gone;
+          return unsafe(query, params, { ...options, prepare: true });
+        };
       }
       if (prop === "begin" && "begin" in target) {
         // Transactions get their own connection handle: prepare there too.
         type Body = (tx: postgres.TransactionSql) => unknown;
         return (optionsOrBody: string | Body, maybeBody?: Body) => {
           const body = (typeof optionsOrBody === "function" ? optionsOrBody : maybeBody) as Body;
-          const wrapped = (tx: postgres.TransactionSql) => body(preparing(tx));
-          return typeof optionsOrBody === "function" ? target.begin(wrapped) : target.begin(optionsOrBody, wrapped);
+          // postgres.js 3.4.9 rejects `begin` as soon as the transaction's connection closes, but
+          // the body runs on, and its next query or the ROLLBACK/COMMIT that postgres.js sends after
+          // it goes to the dead connection: a write to a null socket, thrown from a setImmediate as
+          // an uncaught TypeError that shut the worker down at a Postgres restart (or, once the
+          // connection is reused, lands in another transaction; porsager/postgres#1215). So once
+          // `begin` has rejected, the body's queries throw, and its end never reaches postgres.js.
+          let closed: Error | undefined;
+          const never = new Promise<never>(() => {});
+          const wrapped = async (tx: postgres.TransactionSql) => {
+            try {
+              const out = await body(preparing(tx, () => closed));
+              return closed === undefined ? out : never;
+            } catch (err) {
+              // A close rejects the body's query before `begin`: let `begin`'s rejection land first.
+              await new Promise((resolve) => setImmediate(resolve));
+              if (closed !== undefined) return never;
+              throw err;
+            }
+          };
+          const begun = typeof optionsOrBody === "function" ? target.begin(wrapped) : target.begin(optionsOrBody, wrapped);
+          return begun.catch((err: unknown) => {
+            closed = err instanceof Error ? err : new Error(String(err));
+            throw err;
+          });
         };
       }
       return Reflect.get(target, prop, receiver) as unknown;
