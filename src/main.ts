@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { retrain } from "./comments/retrain.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
-import { createDb } from "./db/client.js";
+import { createDb, isDroppedTypeFetch } from "./db/client.js";
 import { runMigrations } from "./db/migrate.js";
 import { createDeps, queueBackendFor } from "./deps.js";
 import { createApp } from "./http/app.js";
@@ -86,7 +86,10 @@ async function main(argv: string[]): Promise<number> {
   process.stdout.on("error", (err: NodeJS.ErrnoException) => {
     if (err.code !== "EPIPE") fatal("stdout error")(err);
   });
-  process.on("unhandledRejection", fatal("unhandled rejection"));
+  process.on("unhandledRejection", (err: unknown) => {
+    if (isDroppedTypeFetch(err)) return log.warn("postgres connection reset while it opened; the next query reconnects", { error: err });
+    fatal("unhandled rejection")(err);
+  });
   process.on("uncaughtException", fatal("uncaught exception"));
 
   try {

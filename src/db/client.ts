@@ -93,3 +93,20 @@ export function createDb(url: string, opts: DbOptions = {}): DbClient {
   });
   return { sql, db: drizzle(preparing(sql), { schema }) };
 }
+
+/**
+ * postgres.js 3.4 opens each connection by fetching the array types (`fetchArrayTypes` in its
+ * connection.js) from an event handler that drops the promise: a connection reset during that one
+ * query surfaces as an unhandled rejection no caller can catch. Nothing waits on it and the next
+ * query opens a new connection, so it is logged, not treated as a crash. Matched narrowly: a
+ * connection-level error code on that exact catalog query.
+ */
+export function isDroppedTypeFetch(err: unknown): boolean {
+  const e = err as { code?: unknown; query?: unknown } | null;
+  return (
+    typeof e?.query === "string" &&
+    e.query.includes("from pg_catalog.pg_type a") &&
+    typeof e.code === "string" &&
+    ["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "57P01"].includes(e.code)
+  );
+}
