@@ -7,14 +7,7 @@
  * everything.
  */
 import type { Row } from "./check.js";
-import { countStatus, isOk, percentile, request, type Reply } from "./load.js";
-
-interface Site {
-  id: string;
-  apiKey: string;
-  moderatorKey: string;
-  url: string;
-}
+import { countStatus, isOk, percentile, request, type Reply, type Site } from "./load.js";
 
 interface Deps {
   port: number;

@@ -10,14 +10,7 @@ import net from "node:net";
 import { randomUUID } from "node:crypto";
 import type { Row } from "./check.js";
 import { rssKiB, sleep } from "./cluster.js";
-import { countStatus, isOk, percentile, request, type Reply, type RequestOptions } from "./load.js";
-
-interface Site {
-  id: string;
-  apiKey: string;
-  moderatorKey: string;
-  url: string;
-}
+import { countStatus, isOk, percentile, request, type Reply, type RequestOptions, type Site } from "./load.js";
 
 interface Deps {
   port: number;

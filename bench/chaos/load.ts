@@ -5,6 +5,14 @@
 import { randomUUID } from "node:crypto";
 import http from "node:http";
 
+/** A site the run created: its id, its two keys, and its URL. */
+export interface Site {
+  id: string;
+  apiKey: string;
+  moderatorKey: string;
+  url: string;
+}
+
 export interface Reply {
   /** HTTP status, or a transport outcome: `refused`, `reset`, `timeout`, `error`. */
   status: number | "refused" | "reset" | "timeout" | "error";

@@ -38,7 +38,7 @@ import {
   type Service,
 } from "./cluster.js";
 import { runFuzz } from "./fuzz.js";
-import { isOk, offerComments, request } from "./load.js";
+import { isOk, offerComments, request, type Site } from "./load.js";
 
 const RATE = Number(process.env.CHAOS_RATE ?? 100);
 const SECONDS = Number(process.env.CHAOS_SECONDS ?? 20);
@@ -52,13 +52,6 @@ const JOB_ATTEMPTS = 5;
 const QUEUE_PREFIX = "chaos";
 
 const log = (msg: string) => process.stderr.write(`[chaos ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
-
-interface Site {
-  id: string;
-  apiKey: string;
-  moderatorKey: string;
-  url: string;
-}
 
 async function main(): Promise<number> {
   installCleanupHandlers();
