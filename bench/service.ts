@@ -211,7 +211,8 @@ export async function run(): Promise<void> {
   const raw = postgres(DB, { max: 2, onnotice: () => {} });
   await raw`CREATE TABLE IF NOT EXISTS bench_raw (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), thread text NOT NULL, content text NOT NULL, status text NOT NULL DEFAULT 'pending', created_at timestamptz NOT NULL DEFAULT now())`;
   // The bench database is the bench's own: start every run from an empty model and tables.
-  await raw`TRUNCATE bench_raw, sites, comments, decisions, token_counts, scope_totals, akismet_checks, akismet_usage`;
+  // CASCADE: the tables that reference comments and sites (fingerprints, campaigns, console sessions) go too.
+  await raw`TRUNCATE bench_raw, sites, comments, decisions, token_counts, scope_totals, model_changes, akismet_checks, akismet_usage CASCADE`;
 
   // A site trained on 400 labeled synthetic comments, so scoring does real work.
   const apiKey = generateApiKey();
