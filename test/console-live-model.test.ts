@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dumpCounts } from "../src/db/queries/model.js";
-import { createSite, freshDatabase, harness, type Harness, type TestSite } from "./helpers.js";
+import { isolatedSuite, type Harness, type IsolatedSuite, type TestSite } from "./helpers.js";
 import { postComment, signIn } from "./helpers/console.js";
 
 /**
@@ -8,19 +8,16 @@ import { postComment, signIn } from "./helpers/console.js";
  * process's counts in memory follow an undo exactly as they followed the action.
  */
 describe("console undo and the model in memory", () => {
-  let db: Awaited<ReturnType<typeof freshDatabase>>;
+  let suite: IsolatedSuite | undefined;
   let h: Harness;
   let site: TestSite;
 
   beforeAll(async () => {
-    db = await freshDatabase();
-    h = harness({ databaseUrl: db.url });
-    h.startWorker();
-    site = await createSite(h.app);
+    suite = await isolatedSuite();
+    ({ h, site } = suite);
   });
   afterAll(async () => {
-    await h?.close();
-    await db?.drop();
+    await suite?.close();
   });
 
   const inMemoryMatchesPostgres = async () => {

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dumpCounts } from "../src/db/queries/model.js";
-import { ADMIN_TOKEN, call, createSite, freshDatabase, harness, removeSite, type Harness, type TestSite } from "./helpers.js";
+import { ADMIN_TOKEN, call, createSite, harness, isolatedSuite, removeSite, type Harness, type IsolatedSuite, type TestSite } from "./helpers.js";
 import { clientAddress, csrfIn, postComment, signIn } from "./helpers/console.js";
 
 /** Console pages through the real app (real Postgres and Redis, a worker scoring comments). */
@@ -262,19 +262,16 @@ describe("moderation console over HTTP", () => {
  * be byte-for-byte what it was before the action.
  */
 describe("console undo", () => {
-  let db: Awaited<ReturnType<typeof freshDatabase>>;
+  let suite: IsolatedSuite | undefined;
   let h: Harness;
   let site: TestSite;
 
   beforeAll(async () => {
-    db = await freshDatabase();
-    h = harness({ databaseUrl: db.url });
-    h.startWorker();
-    site = await createSite(h.app);
+    suite = await isolatedSuite();
+    ({ h, site } = suite);
   });
   afterAll(async () => {
-    await h?.close();
-    await db?.drop();
+    await suite?.close();
   });
 
   it("a bulk decision and its undo leave every count, status and label exactly as before", async () => {

@@ -94,6 +94,32 @@ export async function freshDatabase(): Promise<{ url: string; drop(): Promise<vo
   };
 }
 
+export interface IsolatedSuite {
+  h: Harness;
+  site: TestSite;
+  close(): Promise<void>;
+}
+
+/**
+ * A harness with a worker on a fresh database of its own, and one site: for suites whose verdicts or
+ * counts must not depend on what other files teach the shared global scope.
+ */
+export async function isolatedSuite(): Promise<IsolatedSuite> {
+  const db = await freshDatabase();
+  const h = harness({ databaseUrl: db.url });
+  const close = async () => {
+    await h.close();
+    await db.drop();
+  };
+  try {
+    h.startWorker();
+    return { h, site: await createSite(h.app), close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
 type Json = Record<string, unknown>;
 
 export async function call(

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { comments } from "../src/db/schema.js";
 import { findSiteById } from "../src/db/queries/sites.js";
 import { findSiteComment } from "../src/db/queries/comments.js";
-import { ADMIN_TOKEN, call, createSite, freshDatabase, harness, type Harness, type TestSite } from "./helpers.js";
+import { ADMIN_TOKEN, call, createSite, isolatedSuite, type Harness, type IsolatedSuite, type TestSite } from "./helpers.js";
 
 const FRIENDLY = "What a lovely recipe, thank you for sharing it with us!";
 
@@ -12,23 +12,20 @@ interface Reason {
 }
 
 describe("hard signal rules and calibrated cutoffs", () => {
-  let db: Awaited<ReturnType<typeof freshDatabase>>;
+  let suite: IsolatedSuite | undefined;
   let h: Harness;
   let site: TestSite;
 
   // Its own database: the verdicts below must not depend on what other suites teach the global scope.
   beforeAll(async () => {
-    db = await freshDatabase();
-    h = harness({ databaseUrl: db.url });
-    h.startWorker();
-    site = await createSite(h.app);
+    suite = await isolatedSuite();
+    ({ h, site } = suite);
     // Nothing is learned, so every score is 0.5: with these cutoffs the model's verdict is `ham`.
     const patched = await call(h.app, "PATCH", `/v1/sites/${site.id}`, { key: ADMIN_TOKEN, body: { settings: { minPerLabel: 0, hamCutoff: 0.9, spamCutoff: 0.95 } } });
     expect(patched.status).toBe(200);
   });
   afterAll(async () => {
-    await h?.close();
-    await db?.drop();
+    await suite?.close();
   });
 
   const post = (body: Record<string, unknown>) => call(h.app, "POST", "/v1/comments?wait=2000", { key: site.apiKey, body: { thread: "/recipes/1", ...body } });
