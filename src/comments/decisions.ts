@@ -3,8 +3,9 @@ import type { Label } from "../classifier/index.js";
 import type { Db, Executor } from "../db/client.js";
 import { clearLearned, listSiteLearned, lockComment, setDecided } from "../db/queries/comments.js";
 import { insertDecision } from "../db/queries/decisions.js";
+import { insertDecisions, insertImportedComments, type ImportedComment } from "../db/queries/imports.js";
 import { applyDeltas, lockModelShared } from "../db/queries/model.js";
-import { appendModelChange } from "../db/queries/model-changes.js";
+import { appendModelChange, appendModelChanges } from "../db/queries/model-changes.js";
 import type { CommentRow, DecisionRow } from "../db/schema.js";
 import { featuresOf } from "./scoring.js";
 import { followProposedCutoffs } from "./site-rules.js";
@@ -105,5 +106,54 @@ export async function unlearnSite(db: Db, siteId: string): Promise<void> {
       learned.map((c) => ({ kind: "unlearn" as const, siteId, tokens: c.tokens, label: c.label })),
     );
     await clearLearned(tx, siteId);
+  });
+}
+
+/** A labeled comment from a site's history (`commentinel import`), as it will be stored. */
+export type ImportedInput = Omit<ImportedComment, "tokens" | "tokenizerVersion">;
+
+/**
+ * Stores a batch of already-labeled comments and learns them, in one transaction: the comments
+ * (skipping externalIds the site already has), one decision each (`actor`), the counts and the
+ * change log, as `recordDecision` does one at a time. The counts of the whole batch go in one
+ * upsert per scope, and the log entries in one INSERT; followers apply them as usual. A crash
+ * leaves a batch all there or not at all, so a rerun of the import finds a clean edge.
+ */
+export async function recordImportedDecisions(db: Db, siteId: string, rows: readonly ImportedInput[], actor: string): Promise<{ inserted: number; byLabel: Record<Label, number> }> {
+  const version = String(TOKENIZER_VERSION);
+  const prepared: ImportedComment[] = rows.map((r) => ({
+    ...r,
+    siteId,
+    tokens: tokenize(featuresOf({ content: r.content, authorName: r.authorName, authorEmail: r.authorEmail, authorUrl: r.authorUrl, ip: r.ip, userAgent: r.userAgent })),
+    tokenizerVersion: version,
+  }));
+  return db.transaction(async (tx) => {
+    await lockModelShared(tx);
+    const inserted = await insertImportedComments(tx, prepared);
+    const byLabel: Record<Label, number> = { spam: 0, ham: 0 };
+    const changes: { kind: "learn"; siteId: string; label: Label; tokens: string[] }[] = [];
+    for (const c of inserted) {
+      if (!c.learnedLabel || !c.learnedTokens) continue;
+      byLabel[c.learnedLabel]++;
+      changes.push({ kind: "learn", siteId, label: c.learnedLabel, tokens: c.learnedTokens });
+    }
+    await insertDecisions(tx, inserted.flatMap((c) => (c.learnedLabel ? [{ commentId: c.id, siteId, label: c.learnedLabel, actor }] : [])));
+    // Summed per scope: learns only, so no count crosses zero and the sum equals one-by-one.
+    const summed = new Map<string, { spam: number; ham: number }>();
+    for (const c of changes) {
+      for (const d of learnDeltas(c.tokens, c.label, 1)) {
+        const row = summed.get(d.token);
+        if (row) {
+          row.spam += d.spam;
+          row.ham += d.ham;
+        } else summed.set(d.token, { spam: d.spam, ham: d.ham });
+      }
+    }
+    const deltas = [...summed].map(([token, n]) => ({ token, ...n }));
+    // Always global before site: every learner locks rows in the same order.
+    await applyDeltas(tx, GLOBAL_SCOPE, deltas, byLabel);
+    await applyDeltas(tx, siteId, deltas, byLabel);
+    await appendModelChanges(tx, changes);
+    return { inserted: changes.length, byLabel };
   });
 }

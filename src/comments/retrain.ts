@@ -2,6 +2,7 @@ import { GLOBAL_SCOPE, TOKENIZER_VERSION, learnDeltas, tokenize } from "../class
 import type { CountDelta, ScopeTotals } from "../classifier/index.js";
 import type { Db } from "../db/client.js";
 import { listLearnedComments, setLearnedTokens } from "../db/queries/comments.js";
+import { countLearnedComments } from "../db/queries/imports.js";
 import { applyDeltas, clearCounts, lockModelExclusive } from "../db/queries/model.js";
 import { appendModelChange } from "../db/queries/model-changes.js";
 import { featuresOf } from "./scoring.js";
@@ -22,9 +23,15 @@ interface ScopeAcc {
  * what incremental learning produced (and re-bases the counts after a tokenizer change). One
  * transaction under the model lock: scorers keep reading the old counts until it commits.
  */
-export async function retrain(db: Db): Promise<{ comments: number; scopes: number; tokenRows: number }> {
+export async function retrain(
+  db: Db,
+  opts: { onProgress?: (done: number, total: number) => void } = {},
+): Promise<{ comments: number; scopes: number; tokenRows: number }> {
   return db.transaction(async (tx) => {
     await lockModelExclusive(tx);
+    // Counted under the lock: no decision changes the total meanwhile.
+    const total = opts.onProgress ? await countLearnedComments(tx) : 0;
+    opts.onProgress?.(0, total);
     const scopes = new Map<string, ScopeAcc>();
     const add = (scope: string, deltas: CountDelta[], label: "spam" | "ham") => {
       let acc = scopes.get(scope);
@@ -55,6 +62,7 @@ export async function retrain(db: Db): Promise<{ comments: number; scopes: numbe
       }
       await setLearnedTokens(tx, learned, String(TOKENIZER_VERSION));
       afterId = page[page.length - 1]?.id;
+      opts.onProgress?.(count, total);
     }
     await clearCounts(tx);
     let tokenRows = 0;

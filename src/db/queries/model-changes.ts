@@ -134,3 +134,18 @@ export async function pruneModelChanges(db: Executor, olderThanMs: number): Prom
     .returning({ id: modelChanges.id });
   return rows.length;
 }
+
+/** Appends many changes at once (an import's batch): one lock, one INSERT, one notification. */
+export async function appendModelChanges(
+  tx: Executor,
+  changes: readonly { kind: ModelChangeKind; siteId: string; label: "spam" | "ham"; tokens: readonly string[] }[],
+): Promise<void> {
+  if (changes.length === 0) return;
+  await tx.execute(sql`SELECT pg_advisory_xact_lock(${CHANGE_LOG_LOCK_KEY})`);
+  const rows = await tx
+    .insert(modelChanges)
+    .values(changes.map((c) => ({ kind: c.kind, siteId: c.siteId, label: c.label, tokens: [...c.tokens] })))
+    .returning({ id: modelChanges.id });
+  const newest = Math.max(...rows.map((r) => r.id));
+  await notify(tx, CHANNELS.modelChanges, [String(newest)]);
+}

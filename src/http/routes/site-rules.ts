@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { scoreOptionsFor } from "../../comments/scoring.js";
-import { cutoffSettingsOf, cutoffSettingsSchema, proposeSiteCutoffs, signalSettingsOf, signalSettingsSchema } from "../../comments/site-rules.js";
+import { cutoffSettingsOf, cutoffSettingsSchema, proposeSiteCutoffs, signalSettingsOf, signalSettingsSchema, updateCutoffSettings } from "../../comments/site-rules.js";
 import { updateSite } from "../../db/queries/sites.js";
 import type { Deps } from "../../deps.js";
 import { requireAdmin } from "../auth.js";
@@ -60,13 +60,8 @@ export function siteRuleRoutes(deps: Deps) {
     const site = await findSiteOr404(deps, c.req.param("id"));
     const patch = await readJson(c, cutoffsPatchSchema);
     const next = cutoffSettingsSchema.parse({ ...cutoffSettingsOf(site), ...patch });
-    let updated = await updateSite(deps.db, site.id, { settings: { ...site.settings, cutoffs: next } });
+    const updated = await updateCutoffSettings(deps.db, site, next);
     if (!updated) throw new ApiError("NOT_FOUND", "No such site");
-    if (next.autoApply) {
-      // Switching it on applies the current proposal now rather than at the next decision.
-      const proposal = await proposeSiteCutoffs(deps.db, updated);
-      if (proposal.ok) updated = (await updateSite(deps.db, site.id, { hamCutoff: proposal.hamCutoff, spamCutoff: proposal.spamCutoff })) ?? updated;
-    }
     deps.keys.clear();
     const options = scoreOptionsFor(updated);
     return c.json({ settings: cutoffSettingsOf(updated), current: { hamCutoff: options.hamCutoff, spamCutoff: options.spamCutoff } });
