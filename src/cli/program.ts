@@ -411,6 +411,11 @@ export function helpListing(program: Command): string {
 /** Parses and runs; resolves to the exit code (a server role keeps running and never resolves). */
 export async function runCli(argv: readonly string[], serve: Serve): Promise<number> {
   const program = buildProgram(serve);
+  // `commentinel --help | head`: a reader that left takes the rest of the output with it; not a
+  // crash (the server roles add their own handler for other stdout errors).
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code !== "EPIPE") throw err;
+  });
   try {
     // The default verb (all) takes no arguments: anything else first is a mistyped verb.
     const first = argv[0];
