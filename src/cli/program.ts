@@ -401,7 +401,13 @@ JSONL {"label","text"}, "ham<TAB>text" lines. Rerunning skips every comment alre
 export function helpListing(program: Command): string {
   const out: string[] = [];
   const walk = (cmd: Command, path: string[]) => {
-    out.push(`$ ${["commentinel", ...path, "--help"].join(" ")}`, cmd.helpInformation().trimEnd(), "");
+    // outputHelp, not helpInformation: the text added with addHelpText is part of what users see.
+    let text = "";
+    const output = cmd.configureOutput();
+    cmd.configureOutput({ ...output, writeOut: (s) => (text += s) });
+    cmd.outputHelp();
+    cmd.configureOutput(output);
+    out.push(`$ ${["commentinel", ...path, "--help"].join(" ")}`, text.trimEnd(), "");
     for (const sub of cmd.commands) walk(sub, [...path, sub.name()]);
   };
   walk(program, []);
