@@ -133,11 +133,10 @@ export async function recordImportedDecisions(db: Db, siteId: string, rows: read
     const byLabel: Record<Label, number> = { spam: 0, ham: 0 };
     const changes: { kind: "learn"; siteId: string; label: Label; tokens: string[] }[] = [];
     for (const c of inserted) {
-      if (!c.learnedLabel || !c.learnedTokens) continue;
-      byLabel[c.learnedLabel]++;
-      changes.push({ kind: "learn", siteId, label: c.learnedLabel, tokens: c.learnedTokens });
+      byLabel[c.label]++;
+      changes.push({ kind: "learn", siteId, label: c.label, tokens: c.tokens });
     }
-    await insertDecisions(tx, inserted.flatMap((c) => (c.learnedLabel ? [{ commentId: c.id, siteId, label: c.learnedLabel, actor }] : [])));
+    await insertDecisions(tx, inserted.map((c) => ({ commentId: c.id, siteId, label: c.label, actor })));
     // Summed per scope: learns only, so no count crosses zero and the sum equals one-by-one.
     const summed = new Map<string, { spam: number; ham: number }>();
     for (const c of changes) {
