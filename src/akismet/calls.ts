@@ -15,6 +15,7 @@ import {
 } from "../comments/akismet-checks.js";
 import { recordDecision } from "../comments/decisions.js";
 import { commentRow, enqueueScoring, storeComment, type CommentInput } from "../comments/intake.js";
+import { intakePrivacyFor, type IntakePrivacy } from "../comments/privacy-settings.js";
 import { THREAD_MAX_CHARS } from "../comments/limits.js";
 import { featuresOf, scoreFeatures, statusForVerdict, verdictWrite } from "../comments/scoring.js";
 import type { NewComment, VerdictWrite } from "../db/queries/comments.js";
@@ -126,9 +127,15 @@ async function within<T>(p: Promise<T>, ms: number): Promise<Timed<T>> {
  * `toCommentInput(c)` (a test holds the two together), with our own id so the guid is known before
  * the write, and the verdict when it is already known.
  */
-export function checkedRow(siteId: string, id: string, c: AkismetComment, write?: VerdictWrite): NewComment & { id: string; siteId: string } {
+export function checkedRow(
+  siteId: string,
+  id: string,
+  c: AkismetComment,
+  write?: VerdictWrite,
+  privacy?: IntakePrivacy,
+): NewComment & { id: string; siteId: string } {
   return {
-    ...commentRow(siteId, toCommentInput(c)),
+    ...commentRow(siteId, toCommentInput(c), privacy),
     id,
     siteId,
     ...(write
@@ -162,7 +169,9 @@ export async function checkComment(
   const settings = akismetSettingsOf(site.settings);
   const fixed = fixedVerdict(comment);
   const id = randomUUID();
-  const row = checkedRow(site.id, id, comment);
+  // The site's IP truncation and e-mail hashing apply before scoring: the model sees what is stored.
+  const privacy = await intakePrivacyFor(deps.db, site);
+  const row = checkedRow(site.id, id, comment, undefined, privacy);
 
   /** The verdict now, or undefined when the model is not loaded within the budget. */
   const judge = async (): Promise<VerdictWrite | undefined> => {
@@ -201,7 +210,7 @@ export async function checkComment(
 
   const store = (write: VerdictWrite | undefined, spam: boolean) =>
     storeCheckedComment(deps.db, {
-      comment: checkedRow(site.id, id, comment, write),
+      comment: checkedRow(site.id, id, comment, write, privacy),
       blog: blogHost(comment.blog),
       fingerprint: fingerprintOf(comment),
       answeredSpam: spam,
@@ -273,7 +282,7 @@ export async function submitComment(
 
   // Never checked here (or gone): a new labeled example. It is `pending` only for the moment until
   // the decision lands, far shorter than the sweep's minimum age, and a decision wins over any verdict.
-  const { comment: row } = await storeComment(deps.db, site.id, toCommentInput(comment));
+  const { comment: row } = await storeComment(deps.db, site.id, toCommentInput(comment), await intakePrivacyFor(deps.db, site));
   await recordDecision(deps.db, { siteId: site.id, commentId: row.id, label, note, actor: "akismet" });
   await recordAkismetCall(deps.db, {
     siteId: site.id,
