@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { akismetSettingsOf } from "../../akismet/settings.js";
 import { cutoffSettingsOf, signalSettingsOf } from "../../comments/site-rules.js";
+import { privacySettingsOf, retentionSettingsOf } from "../../comments/privacy-settings.js";
 import { siteView as baseSiteView } from "../views.js";
 import { findSiteById, insertSite, listSites, updateSite } from "../../db/queries/sites.js";
 import type { SiteRow } from "../../db/schema.js";
@@ -32,7 +33,14 @@ function siteView(site: SiteRow) {
   const view = baseSiteView(site);
   return {
     ...view,
-    settings: { ...view.settings, akismet: akismetSettingsOf(site.settings), signals: signalSettingsOf(site), cutoffs: cutoffSettingsOf(site) },
+    settings: {
+      ...view.settings,
+      akismet: akismetSettingsOf(site.settings),
+      signals: signalSettingsOf(site),
+      cutoffs: cutoffSettingsOf(site),
+      privacy: privacySettingsOf(site),
+      retention: retentionSettingsOf(site),
+    },
   };
 }
 
