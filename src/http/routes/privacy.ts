@@ -100,8 +100,8 @@ export function privacyRoutes(deps: Deps) {
 
   app.delete("/:id", async (c) => {
     const site = await findSiteOr404(deps, c.req.param("id"));
-    const hasBody = (c.req.header("content-length") ?? "0") !== "0" || c.req.header("transfer-encoding") !== undefined;
-    const confirm = hasBody ? (await readJson(c, confirmSchema)).confirm : c.req.query("confirm");
+    // The name comes in the query, or in a JSON body for clients that send one with DELETE.
+    const confirm = c.req.header("content-type") !== undefined ? (await readJson(c, confirmSchema)).confirm : c.req.query("confirm");
     if (confirm === undefined || confirm === "") {
       throw new ApiError("BAD_REQUEST", "Deleting a site needs its name: DELETE /v1/sites/:id?confirm=<site name>", [
         { path: "confirm", message: "is required" },
