@@ -288,6 +288,11 @@ describe("retention, erasure and site deletion on a database of their own", () =
       expect(rows[0]?.ip).toBe("192.0.2.0");
       expect(rows[0]?.author_email).toMatch(/^hmac:[0-9a-f]{32}@example\.net$/);
       expect(rows[0]?.status).not.toBe("pending");
+      // submit-spam without a guid still finds that check: its fingerprint is over the stored forms.
+      const submit = await h.app.request("http://localhost/1.1/submit-spam", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body });
+      expect(submit.status).toBe(200);
+      expect(await count(h.deps, "comments", sql`site_id = ${site.id}`)).toBe(1);
+      expect(await count(h.deps, "decisions", sql`comment_id = ${guid} AND label = 'spam'`)).toBe(1);
     });
   });
 
