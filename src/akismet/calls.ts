@@ -15,6 +15,7 @@ import {
 } from "../comments/akismet-checks.js";
 import { recordDecision } from "../comments/decisions.js";
 import { commentRow, enqueueScoring, storeComment, type CommentInput } from "../comments/intake.js";
+import { NO_INTAKE_PRIVACY, intakePrivacyFor, protectIdentity, type IntakePrivacy } from "../comments/privacy-settings.js";
 import { THREAD_MAX_CHARS } from "../comments/limits.js";
 import { featuresOf, scoreFeatures, statusForVerdict, verdictWrite } from "../comments/scoring.js";
 import type { NewComment, VerdictWrite } from "../db/queries/comments.js";
@@ -79,8 +80,10 @@ function akismetMeta(c: AkismetComment): Record<string, unknown> {
  * What identifies "the same comment" when a submission carries no guid: Akismet's own rule of the
  * same site, content, author and IP. Hashed so the index stays small whatever the content's size.
  */
-export function fingerprintOf(c: AkismetComment): string {
-  const parts = [c.content, c.author.name ?? "", (c.author.email ?? "").toLowerCase(), c.ip];
+export function fingerprintOf(c: AkismetComment, privacy: IntakePrivacy = NO_INTAKE_PRIVACY): string {
+  // Over the e-mail and IP as the site stores them, so the hash holds nothing the row does not.
+  const identity = protectIdentity({ email: c.author.email, ip: c.ip }, privacy);
+  const parts = [c.content, c.author.name ?? "", (identity.email ?? "").toLowerCase(), identity.ip ?? ""];
   return createHash("sha256").update(JSON.stringify(parts), "utf8").digest("hex");
 }
 
@@ -126,9 +129,15 @@ async function within<T>(p: Promise<T>, ms: number): Promise<Timed<T>> {
  * `toCommentInput(c)` (a test holds the two together), with our own id so the guid is known before
  * the write, and the verdict when it is already known.
  */
-export function checkedRow(siteId: string, id: string, c: AkismetComment, write?: VerdictWrite): NewComment & { id: string; siteId: string } {
+export function checkedRow(
+  siteId: string,
+  id: string,
+  c: AkismetComment,
+  write?: VerdictWrite,
+  privacy?: IntakePrivacy,
+): NewComment & { id: string; siteId: string } {
   return {
-    ...commentRow(siteId, toCommentInput(c)),
+    ...commentRow(siteId, toCommentInput(c), privacy),
     id,
     siteId,
     ...(write
@@ -162,7 +171,9 @@ export async function checkComment(
   const settings = akismetSettingsOf(site.settings);
   const fixed = fixedVerdict(comment);
   const id = randomUUID();
-  const row = checkedRow(site.id, id, comment);
+  // The site's IP truncation and e-mail hashing apply before scoring: the model sees what is stored.
+  const privacy = await intakePrivacyFor(deps.db, site);
+  const row = checkedRow(site.id, id, comment, undefined, privacy);
 
   /** The verdict now, or undefined when the model is not loaded within the budget. */
   const judge = async (): Promise<VerdictWrite | undefined> => {
@@ -186,7 +197,7 @@ export async function checkComment(
   // already stored here answers for that comment instead of storing it again: a moderator's
   // decision on it stands, otherwise it is scored afresh with what the model knows now.
   if (comment.recheckReason !== undefined) {
-    const prior = await findCheckByFingerprint(deps.db, site.id, fingerprintOf(comment));
+    const prior = await findCheckByFingerprint(deps.db, site.id, fingerprintOf(comment, privacy));
     const stored = prior && (await findSiteComment(deps.db, site.id, prior.commentId));
     if (stored) {
       const decided: Verdict | undefined = stored.decidedAt === null ? undefined : stored.status === "spam" ? "spam" : "ham";
@@ -201,9 +212,9 @@ export async function checkComment(
 
   const store = (write: VerdictWrite | undefined, spam: boolean) =>
     storeCheckedComment(deps.db, {
-      comment: checkedRow(site.id, id, comment, write),
+      comment: checkedRow(site.id, id, comment, write, privacy),
       blog: blogHost(comment.blog),
-      fingerprint: fingerprintOf(comment),
+      fingerprint: fingerprintOf(comment, privacy),
       answeredSpam: spam,
       usage: { apiCalls: 1, ...(spam ? { spam: 1 } : { ham: 1 }) },
       durable: CHECKS_DURABLE,
@@ -246,7 +257,8 @@ export async function submitComment(
   label: Label,
 ): Promise<SubmitResult | undefined> {
   if (comment.isTest) return undefined;
-  const fingerprint = fingerprintOf(comment);
+  const privacy = await intakePrivacyFor(deps.db, site);
+  const fingerprint = fingerprintOf(comment, privacy);
   const blog = blogHost(comment.blog);
   const note = label === "spam" ? "akismet submit-spam" : "akismet submit-ham";
 
@@ -273,7 +285,7 @@ export async function submitComment(
 
   // Never checked here (or gone): a new labeled example. It is `pending` only for the moment until
   // the decision lands, far shorter than the sweep's minimum age, and a decision wins over any verdict.
-  const { comment: row } = await storeComment(deps.db, site.id, toCommentInput(comment));
+  const { comment: row } = await storeComment(deps.db, site.id, toCommentInput(comment), privacy);
   await recordDecision(deps.db, { siteId: site.id, commentId: row.id, label, note, actor: "akismet" });
   await recordAkismetCall(deps.db, {
     siteId: site.id,

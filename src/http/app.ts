@@ -6,6 +6,7 @@ import { consoleRoutes, homeRoutes } from "./console/routes.js";
 import { ApiError, errorBody, isUnavailable, RETRY_AFTER_S } from "./errors.js";
 import { akismetRoutes, akismetSettingsRoutes } from "./routes/akismet.js";
 import { siteRuleRoutes } from "./routes/site-rules.js";
+import { privacyRoutes } from "./routes/privacy.js";
 import { campaignRoutes, campaignSettingsRoutes } from "./routes/campaigns.js";
 import { commentRoutes } from "./routes/comments.js";
 import { healthRoutes } from "./routes/health.js";
@@ -98,6 +99,7 @@ export function createApp(deps: Deps) {
   app.route("/", akismetRoutes(deps));
   app.route("/v1/sites", akismetSettingsRoutes(deps));
   app.route("/v1/sites", siteRuleRoutes(deps));
+  app.route("/v1/sites", privacyRoutes(deps));
   app.route("/v1/campaigns", campaignRoutes(deps));
   app.route("/v1/sites", campaignSettingsRoutes(deps));
 

@@ -3,6 +3,7 @@ import { explainCampaign } from "../comments/campaigns.js";
 import { scoreOptionsFor } from "../comments/scoring.js";
 import { akismetSettingsOf } from "../akismet/settings.js";
 import { cutoffSettingsOf, signalSettingsOf } from "../comments/site-rules.js";
+import { privacySettingsOf, retentionSettingsOf } from "../comments/privacy-settings.js";
 
 /** The public JSON shape of a comment for the site's servers and moderators. */
 export function commentView(row: CommentRow, decisions?: DecisionRow[]) {
@@ -83,6 +84,13 @@ export function adminSiteView(site: SiteRow) {
   const view = siteView(site);
   return {
     ...view,
-    settings: { ...view.settings, akismet: akismetSettingsOf(site.settings), signals: signalSettingsOf(site), cutoffs: cutoffSettingsOf(site) },
+    settings: {
+      ...view.settings,
+      akismet: akismetSettingsOf(site.settings),
+      signals: signalSettingsOf(site),
+      cutoffs: cutoffSettingsOf(site),
+      privacy: privacySettingsOf(site),
+      retention: retentionSettingsOf(site),
+    },
   };
 }

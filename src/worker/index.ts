@@ -1,10 +1,11 @@
 import { campaignOptionsOf } from "../comments/campaign-settings.js";
 import { createScorer } from "../comments/scorer.js";
 import type { Deps } from "../deps.js";
+import { startPurgeWorker } from "./purge.js";
 import { startScoreCommentWorker } from "./score-comment.js";
 import { startSweep } from "./sweep.js";
 
-/** The worker role: consume score-comment jobs and sweep up comments whose job went missing. */
+/** The worker role: consume score-comment jobs, sweep up comments whose job went missing, purge by retention. */
 export function startWorker(deps: Deps) {
   const log = deps.log.child({ role: "worker" });
   const scorer = createScorer({ db: deps.db, model: deps.model, log, campaigns: campaignOptionsOf(deps.config) });
@@ -16,10 +17,15 @@ export function startWorker(deps: Deps) {
     intervalMs: deps.config.SWEEP_INTERVAL_MS,
     olderThanMs: deps.config.SWEEP_MIN_AGE_MS,
   });
+  const purge = startPurgeWorker(deps.queueBackend, { db: deps.db, log }, {
+    prefix: deps.config.QUEUE_PREFIX,
+    intervalMs: deps.config.RETENTION_PURGE_INTERVAL_MS,
+  });
   return {
     /** Stops the sweep, then lets the jobs in flight finish and their verdicts land. */
     async close() {
       await sweep.close();
+      await purge.close();
       await worker.close();
       await scorer.close();
     },

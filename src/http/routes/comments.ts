@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { recordDecision } from "../../comments/decisions.js";
 import { acceptComment, ParentNotFoundError } from "../../comments/intake.js";
+import { intakePrivacyFor } from "../../comments/privacy-settings.js";
 import {
   AUTHOR_EMAIL_MAX_CHARS,
   AUTHOR_NAME_MAX_CHARS,
@@ -73,7 +74,7 @@ export function commentRoutes(deps: Deps) {
     const site = c.var.auth.site;
     let accepted;
     try {
-      accepted = await acceptComment(deps, site.id, body);
+      accepted = await acceptComment(deps, site.id, body, await intakePrivacyFor(deps.db, site));
     } catch (err) {
       if (err instanceof ParentNotFoundError) {
         throw new ApiError("BAD_REQUEST", "parentId names no comment of this site", [{ path: "parentId", message: "not found" }]);
