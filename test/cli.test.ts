@@ -200,6 +200,45 @@ describe("commentinel import and eval", { timeout: 180_000 }, () => {
   });
 });
 
+describe("commentinel export, erase, purge and sites delete", { timeout: 180_000 }, () => {
+  it("exports and erases one person, purges past the site's retention, and deletes the site only with its name", async () => {
+    const site = await newSite();
+    expect((await cli(["import", path.join(FIXTURES, "wp-comments.csv"), "--site", site.id])).status).toBe(0);
+    const db = h.deps.db;
+    const totals = async () => (await db.execute<{ spam: number; ham: number }>(sql`SELECT spam, ham FROM scope_totals WHERE scope = ${site.id}`))[0];
+    expect(await totals()).toEqual({ spam: 2, ham: 3 });
+
+    const exported = json<{ export: { matchedOn: string[]; comments: { externalId: string; content: string; decisions: { actor: string }[] }[] } }>(
+      await cli(["export", "--site", site.id, "--email", "jane@example.org"]),
+    );
+    expect(exported.export.matchedOn).toEqual(["email"]);
+    expect(exported.export.comments.map((c) => [c.externalId, c.decisions.map((d) => d.actor)])).toEqual([["wp:2", ["import"]]]);
+
+    const erased = await cli(["erase", "--site", site.id, "--email", "jane@example.org"]);
+    expect(erased.status, erased.stderr).toBe(0);
+    expect(erased.stdout).toMatch(/^erased 1 comments and 1 decisions \(1 unlearned\); erasure [0-9a-f-]{36}\n$/);
+    expect(await totals()).toEqual({ spam: 2, ham: 2 });
+    const [erasure] = await db.execute<{ actor: string; comments: number }>(sql`SELECT actor, comments FROM erasures WHERE site_id = ${site.id}`);
+    expect(erasure).toEqual({ actor: "cli", comments: 1 });
+
+    // The fixtures' spam is from 2024: a one-day spam retention purges both.
+    expect((await cli(["settings", "set", site.id, "retention.spamDays=1"])).status).toBe(0);
+    const purged = await cli(["purge", "--site", site.id]);
+    expect(purged.status, purged.stderr).toBe(0);
+    expect(purged.stdout).toBe(`purged 2 comments of ${site.id} (2 unlearned first)\n`);
+    expect(await totals()).toEqual({ spam: 0, ham: 2 });
+
+    const wrong = await cli(["sites", "delete", site.id, "--confirm", "not its name"]);
+    expect([wrong.status, wrong.stderr]).toEqual([2, "error: --confirm does not match the site's name; nothing was deleted.\n"]);
+    expect(await findSiteById(db, site.id)).toBeDefined();
+    const deleted = await cli(["sites", "delete", site.id, "--confirm", site.name]);
+    expect(deleted.status, deleted.stderr).toBe(0);
+    expect(deleted.stdout).toBe(`deleted site ${site.id}: 2 comments, 2 decisions, unlearned from the global scope\n`);
+    expect(await findSiteById(db, site.id)).toBeUndefined();
+    created.splice(created.indexOf(site.id), 1);
+  });
+});
+
 describe("commentinel arguments and help", { timeout: 120_000 }, () => {
   it("bad arguments print one line and exit 2", async () => {
     const cases: [string[], RegExp][] = [
@@ -209,6 +248,7 @@ describe("commentinel arguments and help", { timeout: 120_000 }, () => {
       [["settings", "set", "00000000-0000-4000-8000-000000000000", "nonsense"], /^error: expected KEY=VALUE, got "nonsense"\.$/],
       [["keys", "rotate", "00000000-0000-4000-8000-000000000000", "admin"], /^error: .*one of api, moderator\.$/],
       [["import", "--site", "00000000-0000-4000-8000-000000000000", "missing-file.csv"], /^error: cannot read missing-file\.csv: ENOENT\.$/],
+      [["erase", "--site", "00000000-0000-4000-8000-000000000000"], /^error: give at least one of --email, --url or --ip\.$/],
     ];
     const runs = await Promise.all(cases.map(([args]) => cli(args)));
     runs.forEach((run, i) => {

@@ -4,7 +4,7 @@
  * Exit codes: 0 done, 1 failed (no such site, a file that does not parse, database down),
  * 2 bad arguments (one line on stderr).
  */
-import { readFileSync, readdirSync, statSync } from "node:fs";
+import { readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { extname, join } from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { z } from "zod";
@@ -12,6 +12,9 @@ import { importRecords } from "../comments/import.js";
 import { retrain } from "../comments/retrain.js";
 import { InvalidSettingsError, KEY_KINDS, createSite, effectiveSettings, findSite, listSites, revokeSiteKey, rotateSiteKey, setSettings, type KeyKind } from "../comments/site-admin.js";
 import { evaluateSite, type SiteEvalReport } from "../comments/site-eval.js";
+import { erasePerson, exportPerson, type PersonMatch } from "../comments/privacy.js";
+import { purgeAll, purgeSite } from "../comments/retention.js";
+import { ConfirmMismatchError, SiteNotFoundError, deleteSite } from "../comments/sites.js";
 import { ConfigError } from "../config.js";
 import type { Db } from "../db/client.js";
 import type { SiteRow } from "../db/schema.js";
@@ -205,7 +208,7 @@ Run \`commentinel <verb> --help\` for a verb's options.`,
       }),
     );
 
-  const sites = program.command("sites").description("create, list, show sites");
+  const sites = program.command("sites").description("create, list, show and delete sites");
   sites
     .command("create")
     .description("create a site and print its API key and moderator key (shown once)")
@@ -245,6 +248,27 @@ Run \`commentinel <verb> --help\` for a verb's options.`,
       withDatabase("sites show", async ({ db }) => {
         const site = await siteOrFail(db, id);
         print(opts.json ? JSON.stringify({ site: adminSiteView(site) }, null, 2) : describeSite(site));
+      }),
+    );
+
+  sites
+    .command("delete")
+    .description("delete a site: its comments, decisions, keys and counts, and what it taught the global scope")
+    .argument("<site>", "site id", siteIdArg)
+    .requiredOption("--confirm <name>", "the site's exact name (nothing is deleted otherwise)")
+    .action((id: string, opts: { confirm: string }) =>
+      withDatabase("sites delete", async ({ db }) => {
+        const site = await siteOrFail(db, id);
+        if (site.name !== opts.confirm) throw usage("--confirm does not match the site's name; nothing was deleted.");
+        const progress = createProgress("delete");
+        try {
+          const out = await deleteSite(db, id, opts.confirm, { actor: "cli", onProgress: (done) => progress.update(done, done) }).finally(() => progress.stop());
+          print(`deleted site ${id}: ${out.comments} comments, ${out.decisions} decisions, unlearned from the global scope`);
+        } catch (err) {
+          if (err instanceof ConfirmMismatchError) throw usage("--confirm does not match the site's name; nothing was deleted.");
+          if (err instanceof SiteNotFoundError) throw new CliError(`no site ${id}.`);
+          throw err;
+        }
       }),
     );
 
@@ -369,6 +393,67 @@ JSONL {"label","text"}, "ham<TAB>text" lines. Rerunning skips every comment alre
         );
       });
     });
+
+  const person = (cmd: Command) =>
+    cmd
+      .requiredOption("--site <site>", "site id", siteIdArg)
+      .option("--email <email>", "the author e-mail (as given; a site that hashes e-mails is matched on the hash)")
+      .option("--url <url>", "the author URL")
+      .option("--ip <ip>", "the IP address");
+  const matchOf = (opts: { email?: string; url?: string; ip?: string }): PersonMatch => {
+    const match: PersonMatch = {
+      ...(opts.email ? { email: opts.email } : {}),
+      ...(opts.url ? { url: opts.url } : {}),
+      ...(opts.ip ? { ip: opts.ip } : {}),
+    };
+    if (Object.keys(match).length === 0) throw usage("give at least one of --email, --url or --ip.");
+    return match;
+  };
+  const siteGone = (id: string) => (err: unknown) => {
+    throw err instanceof SiteNotFoundError ? new CliError(`no site ${id}.`) : err;
+  };
+
+  person(program.command("export"))
+    .description("every comment, decision and verdict about one person on a site, as JSON")
+    .option("--out <file>", "write the JSON to a file instead of stdout")
+    .action((opts: { site: string; email?: string; url?: string; ip?: string; out?: string }) => {
+      const match = matchOf(opts);
+      return withDatabase("export", async ({ db }) => {
+        const out = await exportPerson(db, opts.site, match).catch(siteGone(opts.site));
+        const text = JSON.stringify({ export: out }, null, 2) + "\n";
+        if (opts.out === undefined) return print(text);
+        writeFileSync(opts.out, text, { mode: 0o600 });
+        note(`wrote ${out.comments.length} comments to ${opts.out}`);
+      });
+    });
+
+  person(program.command("erase"))
+    .description("delete one person's comments on a site and unlearn what they taught, recorded without personal data")
+    .action((opts: { site: string; email?: string; url?: string; ip?: string }) => {
+      const match = matchOf(opts);
+      return withDatabase("erase", async ({ db }) => {
+        const out = await erasePerson(db, opts.site, match, "cli").catch(siteGone(opts.site));
+        print(`erased ${out.comments} comments and ${out.decisions} decisions (${out.unlearned} unlearned); erasure ${out.erasureId}`);
+      });
+    });
+
+  program
+    .command("purge")
+    .description("purge comments past their site's retention now (the worker also does it on a schedule)")
+    .addOption(new Option("--site <site>", "only this site (default: every site with a retention period)").argParser(siteIdArg))
+    .action((opts: { site?: string }) =>
+      withDatabase("purge", async ({ db }) => {
+        const progress = createProgress("purge");
+        const onProgress = (done: number) => progress.update(done, done);
+        if (opts.site !== undefined) {
+          const site = opts.site;
+          const out = await purgeSite(db, site, { onProgress }).catch(siteGone(site)).finally(() => progress.stop());
+          return print(`purged ${out.purged} comments of ${site} (${out.unlearned} unlearned first)`);
+        }
+        const out = await purgeAll(db, { onProgress }).finally(() => progress.stop());
+        print(`purged ${out.purged} comments on ${out.sites} sites with a retention period (${out.unlearned} unlearned first)`);
+      }),
+    );
 
   program
     .command("eval")

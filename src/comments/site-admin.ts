@@ -9,6 +9,7 @@ import { findSiteById, insertSite, listSites, updateSite } from "../db/queries/s
 import type { SiteRow } from "../db/schema.js";
 import { campaignSettingsOf, campaignSettingsSchema } from "./campaign-settings.js";
 import { generateApiKey, generateModeratorKey, hashKey } from "./keys.js";
+import { privacySettingsOf, privacySettingsSchema, retentionSettingsOf, retentionSettingsSchema } from "./privacy-settings.js";
 import { scoreOptionsFor } from "./scoring.js";
 import { cutoffSettingsOf, cutoffSettingsSchema, signalSettingsOf, signalSettingsSchema, updateCutoffSettings } from "./site-rules.js";
 
@@ -95,6 +96,8 @@ export const SETTINGS_GROUPS: Record<string, SettingsGroup> = {
   signals: { schema: signalSettingsSchema, of: signalSettingsOf, update: stored("signals") },
   cutoffs: { schema: cutoffSettingsSchema, of: cutoffSettingsOf, update: (db, site, next) => updateCutoffSettings(db, site, cutoffSettingsSchema.parse(next)) },
   campaigns: { schema: campaignSettingsSchema, of: (s) => campaignSettingsOf(s.settings), update: stored("campaigns") },
+  privacy: { schema: privacySettingsSchema, of: privacySettingsOf, update: stored("privacy") },
+  retention: { schema: retentionSettingsSchema, of: retentionSettingsOf, update: stored("retention") },
 };
 
 /** Every setting of the site as scoring applies it, keyed `hamCutoff`, `akismet.unsureAnswer`, …. */
