@@ -33,8 +33,46 @@ export interface LearnChange {
  * last: they hold the log's ordering lock until commit, and must not wait on count rows meanwhile.
  */
 export async function applyLearning(tx: Executor, changes: readonly LearnChange[]): Promise<void> {
-  for (const c of changes) await applyToScopes(tx, c);
+  if (changes.length === 1 && changes[0]) await applyToScopes(tx, changes[0]);
+  else await applyMerged(tx, changes);
   for (const c of changes) await appendModelChange(tx, c);
+}
+
+/**
+ * Several changes (a flip, a purge batch) summed into one write per scope: global first, then the
+ * sites in id order, each scope's tokens sorted. Every learner then takes its row locks in one
+ * global order, so a batch of 200 unlearnings cannot deadlock with a decision; the sums equal
+ * applying the changes one by one.
+ */
+async function applyMerged(tx: Executor, changes: readonly LearnChange[]): Promise<void> {
+  const scopes = new Map<string, { deltas: Map<string, { spam: number; ham: number }>; totals: { spam: number; ham: number } }>();
+  const scopeOf = (scope: string) => {
+    let acc = scopes.get(scope);
+    if (!acc) scopes.set(scope, (acc = { deltas: new Map(), totals: { spam: 0, ham: 0 } }));
+    return acc;
+  };
+  for (const c of changes) {
+    const sign = c.kind === "learn" ? 1 : -1;
+    for (const scope of [GLOBAL_SCOPE, c.siteId]) {
+      const acc = scopeOf(scope);
+      acc.totals[c.label] += sign;
+      for (const d of learnDeltas(c.tokens, c.label, sign)) {
+        const row = acc.deltas.get(d.token);
+        if (row) {
+          row.spam += d.spam;
+          row.ham += d.ham;
+        } else acc.deltas.set(d.token, { spam: d.spam, ham: d.ham });
+      }
+    }
+  }
+  const order = [...scopes.keys()].sort((a, b) => (a === GLOBAL_SCOPE ? -1 : b === GLOBAL_SCOPE ? 1 : a < b ? -1 : a > b ? 1 : 0));
+  for (const scope of order) {
+    const acc = scopes.get(scope);
+    if (!acc) continue;
+    // A token unlearned and learned again nets zero: leaving it out changes nothing.
+    const deltas = [...acc.deltas].filter(([, d]) => d.spam !== 0 || d.ham !== 0).map(([token, d]) => ({ token, ...d }));
+    await applyDeltas(tx, scope, deltas, acc.totals);
+  }
 }
 
 /**
