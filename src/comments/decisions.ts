@@ -33,9 +33,14 @@ export interface LearnChange {
  * last: they hold the log's ordering lock until commit, and must not wait on count rows meanwhile.
  */
 export async function applyLearning(tx: Executor, changes: readonly LearnChange[]): Promise<void> {
-  if (changes.length === 1 && changes[0]) await applyToScopes(tx, changes[0]);
-  else await applyMerged(tx, changes);
-  for (const c of changes) await appendModelChange(tx, c);
+  if (changes.length === 1 && changes[0]) {
+    await applyToScopes(tx, changes[0]);
+    await appendModelChange(tx, changes[0]);
+    return;
+  }
+  await applyMerged(tx, changes);
+  // One INSERT for the batch's log entries (an import's 500 learns took 500 round trips).
+  await appendModelChanges(tx, changes);
 }
 
 /**
@@ -175,22 +180,7 @@ export async function recordImportedDecisions(db: Db, siteId: string, rows: read
       changes.push({ kind: "learn", siteId, label: c.label, tokens: c.tokens });
     }
     await insertDecisions(tx, inserted.map((c) => ({ commentId: c.id, siteId, label: c.label, actor })));
-    // Summed per scope: learns only, so no count crosses zero and the sum equals one-by-one.
-    const summed = new Map<string, { spam: number; ham: number }>();
-    for (const c of changes) {
-      for (const d of learnDeltas(c.tokens, c.label, 1)) {
-        const row = summed.get(d.token);
-        if (row) {
-          row.spam += d.spam;
-          row.ham += d.ham;
-        } else summed.set(d.token, { spam: d.spam, ham: d.ham });
-      }
-    }
-    const deltas = [...summed].map(([token, n]) => ({ token, ...n }));
-    // Always global before site: every learner locks rows in the same order.
-    await applyDeltas(tx, GLOBAL_SCOPE, deltas, byLabel);
-    await applyDeltas(tx, siteId, deltas, byLabel);
-    await appendModelChanges(tx, changes);
+    await applyLearning(tx, changes);
     return { inserted: changes.length, byLabel };
   });
 }
