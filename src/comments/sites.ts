@@ -24,8 +24,8 @@ export class ConfirmMismatchError extends Error {
   }
 }
 
-/** Comments per transaction: each holds its rows' locks for a few milliseconds of unlearning. */
-const DELETE_BATCH = 200;
+/** Comments per transaction: small, for the same reason as retention's PURGE_BATCH. */
+const DELETE_BATCH = 50;
 
 /**
  * Splits one site's retained counts (kept from purged comments) into documents that unlearn them
