@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TOKEN_TOTAL, tokenize } from "../src/classifier/index.js";
+import { tokenize } from "../src/classifier/index.js";
 import { recordDecision } from "../src/comments/decisions.js";
 import { commentRow, storeComment, type CommentInput } from "../src/comments/intake.js";
 import { erasePerson, exportPerson, EmptyMatchError } from "../src/comments/privacy.js";
@@ -8,7 +8,7 @@ import { hashEmail, truncateIp } from "../src/comments/privacy-settings.js";
 import { purgeAll, purgeSite } from "../src/comments/retention.js";
 import { retrain } from "../src/comments/retrain.js";
 import { featuresOf } from "../src/comments/scoring.js";
-import { ConfirmMismatchError, deleteSite, retainedDocuments } from "../src/comments/sites.js";
+import { ConfirmMismatchError, deleteSite } from "../src/comments/sites.js";
 import { dumpCounts } from "../src/db/queries/model.js";
 import type { Deps } from "../src/deps.js";
 import { ADMIN_TOKEN, call, createSite, eventually, freshDatabase, harness, uniqueName, type Harness, type TestSite } from "./helpers.js";
@@ -365,18 +365,6 @@ describe("retention, erasure and site deletion on a database of their own", () =
       expect(await count(h.deps, "erasures", sql`site_id = ${site.id} AND kind = 'site' AND comments = 9`)).toBe(1);
       await retrain(h.deps.db);
       expect(await dumpCounts(h.deps.db)).toEqual(without);
-    });
-
-    it("splits retained counts into documents that sum back to them", () => {
-      const tokens = [
-        { token: "a", spam: 3, ham: 1 },
-        { token: "b", spam: 1, ham: 0 },
-        { token: TOKEN_TOTAL, spam: 4, ham: 1 },
-      ];
-      const docs = retainedDocuments({ spam: 3, ham: 2 }, tokens, 100);
-      expect(docs.filter((d) => d.label === "spam").map((d) => d.tokens.filter((t) => t !== TOKEN_TOTAL))).toEqual([["a"], ["a"], ["a", "b"]]);
-      expect(docs.filter((d) => d.label === "ham").map((d) => d.tokens.filter((t) => t !== TOKEN_TOTAL))).toEqual([[], ["a"]]);
-      expect(retainedDocuments({ spam: 3, ham: 2 }, tokens, 2).length).toBe(2);
     });
   });
 });

@@ -20,10 +20,11 @@ export interface PurgeOptions {
 }
 
 /**
- * 200 comments per transaction: their row locks and the counts they unlearn are held for a few
- * milliseconds, so scoring, decisions and intake never wait behind a purge.
+ * 50 comments per transaction: a batch holds the count rows it unlearns (the common tokens every
+ * decision also writes) until it commits, so a decision may wait one batch. With 200 a batch took
+ * ~1 s on a loaded 2-core machine and decisions waited ~0.4 s (BENCHMARKS.md, "Retention purge").
  */
-const PURGE_BATCH = 200;
+const PURGE_BATCH = 50;
 const DAY_MS = 86_400_000;
 
 /** Purges one site's expired comments; nothing when the site sets no retention. */

@@ -2,14 +2,13 @@
  * Deleting a site: its comments, decisions, keys and counts go, and what it taught the global scope
  * is unlearned exactly (what `retrain` would rebuild without it), in batches of small transactions.
  */
-import { TOKEN_TOTAL, learnDeltas } from "../classifier/index.js";
-import type { Label } from "../classifier/index.js";
+import { GLOBAL_SCOPE } from "../classifier/index.js";
 import type { Db } from "../db/client.js";
-import { lockModelShared } from "../db/queries/model.js";
+import { appendModelChange } from "../db/queries/model-changes.js";
+import { applyDeltas, lockModelShared } from "../db/queries/model.js";
 import { addRetained, deleteSiteRow, insertErasure, lockSiteBatch, readRetained, revokeSiteKeys } from "../db/queries/privacy.js";
 import { findSiteById } from "../db/queries/sites.js";
-import { applyLearning, type LearnChange } from "./decisions.js";
-import { forgetComments, sumDeltas } from "./forget.js";
+import { forgetComments } from "./forget.js";
 
 export class SiteNotFoundError extends Error {
   constructor(siteId: string) {
@@ -24,34 +23,13 @@ export class ConfirmMismatchError extends Error {
   }
 }
 
-/** Comments per transaction: each holds its rows' locks for a few milliseconds of unlearning. */
-const DELETE_BATCH = 200;
-
-/**
- * Splits one site's retained counts (kept from purged comments) into documents that unlearn them
- * exactly: document j holds every token counted at least j times, so token t is in exactly c_t of
- * them; the last `budget` documents first, so what is left stays a valid set of counts.
- */
-export function retainedDocuments(
-  totals: { spam: number; ham: number },
-  tokens: readonly { token: string; spam: number; ham: number }[],
-  budget: number,
-): { label: Label; tokens: string[] }[] {
-  const docs: { label: Label; tokens: string[] }[] = [];
-  for (const label of ["spam", "ham"] as const) {
-    const real = tokens.filter((t) => t.token !== TOKEN_TOTAL && t[label] > 0);
-    for (let j = totals[label]; j >= 1 && docs.length < budget; j--) {
-      const doc = real.filter((t) => t[label] >= j).map((t) => t.token);
-      docs.push({ label, tokens: doc.length > 0 ? [...doc, TOKEN_TOTAL] : [] });
-    }
-  }
-  return docs;
-}
+/** Comments per transaction: small, for the same reason as retention's PURGE_BATCH. */
+const DELETE_BATCH = 50;
 
 /**
  * Deletes a site when `confirmName` is its exact name. First its keys are revoked (no new comments
  * or decisions), then its comments go in batches, each unlearned in its own transaction; then the
- * counts it kept from purged comments are unlearned from the global scope; last the site row, with
+ * counts it kept from purged comments are subtracted from the global scope; last the site row, with
  * whatever still references it, in a transaction that also forgets any comment that slipped in.
  * Interrupted, it can be run again: every step leaves the counts exact. The deletion is recorded in
  * `erasures` (kind `site`).
@@ -82,23 +60,22 @@ export async function deleteSite(
     opts.onProgress?.(comments);
   }
 
-  for (;;) {
-    const left = await db.transaction(async (tx) => {
-      await lockModelShared(tx);
-      const retained = await readRetained(tx, siteId);
-      const docs = retainedDocuments(retained.totals.get(siteId) ?? { spam: 0, ham: 0 }, retained.tokens, batch);
-      if (docs.length === 0) return 0;
-      // Kept counts stayed in both scopes, like any learned comment's: unlearned from both.
-      await applyLearning(tx, docs.map((d): LearnChange => ({ kind: "unlearn", siteId, tokens: d.tokens, label: d.label })));
-      const negative = sumDeltas(docs.map((d) => learnDeltas(d.tokens, d.label, -1)));
-      await addRetained(tx, siteId, negative, {
-        spam: -docs.filter((d) => d.label === "spam").length,
-        ham: -docs.filter((d) => d.label === "ham").length,
-      });
-      return docs.length;
-    });
-    if (left === 0) break;
-  }
+  // Counts the site kept from purged comments: subtracted as stored from both scopes in one
+  // transaction (they are sums with no documents behind them, so exact whatever a document
+  // weighs), and a `reset` in the change log makes every follower reload the counts.
+  await db.transaction(async (tx) => {
+    await lockModelShared(tx);
+    const retained = await readRetained(tx, siteId);
+    const totals = retained.totals.get(siteId) ?? { spam: 0, ham: 0 };
+    if (retained.tokens.length === 0 && totals.spam === 0 && totals.ham === 0) return;
+    const negative = retained.tokens.map((t) => ({ token: t.token, spam: -t.spam, ham: -t.ham }));
+    const negTotals = { spam: -totals.spam, ham: -totals.ham };
+    // Global before site, as every learner locks them.
+    await applyDeltas(tx, GLOBAL_SCOPE, negative, negTotals);
+    await applyDeltas(tx, siteId, negative, negTotals);
+    await addRetained(tx, siteId, negative, negTotals);
+    await appendModelChange(tx, { kind: "reset" });
+  });
 
   await db.transaction(async (tx) => {
     await lockModelShared(tx);
