@@ -213,6 +213,24 @@ function cpuSeconds(pid: number): number {
   }
 }
 
+/**
+ * Starts counting the CPU of `pids` and of the Postgres backends whose application name is
+ * `appName` (backends opened later start from zero); `stop` returns the seconds each side used.
+ */
+async function cpuMeter(raw: postgres.Sql, appName: string, pids: number[]) {
+  const backends = async () => (await raw<{ pid: number }[]>`SELECT pid FROM pg_stat_activity WHERE application_name = ${appName}`).map((r) => r.pid);
+  const processCpu = () => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  const pgBefore = new Map((await backends()).map((pid) => [pid, cpuSeconds(pid)]));
+  const processBefore = processCpu();
+  return {
+    async stop(): Promise<{ process: number; postgres: number }> {
+      const processUsed = processCpu() - processBefore;
+      const pgUsed = (await backends()).reduce((sum, pid) => sum + cpuSeconds(pid) - (pgBefore.get(pid) ?? 0), 0);
+      return { process: processUsed, postgres: pgUsed };
+    },
+  };
+}
+
 const ms = (v: number) => `${v.toFixed(1)} ms`;
 const rate = (v: number) => `${Math.round(v).toLocaleString("en-US")}/s`;
 
@@ -250,17 +268,27 @@ export async function run(): Promise<void> {
   try {
     // 1. Intake: closed loop against the raw baseline, then against the API role (no worker running).
     if (PHASES.has("intake")) {
-    const rawServer = await startChild(["bench/service-raw.ts", "server"], { ...rawEnv, PORT: String(PORT) }, /ready/);
-    const rawIntake = await closedLoop(PORT, "/raw", {}, bodies, SECONDS);
+    // CPU per request of the server process and of its Postgres backends, as for the drain below.
+    const measured = async (child: Child, appName: string, port: number, path: string, headers: Record<string, string>) => {
+      const meter = await cpuMeter(raw, appName, [child.proc.pid ?? 0]);
+      const result = await closedLoop(port, path, headers, bodies, SECONDS);
+      const used = await meter.stop();
+      // The meter also counts the warm-up's requests, at the same rate.
+      const requests = result.requests * (1 + WARMUP_SECONDS / SECONDS);
+      return { ...result, serverMs: (used.process * 1000) / requests, pgMs: (used.postgres * 1000) / requests };
+    };
+    const rawServer = await startChild(["bench/service-raw.ts", "server"], { ...rawEnv, PORT: String(PORT), PGAPPNAME: `${prefix}-intake-raw` }, /ready/);
+    const rawIntake = await measured(rawServer, `${prefix}-intake-raw`, PORT, "/raw", {});
     await rawServer.stop();
-    const api = await startChild(["src/main.ts", "api"], { ...appEnv, PORT: String(PORT + 1) }, /listening/);
-    const intake = await closedLoop(PORT + 1, "/v1/comments", auth, bodies, SECONDS);
+    const api = await startChild(["src/main.ts", "api"], { ...appEnv, PORT: String(PORT + 1), PGAPPNAME: `${prefix}-intake-api` }, /listening/);
+    const intake = await measured(api, `${prefix}-intake-api`, PORT + 1, "/v1/comments", auth);
+    const cpuCells = (d: { serverMs: number; pgMs: number }) => `${d.serverMs.toFixed(3)} ms | ${d.pgMs.toFixed(3)} ms`;
     say("");
-    say("| intake (closed loop) | requests/s | p50 | p99 | statuses |");
-    say("|---|---|---|---|---|");
-    say(`| raw: Hono + INSERT + BullMQ add | ${rate(rawIntake.perSecond)} | ${ms(rawIntake.p50)} | ${ms(rawIntake.p99)} | ${JSON.stringify(rawIntake.statuses)} |`);
-    say(`| POST /v1/comments | ${rate(intake.perSecond)} | ${ms(intake.p50)} | ${ms(intake.p99)} | ${JSON.stringify(intake.statuses)} |`);
-    say(`| ratio | **${(intake.perSecond / rawIntake.perSecond).toFixed(2)}×** (goal ≥ 1.0×) | | | |`);
+    say("| intake (closed loop) | requests/s | p50 | p99 | statuses | server CPU per request | its Postgres backends' CPU per request |");
+    say("|---|---|---|---|---|---|---|");
+    say(`| raw: Hono + INSERT + BullMQ add | ${rate(rawIntake.perSecond)} | ${ms(rawIntake.p50)} | ${ms(rawIntake.p99)} | ${JSON.stringify(rawIntake.statuses)} | ${cpuCells(rawIntake)} |`);
+    say(`| POST /v1/comments | ${rate(intake.perSecond)} | ${ms(intake.p50)} | ${ms(intake.p99)} | ${JSON.stringify(intake.statuses)} | ${cpuCells(intake)} |`);
+    say(`| ratio | **${(intake.perSecond / rawIntake.perSecond).toFixed(2)}×** (goal ≥ 1.0×) | | | | ${(intake.serverMs / rawIntake.serverMs).toFixed(2)}× | ${(intake.pgMs / rawIntake.pgMs).toFixed(2)}× |`);
 
     // 2. End to end: the API plus one worker process, comments offered at a fixed rate with ?wait.
     if (PHASES.has("e2e")) {
@@ -350,11 +378,7 @@ export async function run(): Promise<void> {
         );
       }
       await new Promise((r) => setTimeout(r, 1500));
-      const backends = async () => (await raw<{ pid: number }[]>`SELECT pid FROM pg_stat_activity WHERE application_name = ${appName}`).map((r) => r.pid);
-      const cpu = (pids: number[]) => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
-      const workerPids = children.map((c) => c.proc.pid ?? 0);
-      const pgBefore = new Map((await backends()).map((pid) => [pid, cpuSeconds(pid)]));
-      const workerBefore = cpu(workerPids);
+      const meter = await cpuMeter(raw, appName, children.map((c) => c.proc.pid ?? 0));
       const started = performance.now();
       await queue.resume();
       await waitUntil(async () => {
@@ -365,13 +389,11 @@ export async function run(): Promise<void> {
         return (row?.n ?? 1) === 0;
       }, 600_000);
       const seconds = (performance.now() - started) / 1000;
-      const workerCpu = cpu(workerPids) - workerBefore;
-      // Backends opened during the drain started from zero.
-      const pgCpu = (await backends()).reduce((sum, pid) => sum + cpuSeconds(pid) - (pgBefore.get(pid) ?? 0), 0);
+      const used = await meter.stop();
       for (const c of children) await c.stop();
       await queue.close();
       connection.disconnect();
-      return { perSecond: DRAIN_JOBS / seconds, workerMs: (workerCpu * 1000) / DRAIN_JOBS, pgMs: (pgCpu * 1000) / DRAIN_JOBS };
+      return { perSecond: DRAIN_JOBS / seconds, workerMs: (used.process * 1000) / DRAIN_JOBS, pgMs: (used.postgres * 1000) / DRAIN_JOBS };
     };
     if (PHASES.has("drain")) {
     const rawDrain = await drain("raw");
