@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { Webhook, WebhookVerificationError } from "standardwebhooks";
 import { afterEach, describe, expect, it } from "vitest";
 import { insertEndpoint } from "../src/db/queries/webhooks.js";
+import { startWorker } from "../src/worker/index.js";
 import type { QueueBackendConfig } from "../src/queue/backend.js";
 import { generateSecret } from "../src/webhooks/sign.js";
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from "./env.js";
@@ -19,7 +20,7 @@ interface Received {
 }
 
 /** The receiving site: a local HTTP server (the only double the tests use) answering a script of statuses. */
-async function receiver(script: number[] = []): Promise<{ url: string; received: Received[]; server: Server }> {
+async function receiver(script: number[] = [], opts: { delayMs?: number } = {}): Promise<{ url: string; received: Received[]; server: Server }> {
   const received: Received[] = [];
   let i = 0;
   const server = createServer((req, res) => {
@@ -28,7 +29,7 @@ async function receiver(script: number[] = []): Promise<{ url: string; received:
     req.on("end", () => {
       received.push({ headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
       const status = script[Math.min(i++, script.length - 1)] ?? 200;
-      res.writeHead(status, { "content-type": "text/plain" }).end(status < 300 ? "ok" : `status ${status} from the receiver`);
+      setTimeout(() => res.writeHead(status, { "content-type": "text/plain" }).end(status < 300 ? "ok" : `status ${status} from the receiver`), opts.delayMs ?? 0);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -252,6 +253,23 @@ describe("webhook delivery outcomes", () => {
     h.startWorker();
     expect(await settled(h, site.id, ep.id)).toMatchObject({ status: "delivered", attempts: 1 });
     expect(r.received).toHaveLength(1);
+  });
+});
+
+describe("webhook worker shutdown", () => {
+  it("lets the delivery in flight finish and records it before close resolves", async () => {
+    const { h, site } = await setup();
+    const r = await receiver([200], { delayMs: 600 });
+    const ep = await createEndpoint(h, site.id, { url: r.url, events: ["comment.scored"] });
+    const outcomes: string[] = [];
+    const worker = startWorker(h.deps, { onDeliveryOutcome: (o) => outcomes.push(o) });
+    await postComment(h, site);
+    // The receiver has the request and is still answering.
+    await gotAtLeast(r, 1);
+    await worker.close();
+    const [d] = await deliveries(h, site.id, ep.id);
+    expect(d).toMatchObject({ status: "delivered", attempts: 1 });
+    expect(outcomes).toEqual(["delivered"]);
   });
 });
 
