@@ -3,6 +3,8 @@ import type { AddressInfo } from "node:net";
 import { Webhook, WebhookVerificationError } from "standardwebhooks";
 import { afterEach, describe, expect, it } from "vitest";
 import { insertEndpoint } from "../src/db/queries/webhooks.js";
+import { createWebhookQueue } from "../src/queue/webhook-queue.js";
+import { createScoredEmitter } from "../src/webhooks/emit.js";
 import { startWorker } from "../src/worker/index.js";
 import type { QueueBackendConfig } from "../src/queue/backend.js";
 import { generateSecret } from "../src/webhooks/sign.js";
@@ -253,6 +255,30 @@ describe("webhook delivery outcomes", () => {
     h.startWorker();
     expect(await settled(h, site.id, ep.id)).toMatchObject({ status: "delivered", attempts: 1 });
     expect(r.received).toHaveLength(1);
+  });
+});
+
+describe("a failed enqueue", () => {
+  it("loses neither the verdict nor the event: the outbox row waits and the sweep queues it", async () => {
+    const { h, site } = await setup({ config: { SWEEP_MIN_AGE_MS: "0" } });
+    const r = await receiver([200]);
+    const ep = await createEndpoint(h, site.id, { url: r.url, events: ["comment.scored"] });
+    const commentId = await postComment(h, site);
+    // The verdict as the scorer writes it, then its batch's callback with a queue that cannot connect.
+    await h.deps.sql`UPDATE comments SET status = 'held', verdict = 'unsure', score = 0.5, scored_at = now() WHERE id = ${commentId}`;
+    const dead = createWebhookQueue({ kind: "redis", url: "redis://127.0.0.1:1" }, { prefix: h.deps.config.QUEUE_PREFIX, log: h.deps.log, retry: { delayMs: 50, attempts: 3 } });
+    cleanups.push(() => dead.close());
+    const emitter = createScoredEmitter({ db: h.deps.db, log: h.deps.log, enqueue: (jobs) => dead.enqueue(jobs) }, { cacheMs: 0 });
+    emitter.onVerdicts([commentId]);
+    await emitter.close();
+    const [waiting] = await deliveries(h, site.id, ep.id);
+    expect(waiting).toMatchObject({ status: "pending", attempts: 0, eventType: "comment.scored" });
+    const comment = await call(h.app, "GET", `/v1/comments/${commentId}`, { key: site.apiKey });
+    expect(comment.body).toMatchObject({ status: "held", verdict: "unsure" });
+    // A worker's sweep (run when its LISTEN connects) queues it.
+    h.startWorker();
+    expect(await settled(h, site.id, ep.id)).toMatchObject({ status: "delivered", attempts: 1 });
+    expect(JSON.parse(r.received[0]!.body)).toMatchObject({ type: "comment.scored", data: { comment: { id: commentId } } });
   });
 });
 

@@ -14,6 +14,9 @@ export interface ScoredEmitter {
   close(): Promise<void>;
 }
 
+/** Comments per outbox statement (a few of the scorer's 256-row batches). */
+const MAX_IDS_PER_WRITE = 1024;
+
 /** A failed outbox write is tried again this many times, 1 s apart: it is a ms-long single statement. */
 const WRITE_TRIES = 3;
 
@@ -23,7 +26,6 @@ export function createScoredEmitter(
 ): ScoredEmitter {
   let subscribed: { sites: Set<string>; at: number } | undefined;
   let loading: Promise<Set<string>> | undefined;
-  const inFlight = new Set<Promise<void>>();
 
   /** Whether any site has an enabled comment.scored endpoint, as of at most `cacheMs` ago. */
   const anySubscribed = async () => {
@@ -49,18 +51,30 @@ export function createScoredEmitter(
     await deps.enqueue(rows).catch((err: unknown) => deps.log.warn("webhook enqueue failed; the sweep will queue the deliveries", { count: rows.length, error: err }));
   };
 
-  return {
-    onVerdicts(ids) {
-      if (ids.length === 0) return;
-      const p = emit(ids).catch((err: unknown) =>
+  // One write at a time per process: batches that commit while it runs wait and go together in the
+  // next statement, so a burst of verdicts holds one pool connection, not one per batch.
+  let waiting: string[] = [];
+  let running: Promise<void> | undefined;
+  const pump = async () => {
+    while (waiting.length > 0) {
+      const ids = waiting.slice(0, MAX_IDS_PER_WRITE);
+      waiting = waiting.slice(MAX_IDS_PER_WRITE);
+      await emit(ids).catch((err: unknown) =>
         // The verdicts stand; only their comment.scored events are lost (see README "Webhooks").
         deps.log.error("comment.scored webhooks not written", { count: ids.length, error: err }),
       );
-      inFlight.add(p);
-      void p.finally(() => inFlight.delete(p));
+    }
+    running = undefined;
+  };
+
+  return {
+    onVerdicts(ids) {
+      if (ids.length === 0) return;
+      waiting.push(...ids);
+      running ??= pump();
     },
     async close() {
-      await Promise.all([...inFlight]);
+      await running;
     },
   };
 }
