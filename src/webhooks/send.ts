@@ -7,7 +7,7 @@
 import http from "node:http";
 import https from "node:https";
 import type { LookupFunction } from "node:net";
-import { RefusedAddressError, bareHost, resolveAllowed, type ResolvedAddress } from "./guard.js";
+import { RefusedAddressError, resolveAllowed, type ResolvedAddress } from "./guard.js";
 
 /** Kept of a receiver's answer: enough to show an error page's title or a JSON error. */
 export const RESPONSE_EXCERPT_BYTES = 1024;
@@ -71,9 +71,8 @@ export async function sendWebhook(opts: SendOptions): Promise<SendResult> {
           lookup: pinnedLookup(target),
           // One connection per attempt: a pooled socket could outlive the address check.
           agent: false,
+          // SNI and the certificate check still use the URL's name (Node takes it from the host).
           signal: controller.signal,
-          // SNI and certificate checks use the name, while the socket goes to the checked address.
-          ...(url.protocol === "https:" ? { servername: bareHost(url.hostname) } : {}),
         },
         (res) => {
           const chunks: Buffer[] = [];
