@@ -177,6 +177,16 @@ describe("webhook delivery outcomes", () => {
     expect(d).toMatchObject({ status: "failed", attempts: 3, lastStatusCode: 503 });
     expect(r.received).toHaveLength(3);
     expect((await attempts(h, site.id, ep.id)).map((a) => a.outcome)).toEqual(["gave_up", "retrying", "retrying"]);
+    // Pages of 2, newest first.
+    const base = `/v1/sites/${site.id}/webhooks/${ep.id}/attempts`;
+    const first = await call(h.app, "GET", `${base}?limit=2`, { key: ADMIN_TOKEN });
+    expect((first.body.attempts as Json[]).map((a) => a.attempt)).toEqual([3, 2]);
+    const second = await call(h.app, "GET", `${base}?limit=2&cursor=${first.body.nextCursor as string}`, { key: ADMIN_TOKEN });
+    expect(second.body).toMatchObject({ attempts: [{ attempt: 1, statusCode: 503 }], nextCursor: null });
+    const bad = await call(h.app, "GET", `${base}?limit=0`, { key: ADMIN_TOKEN });
+    expect(bad.status).toBe(400);
+    const failed = await call(h.app, "GET", `/v1/sites/${site.id}/webhooks/${ep.id}/deliveries?status=pending`, { key: ADMIN_TOKEN });
+    expect(failed.body).toMatchObject({ deliveries: [], nextCursor: null });
   });
 
   it("disables the endpoint on a 410, and later events are not sent to it", async () => {
