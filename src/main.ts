@@ -17,7 +17,7 @@ type Role = (typeof ROLES)[number];
 const USAGE = `usage: commentinel <role>
   all       API and worker in one process (default; migrates first)
   api       HTTP API only
-  worker    scoring worker and pending sweep only
+  worker    scoring worker, webhook deliveries and their sweeps only
   migrate   apply database migrations and exit
   retrain   rebuild the model's counts from all stored decisions and exit`;
 

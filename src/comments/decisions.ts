@@ -3,6 +3,7 @@ import type { Label } from "../classifier/index.js";
 import type { Db, Executor } from "../db/client.js";
 import { clearLearned, listSiteLearned, lockComment, setDecided } from "../db/queries/comments.js";
 import { insertDecision } from "../db/queries/decisions.js";
+import { insertDecidedDeliveries } from "../db/queries/webhooks.js";
 import { applyDeltas, lockModelShared } from "../db/queries/model.js";
 import { appendModelChange } from "../db/queries/model-changes.js";
 import type { CommentRow, DecisionRow } from "../db/schema.js";
@@ -85,6 +86,8 @@ async function recordDecisionInTransaction(
       learnedTokens: tokens,
       learnedTokenizerVersion: tokenizerVersion ?? String(TOKENIZER_VERSION),
     });
+    // comment.decided webhooks: the outbox rows commit with the decision (the worker queues them).
+    await insertDecidedDeliveries(tx, decision.id);
     // `before` is what an undo restores (src/comments/undo.ts); passing a transaction as `db` lets
     // the caller store it atomically with the decision.
     return { comment: updated, decision, before: comment };

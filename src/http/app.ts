@@ -12,6 +12,7 @@ import { healthRoutes } from "./routes/health.js";
 import { moderationRoutes } from "./routes/moderation.js";
 import { siteRoutes } from "./routes/sites.js";
 import { threadRoutes } from "./routes/threads.js";
+import { webhookAdminRoutes, webhookSiteRoutes } from "./routes/webhooks.js";
 import type { AppEnv } from "./types.js";
 
 /** 503 with Retry-After: our envelope on /v1 and the health routes, plain text on Akismet's paths. */
@@ -100,6 +101,9 @@ export function createApp(deps: Deps) {
   app.route("/v1/sites", siteRuleRoutes(deps));
   app.route("/v1/campaigns", campaignRoutes(deps));
   app.route("/v1/sites", campaignSettingsRoutes(deps));
+  // Webhook endpoints: any site's for the admin, its own for a site's API key.
+  app.route("/v1/sites", webhookAdminRoutes(deps));
+  app.route("/v1/webhooks", webhookSiteRoutes(deps));
 
   app.notFound((c) => c.json(errorBody("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`, c.var.requestId), 404));
 
