@@ -1,5 +1,9 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createMemoryModel, learnSite, scopeSlice, tokenize, unlearnSite } from "../src/classifier/index.js";
+import { COUNT_SCALE, TOKEN_TOTAL, createMemoryModel, learnSite, scopeSlice, tokenize, unlearnSite } from "../src/classifier/index.js";
+import { MIGRATIONS_FOLDER } from "../src/db/migrate.js";
 import { recordDecision } from "../src/comments/decisions.js";
 import { retrain } from "../src/comments/retrain.js";
 import { featuresOf } from "../src/comments/scoring.js";
@@ -81,6 +85,18 @@ describe("retrain", () => {
     expect(row?.learnedTokens).toEqual(tokenize(featuresOf(row!)));
     // Running it again changes nothing either.
     await retrain(h.deps.db);
+    expect(await dumpCounts(h.deps.db)).toEqual(incremental);
+
+    // Counts are length-damped, in COUNT_SCALE units: each row is the sum of its documents' weights.
+    const global = incremental.tokens.find((t) => t.scope === "global" && t.token === TOKEN_TOTAL);
+    expect(global && global.spam % COUNT_SCALE !== 0).toBe(true);
+
+    // Migration 0007 rebuilds the counts in SQL from each comment's stored tokens; it must give the
+    // same rows as the incremental path, so that an unlearn after the upgrade cancels exactly.
+    const file = readFileSync(path.join(MIGRATIONS_FOLDER, "0007_damped_counts.sql"), "utf8");
+    const statements = file.split("--> statement-breakpoint").map((s) => s.trim()).filter((s) => !s.startsWith("ALTER TABLE"));
+    expect(statements.length).toBe(3);
+    for (const statement of statements) await h.deps.db.execute(sql.raw(statement));
     expect(await dumpCounts(h.deps.db)).toEqual(incremental);
   });
 });
