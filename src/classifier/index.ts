@@ -36,6 +36,8 @@ export {
 export type { LearnOptions, MemoryModel } from "./model.js";
 export { DEFAULT_HARD_RULES, applyHardRules, firedRules } from "./rules.js";
 export type { HardRule, HardRules } from "./rules.js";
+export { calibrate, fitIsotonic, fitPlatt } from "./calibration.js";
+export type { Calibration, ScoredLabel } from "./calibration.js";
 export { DEFAULT_CUTOFF_TARGETS, proposeCutoffs } from "./cutoffs.js";
 export type { CutoffProposal, CutoffTargets, DecidedScore } from "./cutoffs.js";
 export { DEFAULT_MIN_JACCARD, campaignEligible, campaignTokens, matchCandidates } from "./campaign.js";

@@ -3,7 +3,7 @@
  * Prints our classifier's figures beside natural's BayesClassifier on the same splits. See --help.
  */
 import { writeFileSync } from "node:fs";
-import { DEFAULT_SCORE_OPTIONS, type LearnOptions, type ScoreOptions } from "../classifier/index.js";
+import { DEFAULT_SCORE_OPTIONS, calibrate, fitIsotonic, fitPlatt, type LearnOptions, type ScoreOptions } from "../classifier/index.js";
 import { dedupe, loadExamples, type Example } from "../eval/data.js";
 import { campaignEval, formatCampaignEval } from "../eval/campaigns.js";
 import { calibrateCutoffs, runNatural, runOurs, type RunResult } from "../eval/evaluate.js";
@@ -48,6 +48,8 @@ Without inputs: <data>/${YOUTUBE_FOLDER}.
                           to re-run the experiments recorded in BENCHMARKS.md
   --learn-options JSON    how documents are weighed when learned (e.g. '{"damping":"none"}' for
                           undamped counts, '{"dampingLength":64}'), for the experiments in BENCHMARKS.md
+  --calibration MAP       platt | isotonic: map each split's scores through a monotone calibration
+                          fitted on out-of-fold scores of its training part (--inner-folds, default 5)
   --calibrate             also print cutoffs chosen on these out-of-sample scores
   --max-blocked-ham R     calibration target for blocked ham (default 0.01)
   --max-passed-spam R     calibration target for spam passed as ham (default 0.05)
@@ -72,7 +74,7 @@ interface Args {
 /** `--train a b --test c` takes several values per flag, which node:util's parseArgs does not. */
 function parseArgs(argv: readonly string[]): Args {
   const args: Args = { inputs: [], train: [], test: [], flags: new Map() };
-  const valued = new Set(["data", "folds", "seed", "plot", "threshold", "ham-cutoff", "spam-cutoff", "min-per-label", "max-blocked-ham", "max-passed-spam", "obfuscate-spam", "inner-folds", "predictions", "score-options", "learn-options", "report-rate", "moderator"]);
+  const valued = new Set(["data", "folds", "seed", "plot", "threshold", "ham-cutoff", "spam-cutoff", "min-per-label", "max-blocked-ham", "max-passed-spam", "obfuscate-spam", "inner-folds", "predictions", "score-options", "learn-options", "calibration", "report-rate", "moderator"]);
   const known = new Set([...valued, "train", "test", "json", "loo", "no-baseline", "no-sites", "calibrate", "online", "site-cutoffs", "help", "campaigns"]);
   let list: string[] = args.inputs;
   for (let i = 0; i < argv.length; i++) {
@@ -144,6 +146,24 @@ async function outOfFold(examples: readonly Example[], run: Runner, k: number, s
     out.push(...result.predictions);
   }
   return out;
+}
+
+/**
+ * A runner whose test scores go through a calibration map fitted on out-of-fold scores of its own
+ * training part (nothing of the test part is seen); verdicts follow the cutoffs on the new scale.
+ */
+function calibratedRunner(run: Runner, kind: "platt" | "isotonic", k: number, seed: number, options: ScoreOptions): Runner {
+  return async (train, test) => {
+    const inner = await outOfFold(train, run, Math.min(k, train.length), seed);
+    const map = kind === "platt" ? fitPlatt(inner) : fitIsotonic(inner);
+    const result = await run(train, test);
+    const predictions = result.predictions.map((p): Prediction => {
+      const probability = calibrate(map, p.probability);
+      if (p.verdict === undefined) return { ...p, probability };
+      return { ...p, probability, verdict: probability >= options.spamCutoff ? "spam" : probability < options.hamCutoff ? "ham" : "unsure" };
+    });
+    return { ...result, predictions };
+  };
 }
 
 interface OperatingReport {
@@ -309,7 +329,11 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 
   log(description);
-  const runOursWith: Runner = (train, test) => runOurs(train, test, runOptions);
+  const innerK = numberFlag(args, "inner-folds", 5, (n) => Number.isInteger(n) && (n === 0 || n >= 2));
+  const calibration = args.flags.get("calibration");
+  if (calibration !== undefined && calibration !== "platt" && calibration !== "isotonic") throw new Error("--calibration: platt or isotonic");
+  const plain: Runner = (train, test) => runOurs(train, test, runOptions);
+  const runOursWith: Runner = calibration === undefined ? plain : calibratedRunner(plain, calibration, Math.max(2, innerK), numberFlag(args, "seed", 1, Number.isInteger), scoreOptions);
   const ours = await evaluate(splits, runOursWith, threshold);
   const natural = args.flags.has("no-baseline") ? undefined : await evaluate(splits, runNatural, threshold);
   const innerFolds = numberFlag(args, "inner-folds", 5, (n) => Number.isInteger(n) && (n === 0 || n >= 2));
