@@ -279,6 +279,8 @@ describe.skipIf(!CHROMIUM && !IN_CI)("moderation console in Chromium", () => {
     await page.getByLabel(/Ham cutoff/).fill("0.4");
     await page.waitForFunction(() => document.querySelector('[data-testid="preview-held"]')?.textContent === "0 (0%)");
     expect(await page.textContent('[data-testid="preview-blocked-ham"]')).toBe("0");
+    // Four decided comments: too few for cutoffs proposed from the site's own decisions, and it says why.
+    await expect(page.getByRole("region", { name: "Proposed from this site's decisions" }).textContent()).resolves.toContain("this site has 2 spam and 2 not spam");
     await shot("settings");
     await axe("settings");
   });
