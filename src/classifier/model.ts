@@ -32,6 +32,8 @@ export interface LearnOptions {
   damping?: "sqrt" | "none";
   /** Overrides `DAMPING_LENGTH` (experiments only: the service always uses the constant). */
   dampingLength?: number;
+  /** Experiments only: no document weighs more than one (only long documents are damped). */
+  capped?: boolean;
 }
 
 /**
@@ -44,7 +46,8 @@ export interface LearnOptions {
  */
 export function documentWeight(n: number, hasTotal: boolean, options: LearnOptions = {}): number {
   if (!hasTotal || n <= 0 || options.damping === "none") return COUNT_SCALE;
-  return Math.floor(COUNT_SCALE * Math.sqrt((options.dampingLength ?? DAMPING_LENGTH) / n));
+  const w = Math.floor(COUNT_SCALE * Math.sqrt((options.dampingLength ?? DAMPING_LENGTH) / n));
+  return options.capped === true ? Math.min(w, COUNT_SCALE) : w;
 }
 
 /**
