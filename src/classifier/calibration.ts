@@ -2,7 +2,7 @@
  * Calibration of the final probability: a monotone map, fitted on out-of-fold scores of labelled
  * comments, from the combined score to the share of spam among comments with that score. A map
  * cannot change the ranking (AUC, spam caught at a blocked-ham share picked on scores); it changes
- * what a fixed cutoff means. Measured in BENCHMARKS.md, "Issue 13, calibration".
+ * what a fixed cutoff means. Measured in BENCHMARKS.md, "Issue 13, second session".
  */
 import type { Label } from "./contract.js";
 

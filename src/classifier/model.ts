@@ -23,7 +23,7 @@ export const COUNT_SCALE = 1000;
  * √(DAMPING_LENGTH / n) documents' worth to each token, so its tokens' vector has the same l2 norm
  * whatever its length (as TF-IDF's l2 normalization; see `documentWeight`). It only sets the unit in
  * which Robinson's strength s counts documents; 32 is a round figure for a short web comment with its
- * pairs, pieces and signals (BENCHMARKS.md, "Issue 13, damping": results barely move between 16 and 64).
+ * pairs, pieces and signals (BENCHMARKS.md, "Issue 13, second session": results barely move between 16 and 64).
  */
 export const DAMPING_LENGTH = 32;
 

@@ -174,7 +174,7 @@ export const decisions = pgTable(
 /**
  * Per-token counts; scope is `global` or a site id. In `COUNT_SCALE` units (a document adds its
  * length-damped weight, see `documentWeight`): bigint, since the `~tokens` row of a busy global
- * scope passes 2^31 after some 50,000 comments.
+ * scope passes 2^31 after some 60,000 comments.
  */
 export const tokenCounts = pgTable(
   "token_counts",
