@@ -171,14 +171,18 @@ export const decisions = pgTable(
   ],
 );
 
-/** Per-token document counts; scope is `global` or a site id. */
+/**
+ * Per-token counts; scope is `global` or a site id. In `COUNT_SCALE` units (a document adds its
+ * length-damped weight, see `documentWeight`): bigint, since the `~tokens` row of a busy global
+ * scope passes 2^31 after some 60,000 comments.
+ */
 export const tokenCounts = pgTable(
   "token_counts",
   {
     scope: text("scope").notNull(),
     token: text("token").notNull(),
-    spam: integer("spam").notNull().default(0),
-    ham: integer("ham").notNull().default(0),
+    spam: bigint("spam", { mode: "number" }).notNull().default(0),
+    ham: bigint("ham", { mode: "number" }).notNull().default(0),
   },
   // Scoring looks up (scope, token) pairs; the primary key is that index.
   (t) => [primaryKey({ columns: [t.scope, t.token] })],
