@@ -1,9 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { Hono, type Context, type MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
 import { bodyLimit } from "hono/body-limit";
 import type { Deps } from "../deps.js";
 import { consoleRoutes, homeRoutes } from "./console/routes.js";
-import { ApiError, errorBody, isUnavailable, RETRY_AFTER_S } from "./errors.js";
+import { ApiError, errorBody, errorStatus, isUnavailable, RETRY_AFTER_S, type ErrorCode } from "./errors.js";
+import { createApi } from "./openapi.js";
 import { akismetRoutes, akismetSettingsRoutes } from "./routes/akismet.js";
 import { siteRuleRoutes } from "./routes/site-rules.js";
 import { campaignRoutes, campaignSettingsRoutes } from "./routes/campaigns.js";
@@ -27,7 +29,8 @@ function unavailable(path: string, requestId: string, message: string): Response
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 export function createApp(deps: Deps) {
-  const app = new Hono<AppEnv>();
+  // An OpenAPIHono: the documented /v1 sub-apps mounted below add their routes to its document.
+  const app = createApi();
   const log = deps.log;
 
   // Order: request id first (every later answer carries it), then the access log, then limits.
@@ -108,6 +111,11 @@ export function createApp(deps: Deps) {
     if (err instanceof ApiError) {
       if (err.code === "SERVICE_UNAVAILABLE") c.header("Retry-After", RETRY_AFTER_S);
       return c.json(errorBody(err.code, err.message, requestId, err.details), err.status);
+    }
+    if (err instanceof HTTPException && err.status >= 400 && err.status < 500) {
+      // A 4xx thrown by Hono or a library (zod-openapi's media-type gate): our envelope, its words.
+      const code = (Object.keys(errorStatus) as ErrorCode[]).find((k) => errorStatus[k] === err.status) ?? "BAD_REQUEST";
+      return c.json(errorBody(code, err.message || code, requestId), errorStatus[code]);
     }
     if (isUnavailable(err)) {
       log.warn("dependency unavailable", { requestId, error: err });

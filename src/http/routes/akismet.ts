@@ -1,6 +1,6 @@
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { z } from "zod";
+import { createRoute, z } from "@hono/zod-openapi";
 import { checkComment, submitComment } from "../../akismet/calls.js";
 import { akismetSettingsOf, akismetSettingsSchema } from "../../akismet/settings.js";
 import {
@@ -31,7 +31,8 @@ import { hashKey, requireAdmin } from "../auth.js";
 import { findSiteOr404 } from "./sites.js";
 import { ApiError, isUnavailable, RETRY_AFTER_S } from "../errors.js";
 import type { AppEnv } from "../types.js";
-import { readJson } from "../validate.js";
+import { ADMIN, BODY_ERRORS, createApi, errors, idParam, json, jsonBody, jsonRequest } from "../openapi.js";
+import { AkismetSettingsSchema } from "../schemas.js";
 
 /**
  * A form body is percent-encoded: a character can take up to 9 bytes on the wire (a 3-byte UTF-8
@@ -187,31 +188,55 @@ const settingsPatchSchema = z.strictObject({
   discardCutoff: z.number().min(0).max(1).nullable().optional(),
 });
 
+const AkismetAnswer = z.object({ akismet: AkismetSettingsSchema });
+const SiteParams = z.object({ id: idParam("id", "The site's id") });
+
 /**
  * Admin routes for a site's Akismet settings (ADMIN_TOKEN), beside the service's /v1/sites:
  * `GET /v1/sites/:id/akismet` and `PATCH /v1/sites/:id/akismet` `{unsureAnswer?, discardCutoff?}`.
  */
 export function akismetSettingsRoutes(deps: Deps) {
-  const app = new Hono<AppEnv>();
+  const app = createApi();
   app.use("*", requireAdmin(deps.config.ADMIN_TOKEN));
 
   const siteOr404 = (id: string) => findSiteOr404(deps, id);
 
-  app.get("/:id/akismet", async (c) => {
-    const site = await siteOr404(c.req.param("id"));
-    return c.json({ akismet: akismetSettingsOf(site.settings) });
-  });
-
-  app.patch("/:id/akismet", async (c) => {
-    const site = await siteOr404(c.req.param("id"));
-    const patch = await readJson(c, settingsPatchSchema);
-    const next = akismetSettingsSchema.parse({ ...akismetSettingsOf(site.settings), ...patch });
-    const updated = await updateSite(deps.db, site.id, { settings: { ...site.settings, akismet: next } });
-    if (!updated) throw new ApiError("NOT_FOUND", "No such site");
-    // The cached site carries the settings: this process applies the change at once.
-    deps.keys.clear();
-    return c.json({ akismet: akismetSettingsOf(updated.settings) });
-  });
-
-  return app;
+  return app
+    .openapi(
+      createRoute({
+        method: "get",
+        path: "/{id}/akismet",
+        tags: ["Sites (admin)"],
+        summary: "The site's Akismet answers",
+        security: ADMIN,
+        request: { params: SiteParams },
+        responses: { 200: json(AkismetAnswer, "The settings in force"), ...errors("NOT_FOUND") },
+      }),
+      async (c) => {
+        const site = await siteOr404(c.req.valid("param").id);
+        return c.json({ akismet: akismetSettingsOf(site.settings) }, 200);
+      },
+    )
+    .openapi(
+      createRoute({
+        method: "patch",
+        path: "/{id}/akismet",
+        tags: ["Sites (admin)"],
+        summary: "Change the site's Akismet answers",
+        security: ADMIN,
+        middleware: [jsonBody] as const,
+        request: { params: SiteParams, body: jsonRequest(settingsPatchSchema) },
+        responses: { 200: json(AkismetAnswer, "The settings now in force"), ...errors(...BODY_ERRORS, "NOT_FOUND") },
+      }),
+      async (c) => {
+        const site = await siteOr404(c.req.valid("param").id);
+        const patch = c.req.valid("json");
+        const next = akismetSettingsSchema.parse({ ...akismetSettingsOf(site.settings), ...patch });
+        const updated = await updateSite(deps.db, site.id, { settings: { ...site.settings, akismet: next } });
+        if (!updated) throw new ApiError("NOT_FOUND", "No such site");
+        // The cached site carries the settings: this process applies the change at once.
+        deps.keys.clear();
+        return c.json({ akismet: akismetSettingsOf(updated.settings) }, 200);
+      },
+    );
 }
