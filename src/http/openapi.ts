@@ -132,6 +132,24 @@ export function jsonRequest<S extends z.ZodType>(schema: S) {
   return { required: true, content: { "application/json": { schema } } };
 }
 
+/** The document's head: what `getOpenAPI31Document` puts around the routes. */
+export const DOCUMENT_INFO = {
+  openapi: "3.1.0",
+  info: {
+    title: "Commentinel API",
+    version: "1",
+    description:
+      "Self-hosted spam filter for website comments. Every /v1 error is `{error: {code, message, requestId, details?}}`. " +
+      "The Akismet-compatible API (`/1.1/comment-check`, …) keeps Akismet's own wire format and is described in the README, not here.",
+  },
+  tags: [
+    { name: "Comments", description: "A site's servers submit comments and read verdicts (site API key)" },
+    { name: "Moderation", description: "Moderators decide (moderator key)" },
+    { name: "Campaigns", description: "The same spam across threads and sites (moderator key)" },
+    { name: "Sites (admin)", description: "Sites, keys and settings (admin token)" },
+  ],
+};
+
 /** The security schemes of auth.ts, by the name routes use in `security`. */
 export const securitySchemes = {
   siteKey: { type: "http", scheme: "bearer", description: "The site's API key (12 lowercase letters and digits), for its servers" },
