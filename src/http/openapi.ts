@@ -107,20 +107,21 @@ const errorResponse = (code: ErrorCode) => ({
 });
 
 /** What every authenticated /v1 route can answer besides its own errors. */
-const COMMON: ErrorCode[] = ["UNAUTHORIZED", "SERVICE_UNAVAILABLE", "INTERNAL"];
+const COMMON = ["UNAUTHORIZED", "SERVICE_UNAVAILABLE", "INTERNAL"] as const;
+type Common = (typeof COMMON)[number];
 
 /**
  * The error responses of a route: the ones every authenticated route can give (401, 503, 500),
- * plus those named. Routes with a body add BAD_REQUEST, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE.
+ * plus those named; keyed by status in the type too, so the typed client knows each error answer.
  */
-export function errors(...codes: ErrorCode[]) {
+export function errors<const C extends readonly ErrorCode[]>(...codes: C) {
   const out: Record<number, ReturnType<typeof errorResponse>> = {};
   for (const code of [...codes, ...COMMON]) out[errorStatus[code]] = errorResponse(code);
-  return out;
+  return out as { [K in C[number] | Common as (typeof errorStatus)[K]]: ReturnType<typeof errorResponse> };
 }
 
 /** The errors of a route that reads a JSON body. */
-export const BODY_ERRORS: ErrorCode[] = ["BAD_REQUEST", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE"];
+export const BODY_ERRORS = ["BAD_REQUEST", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE"] as const;
 
 /** `responses[200]` and the like. */
 export function json<S extends z.ZodType>(schema: S, description: string) {
