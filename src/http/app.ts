@@ -7,6 +7,7 @@ import { consoleRoutes, homeRoutes } from "./console/routes.js";
 import { ApiError, errorBody, errorStatus, isUnavailable, RETRY_AFTER_S, type ErrorCode } from "./errors.js";
 import { createApi, DOCUMENT_INFO, securitySchemes } from "./openapi.js";
 import { docsRoutes } from "./routes/docs.js";
+import { formRoutes } from "./routes/form.js";
 import { akismetRoutes, akismetSettingsRoutes } from "./routes/akismet.js";
 import { siteRuleRoutes } from "./routes/site-rules.js";
 import { campaignRoutes, campaignSettingsRoutes } from "./routes/campaigns.js";
@@ -42,7 +43,8 @@ function v1Routes(deps: Deps) {
     .route("/v1/sites", akismetSettingsRoutes(deps))
     .route("/v1/sites", siteRuleRoutes(deps))
     .route("/v1/campaigns", campaignRoutes(deps))
-    .route("/v1/sites", campaignSettingsRoutes(deps));
+    .route("/v1/sites", campaignSettingsRoutes(deps))
+    .route("/v1", formRoutes());
 }
 
 /** The /v1 API's type for `hc<ApiType>(baseUrl)` from `hono/client` (README, "API document and typed client"). */

@@ -148,6 +148,7 @@ export const DOCUMENT_INFO = {
     { name: "Moderation", description: "Moderators decide (moderator key)" },
     { name: "Campaigns", description: "The same spam across threads and sites (moderator key)" },
     { name: "Sites (admin)", description: "Sites, keys and settings (admin token)" },
+    { name: "Form helper", description: "The script a site adds to its comment form (public)" },
   ],
 };
 
