@@ -15,6 +15,7 @@ import {
   keySitesJson,
   mergeForms,
   parseComment,
+  parseJsonForm,
   parseForm,
   parseKeySites,
   thanksAnswer,
@@ -44,7 +45,10 @@ export function akismetBodyLimit(maxContentChars: number): number {
 
 const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(;|$)/i;
 
+const JSON_TYPE = /^application\/json\s*(;|$)/i;
+
 const BAD_TYPE = "Send the body as application/x-www-form-urlencoded.";
+const BAD_JSON = `A JSON body must be one object of fields (at most ${FORM_LIMITS.maxFields}).`;
 const TOO_MANY = `Too many fields (at most ${FORM_LIMITS.maxFields}, and ${FORM_LIMITS.maxArrayItems} items in a list).`;
 const NO_KEY = "Missing required field: api_key (or the key as the first label of the Host name).";
 const BAD_KEY = "The API key is not valid.";
@@ -82,12 +86,18 @@ export function akismetRoutes(deps: Deps) {
   });
 
   /** Query fields under body fields, or what is wrong with the request. */
-  const readForm = async (c: Context<AppEnv>): Promise<{ form: FormFields } | { help: string }> => {
+  const readForm = async (c: Context<AppEnv>, allowJson = false): Promise<{ form: FormFields } | { help: string }> => {
     const query = parseForm(new URL(c.req.url).search.replace(/^\?/, ""));
     if (!query) return { help: TOO_MANY };
     if (c.req.method !== "POST") return { form: query };
     const type = c.req.header("content-type");
     const text = await c.req.text();
+    if (allowJson && type !== undefined && JSON_TYPE.test(type) && text !== "") {
+      // Not Akismet's format, but what Coral Talk's older releases send to submit-spam/submit-ham
+      // (only there: comment-check keeps Akismet's form).
+      const json = parseJsonForm(text);
+      return json ? { form: mergeForms(query, json) } : { help: BAD_JSON };
+    }
     // Some clients omit the content type on an empty or form body; anything else declared is refused.
     if (type !== undefined && !FORM_TYPE.test(type) && text !== "") return { help: BAD_TYPE };
     const body = parseForm(text);
@@ -106,8 +116,9 @@ export function akismetRoutes(deps: Deps) {
   const authenticate = async (
     c: Context<AppEnv>,
     allowKeyField: boolean,
+    allowJson = false,
   ): Promise<{ form: FormFields; site: SiteRow } | Response> => {
-    const read = await readForm(c);
+    const read = await readForm(c, allowJson);
     if ("help" in read) return toResponse(invalidAnswer(read.help));
     const key = extractKey(read.form, c.req.header("host"), { allowKeyField, forwardedHost: c.req.header("x-forwarded-host") });
     if (!key) return toResponse(invalidAnswer(NO_KEY));
@@ -136,11 +147,13 @@ export function akismetRoutes(deps: Deps) {
 
   for (const label of ["spam", "ham"] as const) {
     app.post(`/1.1/submit-${label}`, async (c) => {
-      const auth = await authenticate(c, false);
+      const auth = await authenticate(c, false, true);
       if (auth instanceof Response) return auth;
-      const parsed = parseComment(auth.form, { maxContentChars });
+      const parsed = parseComment(auth.form, { maxContentChars, submission: true });
       if (!parsed.ok) return toResponse(invalidAnswer(parsed.help));
-      await submitComment(deps, auth.site, parsed.value, label);
+      // No `blog` (Coral Talk): the key names the site, whose URL stands in for it.
+      const comment = parsed.value.blog === "" ? { ...parsed.value, blog: auth.site.url } : parsed.value;
+      await submitComment(deps, auth.site, comment, label);
       return toResponse(thanksAnswer());
     });
   }
