@@ -51,7 +51,7 @@ export function toCommentInput(c: AkismetComment): CommentInput {
     thread: (c.permalink ?? c.blog).slice(0, THREAD_MAX_CHARS),
     content: c.content,
     ...(author ? { author } : {}),
-    ip: c.ip,
+    ...(c.ip === "" ? {} : { ip: c.ip }),
     ...(c.userAgent === undefined ? {} : { userAgent: c.userAgent }),
     ...(c.referrer === undefined ? {} : { referrer: c.referrer }),
     honeypot: c.honeypotFilled,

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { z } from "@hono/zod-openapi";
 import type { Cursor } from "../db/queries/comments.js";
 import type { CommentRow } from "../db/schema.js";
 import { ApiError } from "./errors.js";
