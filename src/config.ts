@@ -85,6 +85,15 @@ const envSchema = z.object({
   CAMPAIGN_MIN_JACCARD: z.coerce.number().min(0.3).max(1).default(0.7),
   /** Campaigns: only comments of the last N days cluster, and count as seen before. */
   CAMPAIGN_WINDOW_DAYS: int(1, 90).default(7),
+  /**
+   * A listener of its own for /metrics, without auth, on METRICS_HOST (issue 10). The worker role
+   * serves metrics only there; the API always serves /metrics behind the admin token as well.
+   */
+  METRICS_PORT: int(0, 65535).optional(),
+  /** Where the metrics listener binds: loopback unless Prometheus scrapes from another host. */
+  METRICS_HOST: z.string().min(1).default("127.0.0.1"),
+  /** Site ids as a label (verdicts and decisions by site): one series per site, so off by default. */
+  METRICS_PER_SITE: z.enum(["0", "1", "true", "false"]).default("0").transform((v) => v === "1" || v === "true"),
 });
 
 export type Config = Omit<z.infer<typeof envSchema>, "HOST"> & { HOST: string };

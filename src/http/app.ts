@@ -1,7 +1,7 @@
-import { randomUUID } from "node:crypto";
 import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Deps } from "../deps.js";
+import { requestContext } from "./access-log.js";
 import { consoleRoutes, homeRoutes } from "./console/routes.js";
 import { ApiError, errorBody, isUnavailable, RETRY_AFTER_S } from "./errors.js";
 import { akismetRoutes, akismetSettingsRoutes } from "./routes/akismet.js";
@@ -9,6 +9,8 @@ import { siteRuleRoutes } from "./routes/site-rules.js";
 import { campaignRoutes, campaignSettingsRoutes } from "./routes/campaigns.js";
 import { commentRoutes } from "./routes/comments.js";
 import { healthRoutes } from "./routes/health.js";
+import { metricsRoutes } from "./routes/metrics.js";
+import { QUEUES_PATH, queueRoutes } from "./routes/queues.js";
 import { moderationRoutes } from "./routes/moderation.js";
 import { siteRoutes } from "./routes/sites.js";
 import { threadRoutes } from "./routes/threads.js";
@@ -23,31 +25,13 @@ function unavailable(path: string, requestId: string, message: string): Response
   return Response.json(errorBody("SERVICE_UNAVAILABLE", message, requestId), { status: 503, headers });
 }
 
-/** A client-chosen X-Request-Id is kept when it is short and printable, so logs can be joined. */
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
-
 export function createApp(deps: Deps) {
   const app = new Hono<AppEnv>();
   const log = deps.log;
 
-  // Order: request id first (every later answer carries it), then the access log, then limits.
-  app.use("*", async (c, next) => {
-    const given = c.req.header("x-request-id");
-    c.set("requestId", given && REQUEST_ID.test(given) ? given : randomUUID());
-    c.header("X-Request-Id", c.var.requestId);
-    await next();
-  });
-  app.use("*", async (c, next) => {
-    const start = performance.now();
-    await next();
-    log.debug("request", {
-      requestId: c.var.requestId,
-      method: c.req.method,
-      path: c.req.path,
-      status: c.res.status,
-      ms: Math.round((performance.now() - start) * 10) / 10,
-    });
-  });
+  // Order: request id first (every later answer and log line carries it) with the access log and
+  // the duration histogram around everything else, then limits.
+  app.use("*", requestContext(log));
   // Every request is answered within REQUEST_DEADLINE_MS. A handler still waiting (on a Postgres
   // that restarts, a pool that is full) goes on in the background; its late answer is dropped.
   app.use("*", async (c, next) => {
@@ -100,6 +84,9 @@ export function createApp(deps: Deps) {
   app.route("/v1/sites", siteRuleRoutes(deps));
   app.route("/v1/campaigns", campaignRoutes(deps));
   app.route("/v1/sites", campaignSettingsRoutes(deps));
+  // Operators: Prometheus metrics and the queue dashboard, both behind the admin token.
+  app.route("/", metricsRoutes(deps));
+  app.route(QUEUES_PATH, queueRoutes(deps));
 
   app.notFound((c) => c.json(errorBody("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`, c.var.requestId), 404));
 
