@@ -133,7 +133,7 @@ export function redactFields(fields: LogFields): LogFields {
   return clean(fields, 0) as LogFields;
 }
 
-export function createLog(level: LogLevel, base: LogFields = {}, write = (line: string) => process.stdout.write(line + "\n")): Log {
+export function createLog(level: LogLevel, base: LogFields = {}, write: (line: string) => unknown = (line) => process.stdout.write(line + "\n")): Log {
   const logger = pino(
     {
       level,

@@ -46,7 +46,16 @@ export function createStateMetrics(src: StateSources): Registry {
   const registry = new Registry();
 
   const queueCounts = cached(() => src.scoreQueue.queue.getJobCounts(...QUEUE_STATES), QUEUE_CACHE_MS);
-  const queueUp = new Gauge({ name: "commentinel_queue_up", help: "1 when the queue backend answered the last count, else 0.", labelNames: ["backend"] as const, registers: [registry] });
+  new Gauge({
+    name: "commentinel_queue_up",
+    help: "1 when the queue backend answered the job counts, else 0.",
+    labelNames: ["backend"] as const,
+    registers: [registry],
+    async collect() {
+      const ok = await queueCounts().then(() => 1, () => 0);
+      this.set({ backend: src.scoreQueue.kind }, ok);
+    },
+  });
   new Gauge({
     name: "commentinel_queue_jobs",
     help: "Jobs in the queue by state (BullMQ getJobCounts, cached 2 s).",
@@ -57,9 +66,8 @@ export function createStateMetrics(src: StateSources): Registry {
       try {
         const counts = await queueCounts();
         for (const state of QUEUE_STATES) this.set({ queue: SCORE_QUEUE, state }, counts[state] ?? 0);
-        queueUp.set({ backend: src.scoreQueue.kind }, 1);
       } catch {
-        queueUp.set({ backend: src.scoreQueue.kind }, 0);
+        // Reported by commentinel_queue_up; no depth is better than a stale one.
       }
     },
   });
