@@ -294,6 +294,28 @@ describe("the queue dashboard", () => {
   });
 });
 
+describe("the queue dashboard on BullMQ's Postgres backend", () => {
+  it("lists the queue with its waiting jobs and the database's stats", async () => {
+    const h = harness({ queueBackend: { kind: "postgres", url: TEST_DATABASE_URL } });
+    try {
+      const site = await createSite(h.app);
+      for (let i = 0; i < 2; i++) await call(h.app, "POST", "/v1/comments", { key: site.apiKey, body: { thread: "board", content: `on postgres ${i}` } });
+      const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
+      const res = await h.app.request("/admin/queues/api/queues?activeQueue=x&status=waiting", { headers: auth });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { queues: { name: string; counts: Record<string, number> }[] };
+      const queue = body.queues.find((q) => q.name.endsWith("score-comment"));
+      expect(queue?.counts.waiting).toBe(2);
+      const stats = await h.app.request("/admin/queues/api/redis/stats", { headers: auth });
+      expect(stats.status).toBe(200);
+      expect(await stats.json()).toMatchObject({ backend: "postgres" });
+      expect((await h.app.request("/admin/queues", { headers: auth })).status).toBe(200);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe("the worker's metrics listener", () => {
   it("answers GET /metrics on METRICS_PORT with the worker's metrics, and nothing else", async () => {
     const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "worker"], {
