@@ -98,9 +98,16 @@ const SECRET_NAMES = new Set([
   "text",
 ]);
 const SECRET_SUFFIXES = ["email", "secret", "password", "apikey"];
+/** Field names are a small set written in code: each is classified once (bounded, in case). */
+const secretNameCache = new Map<string, boolean>();
 const isSecretName = (name: string) => {
-  const n = name.toLowerCase().replace(/[-_]/g, "");
-  return SECRET_NAMES.has(n) || SECRET_SUFFIXES.some((s) => n.endsWith(s));
+  let secret = secretNameCache.get(name);
+  if (secret === undefined) {
+    const n = name.toLowerCase().replace(/[-_]/g, "");
+    secret = SECRET_NAMES.has(n) || SECRET_SUFFIXES.some((s) => n.endsWith(s));
+    if (secretNameCache.size < 10_000) secretNameCache.set(name, secret);
+  }
+  return secret;
 };
 
 /**
@@ -111,7 +118,10 @@ const isSecretName = (name: string) => {
 const SECRET_TEXT = /[\w.+-]+@(?:[\w-]+\.)+[a-z]{2,}\b|\b(Bearer|Basic)\s+[\w.~+/=-]+|\bmod_[\w-]{16,}/gi;
 export const REDACTED = "[redacted]";
 
-const scrub = (s: string) => s.replace(SECRET_TEXT, (_m, scheme?: string) => (scheme ? `${scheme} ${REDACTED}` : REDACTED));
+/** Cheap test first: SECRET_TEXT backtracks over every start of a long word (a UUID) that has no `@`. */
+const MAYBE_SECRET_TEXT = /@|bearer|basic|mod_/i;
+const scrub = (s: string) =>
+  MAYBE_SECRET_TEXT.test(s) ? s.replace(SECRET_TEXT, (_m, scheme?: string) => (scheme ? `${scheme} ${REDACTED}` : REDACTED)) : s;
 
 /** Nested objects deeper than this are summarized: a log line is not a heap dump. */
 const MAX_DEPTH = 6;
