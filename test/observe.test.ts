@@ -4,6 +4,8 @@ import { createDeps, type Deps } from "../src/deps.js";
 import { createApp, type App } from "../src/http/app.js";
 import { createLog, REDACTED } from "../src/log.js";
 import { startWorker } from "../src/worker/index.js";
+import { sweepPending } from "../src/worker/sweep.js";
+import { sql } from "drizzle-orm";
 import { TEST_DATABASE_URL, TEST_REDIS_URL, testQueueBackend } from "./env.js";
 import { ADMIN_TOKEN, call, createSite, eventually, freshDatabase, harness, testConfig, uniqueName, type TestSite } from "./helpers.js";
 import type { QueueBackendConfig } from "../src/queue/score-queue.js";
@@ -22,6 +24,11 @@ async function scrape(app: App): Promise<string> {
   const res = await app.request("/metrics", { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
   expect(res.status).toBe(200);
   return res.text();
+}
+
+/** The deps' state metrics alone (no HTTP request, which would itself use the pool). */
+async function renderState(deps: Deps): Promise<string> {
+  return deps.metrics.metrics();
 }
 
 /** Deps whose log lines (at debug) are kept in `lines`, with a worker, on a fresh database. */
@@ -159,6 +166,55 @@ describe("metrics", () => {
     const all = s.lines.join("\n");
     expect(all).toContain(REDACTED);
     for (const secret of [email, content, s.site.apiKey, s.site.moderatorKey, "commentinel_console=abc"]) expect(all).not.toContain(secret);
+  });
+});
+
+describe("queue and pool counters", () => {
+  it("counts an enqueue that failed (queue down) and the sweep's re-enqueue of that comment", async () => {
+    const down = harness({ queueBackend: { kind: "redis", url: "redis://127.0.0.1:1" } });
+    const up = harness({ queueBackend: { kind: "postgres", url: TEST_DATABASE_URL } });
+    try {
+      const site = await createSite(down.app);
+      const before = await scrape(up.app);
+      const res = await call(down.app, "POST", "/v1/comments", { key: site.apiKey, body: { thread: "t", content: "queued while the queue is down" } });
+      expect(res.status).toBe(202);
+      const down1 = await scrape(down.app);
+      expect(sample(down1, "commentinel_enqueue_failures_total") - sample(before, "commentinel_enqueue_failures_total")).toBe(1);
+      expect(sample(down1, "commentinel_queue_up", { backend: "redis" })).toBe(0);
+      expect(await sweepPending(up.deps, { olderThanMs: 0, siteId: site.id })).toBe(1);
+      const after = await scrape(up.app);
+      expect(sample(after, "commentinel_sweep_reenqueued_total") - sample(before, "commentinel_sweep_reenqueued_total")).toBe(1);
+    } finally {
+      await down.close();
+      await up.close();
+    }
+  });
+
+  it("shows queries holding the pool as in use, and those beyond its size as waiting", async () => {
+    const h = harness({ config: { DATABASE_POOL_MAX: "2" } });
+    try {
+      // drizzle's queries are lazy: `then` sends them.
+      const slow = [0, 1, 2, 3].map(() => h.deps.db.execute(sql`SELECT pg_sleep(0.5)`).then(() => undefined));
+      // A transaction counts once while it holds its connection.
+      const tx = h.deps.db.transaction(async (t) => {
+        await t.execute(sql`SELECT pg_sleep(0.5)`);
+        await t.execute(sql`SELECT 1`);
+      });
+      await new Promise((r) => setTimeout(r, 100));
+      const busy = await renderState(h.deps);
+      expect(sample(busy, "commentinel_db_pool_max")).toBe(2);
+      expect(sample(busy, "commentinel_db_pool_in_use")).toBe(2);
+      // Five of ours in flight (the model's own follower may add one of its polls).
+      expect(sample(busy, "commentinel_db_pool_waiting")).toBeGreaterThanOrEqual(3);
+      expect(sample(busy, "commentinel_db_pool_waiting")).toBeLessThanOrEqual(4);
+      await Promise.all([...slow, tx]);
+      await eventually(async () => {
+        const idle = await renderState(h.deps);
+        return sample(idle, "commentinel_db_pool_in_use") === 0 && sample(idle, "commentinel_db_pool_waiting") === 0 ? true : undefined;
+      }, 3000);
+    } finally {
+      await h.close();
+    }
   });
 });
 

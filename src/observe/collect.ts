@@ -20,6 +20,20 @@ const SIZE_CACHE_MS = 30_000;
 
 const QUEUE_STATES = ["waiting", "active", "delayed", "prioritized", "failed", "waiting-children"] as const satisfies readonly JobType[];
 
+/**
+ * A scrape never waits on a dependency that is down: past this, a source counts as unreachable.
+ * Prometheus's own scrape timeout defaults to 10 s.
+ */
+const SOURCE_TIMEOUT_MS = 1_000;
+
+function bounded<T>(p: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took over ${SOURCE_TIMEOUT_MS} ms`)), SOURCE_TIMEOUT_MS);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** `fn`'s result, reused for `ms` (a failure is not cached: the next scrape tries again). */
 function cached<T>(fn: () => Promise<T>, ms: number): () => Promise<T> {
   let last: { at: number; value: Promise<T> } | undefined;
@@ -45,7 +59,14 @@ export interface StateSources {
 export function createStateMetrics(src: StateSources): Registry {
   const registry = new Registry();
 
-  const queueCounts = cached(() => src.scoreQueue.queue.getJobCounts(...QUEUE_STATES), QUEUE_CACHE_MS);
+  // A Redis Queue whose connection is not ready waits for it: ask only a ready one.
+  const queueCounts = cached(
+    () =>
+      src.scoreQueue.queue.isReady()
+        ? bounded(src.scoreQueue.queue.getJobCounts(...QUEUE_STATES), "queue counts")
+        : Promise.reject(new Error("queue connection is not ready")),
+    QUEUE_CACHE_MS,
+  );
   new Gauge({
     name: "commentinel_queue_up",
     help: "1 when the queue backend answered the job counts, else 0.",
@@ -90,7 +111,7 @@ export function createStateMetrics(src: StateSources): Registry {
     },
   });
 
-  const size = cached(() => modelSize(src.db), SIZE_CACHE_MS);
+  const size = cached(() => bounded(modelSize(src.db), "model size"), SIZE_CACHE_MS);
   new Gauge({
     name: "commentinel_model_learned",
     help: "Comments the model has learned, by label (the global scope's totals).",
@@ -115,7 +136,10 @@ export function createStateMetrics(src: StateSources): Registry {
     },
   });
 
-  const position = cached(() => changeFeedPosition(src.db, src.model.appliedId).then((p) => ({ ...p, applied: src.model.appliedId })), LAG_CACHE_MS);
+  const position = cached(() => {
+    const applied = src.model.appliedId;
+    return bounded(changeFeedPosition(src.db, applied), "change feed position").then((p) => ({ ...p, applied }));
+  }, LAG_CACHE_MS);
   new Gauge({
     name: "commentinel_model_change_lag",
     help: "Model changes (decisions learned) committed but not yet applied by this process's model.",

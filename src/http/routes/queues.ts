@@ -76,6 +76,8 @@ export function queueRoutes(deps: Pick<Deps, "config" | "scoreQueue">) {
   const app = new Hono<AppEnv>();
   app.use("*", requireAdminOrBasic(deps.config.ADMIN_TOKEN));
   app.get("/counts", async (c) => {
+    // A Redis Queue whose connection is not ready would wait for it: answer 503 at once instead.
+    if (!deps.scoreQueue.queue.isReady()) throw new ApiError("SERVICE_UNAVAILABLE", "The queue backend is unreachable; retry shortly");
     const counts = await deps.scoreQueue.queue.getJobCounts("waiting", "active", "delayed", "prioritized", "failed", "completed", "waiting-children");
     return c.json({ backend: deps.scoreQueue.kind, queues: [{ name: SCORE_QUEUE, counts }] });
   });
