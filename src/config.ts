@@ -104,6 +104,15 @@ const envSchema = z.object({
    */
   WEBHOOK_RETRY_DELAY_MS: int(10, 3_600_000).default(10_000),
   WEBHOOK_MAX_ATTEMPTS: int(1, 30).default(14),
+  /**
+   * A listener of its own for /metrics, without auth, on METRICS_HOST (issue 10). The worker role
+   * serves metrics only there; the API always serves /metrics behind the admin token as well.
+   */
+  METRICS_PORT: int(0, 65535).optional(),
+  /** Where the metrics listener binds: loopback unless Prometheus scrapes from another host. */
+  METRICS_HOST: z.string().min(1).default("127.0.0.1"),
+  /** Site ids as a label (verdicts and decisions by site): one series per site, so off by default. */
+  METRICS_PER_SITE: z.enum(["0", "1", "true", "false"]).default("0").transform((v) => v === "1" || v === "true"),
 });
 
 export type Config = Omit<z.infer<typeof envSchema>, "HOST"> & { HOST: string };

@@ -20,6 +20,7 @@ import { featuresOf, scoreFeatures, statusForVerdict, verdictWrite } from "../co
 import type { NewComment, VerdictWrite } from "../db/queries/comments.js";
 import type { SiteRow } from "../db/schema.js";
 import type { Deps } from "../deps.js";
+import { countVerdict, timeScoring } from "../observe/metrics.js";
 import { answersSpam, akismetSettingsOf, shouldDiscard } from "./settings.js";
 import { fixedVerdict, type AkismetComment } from "./wire.js";
 
@@ -172,7 +173,11 @@ export async function checkComment(
     }
     const loaded = await within(deps.model.ready(), opts.budgetMs ?? CHECK_BUDGET_MS);
     if (!loaded.done) return undefined;
-    return verdictWrite(await scoreFeatures(deps.model, site, featuresOf(row)));
+    const timed = timeScoring("akismet");
+    const write = verdictWrite(await scoreFeatures(deps.model, site, featuresOf(row)));
+    timed();
+    countVerdict(write.verdict, "akismet", site.id);
+    return write;
   };
 
   if (comment.isTest) {

@@ -7,6 +7,7 @@ import { insertDecidedDeliveries } from "../db/queries/webhooks.js";
 import { applyDeltas, lockModelShared } from "../db/queries/model.js";
 import { appendModelChange } from "../db/queries/model-changes.js";
 import type { CommentRow, DecisionRow } from "../db/schema.js";
+import { countDecision } from "../observe/metrics.js";
 import { featuresOf } from "./scoring.js";
 import { followProposedCutoffs } from "./site-rules.js";
 
@@ -49,6 +50,7 @@ export async function recordDecision(
   params: { siteId: string; commentId: string; label: Label; note?: string | null; actor: string },
 ): Promise<{ comment: CommentRow; decision: DecisionRow; before: CommentRow } | undefined> {
   const recorded = await recordDecisionInTransaction(db, params);
+  if (recorded) countDecision(params.label, params.actor, params.siteId);
   // After the decision (and its commit, unless the caller holds a transaction), so that the
   // proposal reads this decision too.
   if (recorded) await followProposedCutoffs(db, params.siteId);

@@ -1,8 +1,8 @@
-import { randomUUID } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { bodyLimit } from "hono/body-limit";
 import type { Deps } from "../deps.js";
+import { requestContext } from "./access-log.js";
 import { consoleRoutes, homeRoutes } from "./console/routes.js";
 import { ApiError, errorBody, errorStatus, isUnavailable, RETRY_AFTER_S, type ErrorCode } from "./errors.js";
 import { createApi, DOCUMENT_INFO, securitySchemes } from "./openapi.js";
@@ -13,6 +13,8 @@ import { siteRuleRoutes } from "./routes/site-rules.js";
 import { campaignRoutes, campaignSettingsRoutes } from "./routes/campaigns.js";
 import { commentRoutes } from "./routes/comments.js";
 import { healthRoutes } from "./routes/health.js";
+import { metricsRoutes } from "./routes/metrics.js";
+import { QUEUES_PATH, queueRoutes } from "./routes/queues.js";
 import { moderationRoutes } from "./routes/moderation.js";
 import { siteRoutes } from "./routes/sites.js";
 import { threadRoutes } from "./routes/threads.js";
@@ -27,9 +29,6 @@ function unavailable(path: string, requestId: string, message: string): Response
   }
   return Response.json(errorBody("SERVICE_UNAVAILABLE", message, requestId), { status: 503, headers });
 }
-
-/** A client-chosen X-Request-Id is kept when it is short and printable, so logs can be joined. */
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 /**
  * The documented /v1 API, chained so that its type carries every route, for `hono/client`
@@ -59,24 +58,9 @@ export function createApp(deps: Deps) {
   const app = createApi();
   const log = deps.log;
 
-  // Order: request id first (every later answer carries it), then the access log, then limits.
-  app.use("*", async (c, next) => {
-    const given = c.req.header("x-request-id");
-    c.set("requestId", given && REQUEST_ID.test(given) ? given : randomUUID());
-    c.header("X-Request-Id", c.var.requestId);
-    await next();
-  });
-  app.use("*", async (c, next) => {
-    const start = performance.now();
-    await next();
-    log.debug("request", {
-      requestId: c.var.requestId,
-      method: c.req.method,
-      path: c.req.path,
-      status: c.res.status,
-      ms: Math.round((performance.now() - start) * 10) / 10,
-    });
-  });
+  // Order: request id first (every later answer and log line carries it) with the access log and
+  // the duration histogram around everything else, then limits.
+  app.use("*", requestContext(log));
   // Every request is answered within REQUEST_DEADLINE_MS. A handler still waiting (on a Postgres
   // that restarts, a pool that is full) goes on in the background; its late answer is dropped.
   app.use("*", async (c, next) => {
@@ -125,6 +109,9 @@ export function createApp(deps: Deps) {
   // The API document of every route mounted above, and its interactive page.
   for (const [name, scheme] of Object.entries(securitySchemes)) app.openAPIRegistry.registerComponent("securitySchemes", name, scheme);
   app.route("/", docsRoutes(() => app.getOpenAPI31Document(DOCUMENT_INFO)));
+  // Operators: Prometheus metrics and the queue dashboard, both behind the admin token.
+  app.route("/", metricsRoutes(deps));
+  app.route(QUEUES_PATH, queueRoutes(deps));
 
   app.notFound((c) => c.json(errorBody("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`, c.var.requestId), 404));
 

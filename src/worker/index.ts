@@ -7,6 +7,19 @@ import { startDeliverWebhookWorker, type DeliveryOutcomeHook } from "./deliver-w
 import { startScoreCommentWorker } from "./score-comment.js";
 import { startSweep } from "./sweep.js";
 import { startWebhookDispatch } from "./webhook-dispatch.js";
+import { countWebhookDelivery } from "../observe/metrics.js";
+import type { WebhookAttemptOutcome } from "../db/schema.js";
+
+/** The attempts table's outcome names, as the deliveries metric (and deploy/'s alerts) name them. */
+const METRIC_OUTCOME = {
+  delivered: "delivered",
+  retrying: "retrying",
+  gave_up: "failed",
+  endpoint_disabled: "disabled",
+  refused: "blocked",
+} as const satisfies Record<WebhookAttemptOutcome, Parameters<typeof countWebhookDelivery>[0]>;
+
+const countDelivery: DeliveryOutcomeHook = (outcome) => countWebhookDelivery(METRIC_OUTCOME[outcome]);
 
 export interface WorkerHooks {
   /** Each recorded webhook attempt's outcome (for the deliveries-by-outcome metric). */
@@ -17,7 +30,7 @@ export interface WorkerHooks {
  * The worker role: consume score-comment jobs and sweep up comments whose job went missing; deliver
  * webhooks (queued by the verdicts here, by decisions anywhere, and by the webhook sweep).
  */
-export function startWorker(deps: Deps, hooks: WorkerHooks = {}) {
+export function startWorker(deps: Deps, hooks: WorkerHooks = { onDeliveryOutcome: countDelivery }) {
   const log = deps.log.child({ role: "worker" });
   const retry = { delayMs: deps.config.WEBHOOK_RETRY_DELAY_MS, attempts: deps.config.WEBHOOK_MAX_ATTEMPTS };
   const webhookQueue = createWebhookQueue(deps.queueBackend, { prefix: deps.config.QUEUE_PREFIX, log, retry });
