@@ -1,19 +1,20 @@
 import { randomUUID } from "node:crypto";
 import { DEFAULT_MIN_JACCARD, FINGERPRINT_VERSION, fingerprint, matchCandidates, type CampaignCandidate } from "../classifier/index.js";
+import { createBatcher } from "../db/batch.js";
 import type { Db, Executor } from "../db/client.js";
 import {
   campaignSiteStats,
   clearDecided,
   findCampaignAction,
-  findCampaignCandidates,
   insertCampaignAction,
   insertFingerprints,
   latestDecisionIds,
   listSiteCampaignIds,
   listSiteMembers,
-  lockCampaigns,
+  lockAndFindCandidates,
   markCampaignActionUndone,
   writeCampaignAssignment,
+  writeCampaignSignals,
   type CampaignSiteStats,
   type FingerprintInsert,
 } from "../db/queries/campaigns.js";
@@ -118,8 +119,8 @@ export function explainCampaign(facts: Pick<CampaignFacts, "size" | "sites" | "o
  * Finds each comment's campaign and whether its site saw the same text lately, for a whole batch
  * at once, and stores the result as the comments' `signals` (read back by `featuresOf`). Under one
  * advisory lock, in one transaction: the candidates (one statement, which also stores any missing
- * fingerprint), then only when something was found the assignment, the campaigns' counts and the
- * signals (one statement each).
+ * fingerprint, pipelined behind the lock), then the assignment and the campaigns' counts
+ * (pipelined); the signals after the commit.
  *
  * Comments of one batch see each other: intake stored their fingerprints before they were queued.
  * When a comment links two campaigns, the two become one.
@@ -129,14 +130,18 @@ export async function assignCampaigns(
   comments: readonly (FingerprintSource & { crossSite?: boolean })[],
   options: CampaignOptions = DEFAULT_CAMPAIGN_OPTIONS,
   now: Date = new Date(),
+  /** false: the caller stores the signals itself (the scorer, with the verdict: one row update, not two). */
+  storeSignals = true,
 ): Promise<Map<string, CommentSignals>> {
   const out = new Map<string, CommentSignals>();
   if (comments.length === 0) return out;
   const rows = comments.map(fingerprintRow);
   const since = new Date(now.getTime() - options.windowDays * 86_400_000);
-  return db.transaction(async (tx) => {
-    await lockCampaigns(tx);
-    const found = await findCampaignCandidates(tx, rows, { since, perKind: CANDIDATES_PER_KIND, rareDomainMax: RARE_DOMAIN_MAX });
+  // Under the lock: candidates, then the assignment and the counts (two round trips, plus BEGIN and
+  // COMMIT). The signals are written after the lock is released: no other batch reads them.
+  const signals: { commentId: string; signals: CommentSignals }[] = [];
+  await db.transaction(async (tx) => {
+    const found = await lockAndFindCandidates(tx, rows, { since, perKind: CANDIDATES_PER_KIND, rareDomainMax: RARE_DOMAIN_MAX });
     const byComment = new Map<string, CampaignCandidate[]>();
     for (const c of found) {
       let list = byComment.get(c.forId);
@@ -187,9 +192,7 @@ export async function assignCampaigns(
 
     const campaignIds = [...new Set(rows.map((r) => assigned.get(r.commentId)).filter((id): id is string => id !== undefined))];
     // Counts include this batch's own writes, so the assignment goes first.
-    await writeCampaignAssignment(tx, { created, merged, members, signals: [] });
-    const stats = await campaignSiteStats(tx, campaignIds);
-    const signals: { commentId: string; signals: CommentSignals }[] = [];
+    const stats = await writeCampaignAssignment(tx, { created, merged, members }, campaignIds);
     for (const [i, row] of rows.entries()) {
       const campaignId = assigned.get(row.commentId);
       const s: CommentSignals = {};
@@ -199,9 +202,26 @@ export async function assignCampaigns(
       // Nothing to say is left unwritten: a null `signals` reads the same, and most batches skip this write.
       if (s.seenBefore || s.campaign) signals.push({ commentId: row.commentId, signals: s });
     }
-    await writeCampaignAssignment(tx, { created: [], merged: [], members: [], signals });
-    return out;
   });
+  if (storeSignals) await writeCampaignSignals(db, signals);
+  return out;
+}
+
+/**
+ * The scorer's hook: comments scored at once are assigned together, and one batch at a time per
+ * process. Assignment serializes on its lock anyway; with batches in parallel, each small one held
+ * a pooled connection while it waited, and the verdict reads and writes starved behind them
+ * (BENCHMARKS.md, "Campaigns": the drain at 0.07x raw). Jobs that arrive meanwhile wait and go as
+ * the next batch. The signals are not written here: the scorer stores them with the verdict.
+ */
+export function createCampaignBatcher(db: Db, options: CampaignOptions, opts: { maxSize: number; windowMs: number }) {
+  return createBatcher<FingerprintSource & { crossSite: boolean }, CommentSignals | null>(
+    async (rows) => {
+      const found = await assignCampaigns(db, rows, options, new Date(), false);
+      return rows.map((r) => found.get(r.id) ?? null);
+    },
+    { ...opts, maxInFlight: 1 },
+  );
 }
 
 /** The campaign as `site` may see it, or undefined when none of its members is the site's. */
