@@ -203,7 +203,8 @@ export async function run(): Promise<void> {
   const rawPerComment = (performance.now() - rawStart) / probeIds.length;
 
   // Intake (not timed here: it is the comment insert plus one fingerprint insert), then the timed
-  // scoring-side step: fingerprint + candidates + assignment + counts, BATCH comments per call.
+  // scoring-side step: fingerprint + candidates + assignment + counts, BATCH comments per call. The
+  // signals are not written here: the scorer writes them with the verdict, an update it makes anyway.
   let assignMs = 0;
   let singleMs = 0;
   let singles = 0;
@@ -214,11 +215,11 @@ export async function run(): Promise<void> {
     const t = performance.now();
     // Every tenth batch goes one comment per call, as today's worker does, to time that case too.
     if ((i / BATCH) % 10 === 9) {
-      for (const c of batch) await assignCampaigns(db, [c], undefined, new Date(now.getTime() + stream.length));
+      for (const c of batch) await assignCampaigns(db, [c], undefined, new Date(now.getTime() + stream.length), false);
       singleMs += performance.now() - t;
       singles += batch.length;
     } else {
-      await assignCampaigns(db, batch, undefined, new Date(now.getTime() + stream.length));
+      await assignCampaigns(db, batch, undefined, new Date(now.getTime() + stream.length), false);
       assignMs += performance.now() - t;
     }
   }

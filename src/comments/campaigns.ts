@@ -13,6 +13,7 @@ import {
   listSiteMembers,
   lockAndFindCandidates,
   markCampaignActionUndone,
+  purgeFingerprints,
   writeCampaignAssignment,
   writeCampaignSignals,
   type CampaignSiteStats,
@@ -314,4 +315,15 @@ export async function undoCampaignAction(db: Db, params: { siteId: string; campa
     reverted++;
   }
   return { outcome: "undone", reverted, skipped };
+}
+
+/** Fingerprints deleted per purge round: at the sweep's 5 s, 2,000/s, past any intake rate measured here. */
+export const PURGE_BATCH = 10_000;
+
+/**
+ * Deletes fingerprints older than the campaign window (one batch; the sweep calls it every round):
+ * nothing older clusters or counts as seen before. Members of a campaign still active stay.
+ */
+export async function purgeOldFingerprints(db: Executor, windowDays: number, now: Date = new Date(), limit = PURGE_BATCH): Promise<number> {
+  return purgeFingerprints(db, { before: new Date(now.getTime() - windowDays * 86_400_000), limit });
 }

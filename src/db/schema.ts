@@ -301,6 +301,9 @@ export const commentFingerprints = pgTable(
       .using("gin", sql`(CASE WHEN ${t.campaignId} IS NOT NULL THEN ${t.domains} END)`)
       .with({ fastupdate: false })
       .where(sql`${t.domains} <> '{}'::text[]`),
+    // The purge: the oldest rows first, a batch at a time (fingerprints outlive the window only in
+    // a campaign still active).
+    index("comment_fingerprints_created_idx").on(t.createdAt),
     // A campaign's members (listing, counts, deciding them all). No created_at column: with one
     // the planner walked this index by time for the domain lookup instead of the GIN above.
     index("comment_fingerprints_campaign_idx")

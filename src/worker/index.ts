@@ -15,6 +15,7 @@ export function startWorker(deps: Deps) {
   const sweep = startSweep({ db: deps.db, scoreQueue: deps.scoreQueue, log }, {
     intervalMs: deps.config.SWEEP_INTERVAL_MS,
     olderThanMs: deps.config.SWEEP_MIN_AGE_MS,
+    campaignWindowDays: deps.config.CAMPAIGN_WINDOW_DAYS,
   });
   return {
     /** Stops the sweep, then lets the jobs in flight finish and their verdicts land. */

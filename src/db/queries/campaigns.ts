@@ -344,3 +344,31 @@ export async function clearDecided(tx: Executor, id: string, status: CommentStat
     .where(eq(comments.id, id));
   await notify(tx, CHANNELS.commentStatus, [id]);
 }
+
+/**
+ * Deletes up to `limit` fingerprints older than `before` (the created_at index): rows outside any
+ * campaign, and members of campaigns with no member left inside the window, so a campaign still
+ * active keeps all its members for the console and the API. Then the campaigns it emptied.
+ * Returns the fingerprints deleted.
+ */
+export async function purgeFingerprints(db: Executor, params: { before: Date; limit: number }): Promise<number> {
+  const client = clientOf(db);
+  const gone = await client.unsafe<{ campaign_id: string | null }[]>(
+    `DELETE FROM comment_fingerprints d WHERE d.comment_id IN (
+       SELECT f.comment_id FROM comment_fingerprints f
+       WHERE f.created_at < $1
+         AND (f.campaign_id IS NULL OR NOT EXISTS (
+           SELECT 1 FROM comment_fingerprints n WHERE n.campaign_id = f.campaign_id AND n.created_at >= $1))
+       ORDER BY f.created_at LIMIT $2)
+     RETURNING d.campaign_id::text`,
+    [params.before.toISOString(), params.limit],
+  );
+  const campaignIds = [...new Set(gone.map((r) => r.campaign_id).filter((id): id is string => id !== null))];
+  if (campaignIds.length > 0) {
+    await client.unsafe(
+      `DELETE FROM campaigns k WHERE k.id = ANY ($1::uuid[]) AND NOT EXISTS (SELECT 1 FROM comment_fingerprints m WHERE m.campaign_id = k.id)`,
+      [campaignIds],
+    );
+  }
+  return gone.length;
+}
