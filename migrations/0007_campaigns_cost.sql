@@ -1,3 +1,3 @@
 DROP INDEX "comment_fingerprints_campaign_domains_idx";--> statement-breakpoint
 CREATE INDEX "comment_fingerprints_member_domains_idx" ON "comment_fingerprints" USING gin ((CASE WHEN "campaign_id" IS NOT NULL THEN "domains" END)) WITH (fastupdate=false) WHERE "comment_fingerprints"."domains" <> '{}'::text[];--> statement-breakpoint
-CREATE INDEX "comment_fingerprints_created_idx" ON "comment_fingerprints" USING btree ("created_at");
+CREATE INDEX "comment_fingerprints_created_brin" ON "comment_fingerprints" USING brin ("created_at");
