@@ -4,26 +4,20 @@ import { createBatcher } from "../db/batch.js";
 import type { Db, Executor } from "../db/client.js";
 import {
   campaignSiteStats,
-  clearDecided,
-  findCampaignAction,
-  insertCampaignAction,
   insertFingerprints,
-  latestDecisionIds,
   listSiteCampaignIds,
   listSiteMembers,
   lockAndFindCandidates,
-  markCampaignActionUndone,
   purgeFingerprints,
   writeCampaignAssignment,
   writeCampaignSignals,
   type CampaignSiteStats,
   type FingerprintInsert,
 } from "../db/queries/campaigns.js";
-import { findSiteComment, lockComment } from "../db/queries/comments.js";
-import type { CampaignActionMember, CampaignActionRow, CampaignFacts, CommentRow, CommentSignals, SiteRow } from "../db/schema.js";
+import { findSiteComment } from "../db/queries/comments.js";
+import type { CampaignFacts, CommentRow, CommentSignals, ConsoleActionRow, SiteRow } from "../db/schema.js";
 import { campaignSettingsOf } from "./campaign-settings.js";
-import { lockModelShared } from "../db/queries/model.js";
-import { applyLearning, recordDecision } from "./decisions.js";
+import { decideAsAction, MAX_ACTION_COMMENTS, undoAction } from "./undo.js";
 
 export interface CampaignOptions {
   /** Estimated Jaccard at or above which two texts are near-duplicates. */
@@ -244,8 +238,8 @@ export async function listSiteCampaigns(
   return ids.map((id) => factsFor(id, site.id, stats, crossSite));
 }
 
-/** Most members one campaign action decides: a larger campaign is decided in several actions. */
-export const MAX_ACTION_MEMBERS = 1000;
+/** Most members one campaign action decides: the console's bound for one action. */
+export const MAX_ACTION_MEMBERS = MAX_ACTION_COMMENTS;
 
 /** The site's own members of a campaign (full rows; other sites' members are never read here). */
 export async function siteMembers(db: Db, siteId: string, campaignId: string, limit: number): Promise<CommentRow[]> {
@@ -255,66 +249,34 @@ export async function siteMembers(db: Db, siteId: string, campaignId: string, li
 }
 
 /**
- * Decides every one of the site's members of a campaign in one action. Each member is learned as an
- * individual decision through `recordDecision` (its own transaction, exactly as if decided alone);
- * the action remembers what each member was, for `undoCampaignAction`.
+ * Decides every one of the site's members of a campaign in one action: the console's action
+ * (`decideAsAction`), so the API, the console's campaign page and its Undo share one path. Each
+ * member is learned as an individual decision; the action remembers what each was before.
  */
 export async function decideCampaign(
   db: Db,
   params: { siteId: string; campaignId: string; label: "spam" | "ham"; note?: string | null; actor: string },
-): Promise<{ action: CampaignActionRow; decided: number } | undefined> {
+): Promise<{ action: ConsoleActionRow; decided: number } | undefined> {
   const ids = await listSiteMembers(db, { campaignId: params.campaignId, siteId: params.siteId, limit: MAX_ACTION_MEMBERS });
   if (ids.length === 0) return undefined;
-  const members: CampaignActionMember[] = [];
-  for (const id of ids) {
-    const before = await findSiteComment(db, params.siteId, id);
-    if (!before) continue;
-    const result = await recordDecision(db, { siteId: params.siteId, commentId: id, label: params.label, note: params.note ?? null, actor: params.actor });
-    if (!result) continue;
-    members.push({ commentId: id, decisionId: result.decision.id, previousLabel: before.learnedLabel, previousStatus: before.status });
-  }
-  const action = await insertCampaignAction(db, { campaignId: params.campaignId, siteId: params.siteId, label: params.label, members });
-  return { action, decided: members.length };
+  const { action, comments } = await decideAsAction(db, { ...params, commentIds: ids });
+  return { action, decided: comments.length };
 }
 
-export type UndoOutcome =
+export type CampaignUndoOutcome =
   | { outcome: "undone"; reverted: number; skipped: number }
   | { outcome: "already-undone" }
+  | { outcome: "expired" }
   | { outcome: "missing" };
 
 /**
- * Undoes a campaign action member by member: a member decided before goes back to its earlier
- * label (a new decision, learned as one), a member never decided before is unlearned and gets its
- * earlier status back. A member decided again since the action keeps that later decision.
+ * Undoes a campaign action exactly (`undoAction`): each member gets back its earlier status and
+ * what it had taught the model; a member decided again since keeps that later decision.
  */
-export async function undoCampaignAction(db: Db, params: { siteId: string; campaignId: string; actionId: string }): Promise<UndoOutcome> {
-  const action = await findCampaignAction(db, { id: params.actionId, siteId: params.siteId, campaignId: params.campaignId });
-  if (!action) return { outcome: "missing" };
-  if (!(await markCampaignActionUndone(db, action.id))) return { outcome: "already-undone" };
-  const latest = await latestDecisionIds(db, action.members.map((m) => m.commentId));
-  let reverted = 0;
-  let skipped = 0;
-  for (const m of action.members) {
-    if (latest.get(m.commentId) !== m.decisionId) {
-      skipped++;
-      continue;
-    }
-    if (m.previousLabel) {
-      await recordDecision(db, { siteId: params.siteId, commentId: m.commentId, label: m.previousLabel, note: `undo campaign action ${action.id}`, actor: "moderator" });
-    } else {
-      await db.transaction(async (tx) => {
-        await lockModelShared(tx);
-        const comment = await lockComment(tx, params.siteId, m.commentId);
-        if (!comment) return;
-        if (comment.learnedLabel && comment.learnedTokens) {
-          await applyLearning(tx, [{ kind: "unlearn", siteId: comment.siteId, tokens: comment.learnedTokens, label: comment.learnedLabel }]);
-        }
-        await clearDecided(tx, comment.id, m.previousStatus);
-      });
-    }
-    reverted++;
-  }
-  return { outcome: "undone", reverted, skipped };
+export async function undoCampaignAction(db: Db, params: { siteId: string; campaignId: string; actionId: string; actor?: string }): Promise<CampaignUndoOutcome> {
+  const out = await undoAction(db, { siteId: params.siteId, actionId: params.actionId, actor: params.actor ?? "moderator", campaignId: params.campaignId });
+  if (out.outcome !== "undone") return out;
+  return { outcome: "undone", reverted: out.restored.length, skipped: out.skipped.length };
 }
 
 /** Fingerprints deleted per purge round: at the sweep's 5 s, 2,000/s, past any intake rate measured here. */

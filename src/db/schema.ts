@@ -317,35 +317,6 @@ export const commentFingerprints = pgTable(
 export type CampaignRow = typeof campaigns.$inferSelect;
 export type CommentFingerprintRow = typeof commentFingerprints.$inferSelect;
 
-/**
- * One "decide the whole campaign" action by a site's moderator: what each member was before, so
- * the action can be undone member by member (a member decided again since is left alone).
- */
-export interface CampaignActionMember {
-  commentId: string;
-  decisionId: number;
-  previousLabel: "spam" | "ham" | null;
-  previousStatus: CommentStatus;
-}
-
-export const campaignActions = pgTable(
-  "campaign_actions",
-  {
-    id: uuid("id").primaryKey().defaultRandom(),
-    campaignId: uuid("campaign_id").notNull(),
-    siteId: uuid("site_id")
-      .notNull()
-      .references(() => sites.id, { onDelete: "cascade" }),
-    label: text("label").$type<"spam" | "ham">().notNull(),
-    members: jsonb("members").$type<CampaignActionMember[]>().notNull(),
-    createdAt: createdAt(),
-    undoneAt: timestamp("undone_at", { withTimezone: true }),
-  },
-  // An action is always looked up by its id and its site (another site's action is a 404).
-  (t) => [index("campaign_actions_site_idx").on(t.siteId, t.createdAt)],
-);
-
-export type CampaignActionRow = typeof campaignActions.$inferSelect;
 
 // ------------------------------------------------------------------------------------------------
 // The model's change log (issue 8): every process that scores holds the counts in memory and
@@ -426,6 +397,11 @@ export const consoleActions = pgTable(
       .references(() => sites.id, { onDelete: "cascade" }),
     label: text("label").$type<"spam" | "ham">().notNull(),
     actor: text("actor").notNull(),
+    /**
+     * Set when the action decided a campaign's members (issue 12: the console's and the API's
+     * "decide the whole campaign" are this same action). No foreign key: a campaign may be purged.
+     */
+    campaignId: uuid("campaign_id"),
     createdAt: createdAt(),
     /** Past this an action can no longer be undone. */
     undoableUntil: timestamp("undoable_until", { withTimezone: true }).notNull(),

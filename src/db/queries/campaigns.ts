@@ -1,15 +1,6 @@
-import { and, eq, isNull } from "drizzle-orm";
 import type { CampaignCandidate, Fingerprint } from "../../classifier/index.js";
 import type { Db, Executor } from "../client.js";
-import {
-  campaignActions,
-  comments,
-  type CampaignActionMember,
-  type CampaignActionRow,
-  type CommentRow,
-  type CommentStatus,
-} from "../schema.js";
-import { CHANNELS, notify } from "../notify.js";
+import type { CommentRow } from "../schema.js";
 
 /** Serializes campaign assignment: two workers never create two campaigns for one cluster. */
 export const CAMPAIGN_LOCK_KEY = 7_326_120;
@@ -293,56 +284,6 @@ export async function lockAndFindCandidates(
 ): Promise<CandidateRow[]> {
   const [, found] = await Promise.all([lockCampaigns(tx), findCampaignCandidates(tx, rows, params)]);
   return found;
-}
-
-export async function insertCampaignAction(
-  db: Executor,
-  params: { campaignId: string; siteId: string; label: "spam" | "ham"; members: CampaignActionMember[] },
-): Promise<CampaignActionRow> {
-  const [row] = await db.insert(campaignActions).values(params).returning();
-  if (!row) throw new Error("insert returned no row");
-  return row;
-}
-
-/** The site's action, or undefined (another site's action looks exactly like a missing one). */
-export async function findCampaignAction(db: Executor, params: { id: string; siteId: string; campaignId: string }): Promise<CampaignActionRow | undefined> {
-  const [row] = await db
-    .select()
-    .from(campaignActions)
-    .where(and(eq(campaignActions.id, params.id), eq(campaignActions.siteId, params.siteId), eq(campaignActions.campaignId, params.campaignId)));
-  return row;
-}
-
-/** Marks an action undone; false when it already was (two undos racing: one wins). */
-export async function markCampaignActionUndone(db: Executor, id: string): Promise<boolean> {
-  const rows = await db
-    .update(campaignActions)
-    .set({ undoneAt: new Date() })
-    .where(and(eq(campaignActions.id, id), isNull(campaignActions.undoneAt)))
-    .returning({ id: campaignActions.id });
-  return rows.length > 0;
-}
-
-/** The newest decision id of each comment (to tell whether a member was decided again since). */
-export async function latestDecisionIds(db: Executor, commentIds: readonly string[]): Promise<Map<string, number>> {
-  if (commentIds.length === 0) return new Map();
-  const rows = await clientOf(db).unsafe<{ comment_id: string; id: string }[]>(
-    `SELECT comment_id::text, max(id) AS id FROM decisions WHERE comment_id = ANY ($1::uuid[]) GROUP BY comment_id`,
-    [commentIds],
-  );
-  return new Map(rows.map((r) => [r.comment_id, Number(r.id)]));
-}
-
-/**
- * Puts a decided comment back to what it was before its first decision: no learned label, the status
- * its verdict gave. Inside the undo's transaction, after its tokens were unlearned.
- */
-export async function clearDecided(tx: Executor, id: string, status: CommentStatus): Promise<void> {
-  await tx
-    .update(comments)
-    .set({ status, learnedLabel: null, learnedTokens: null, learnedTokenizerVersion: null, decidedAt: null, updatedAt: new Date() })
-    .where(eq(comments.id, id));
-  await notify(tx, CHANNELS.commentStatus, [id]);
 }
 
 /**

@@ -96,6 +96,7 @@ export function campaignRoutes(deps: Deps) {
     const out = await undoCampaignAction(deps.db, { siteId: site.id, campaignId: facts.id, actionId: body.actionId });
     if (out.outcome === "missing") throw new ApiError("NOT_FOUND", "No such action on this campaign");
     if (out.outcome === "already-undone") throw new ApiError("CONFLICT", "This action was already undone");
+    if (out.outcome === "expired") throw new ApiError("CONFLICT", "This action is too old to undo (10 minutes)");
     const after = (await siteCampaign(deps.db, site, facts.id)) ?? facts;
     return c.json({ campaign: campaignView(after), undo: { reverted: out.reverted, skipped: out.skipped } });
   });
