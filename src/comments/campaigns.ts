@@ -226,6 +226,21 @@ export async function siteCampaign(db: Executor, site: Pick<SiteRow, "id" | "set
   return factsFor(campaignId, site.id, stats, campaignSettingsOf(site.settings).crossSite);
 }
 
+/**
+ * The campaign as `site` may see it, with the site's own share (members, threads, decided labels):
+ * the console's campaign page. Undefined when none of its members is the site's.
+ */
+export async function siteCampaignDetail(
+  db: Executor,
+  site: Pick<SiteRow, "id" | "settings">,
+  campaignId: string,
+): Promise<{ facts: CampaignFacts; here: CampaignSiteStats } | undefined> {
+  const stats = await campaignSiteStats(db, [campaignId]);
+  const here = stats.find((s) => s.siteId === site.id);
+  if (!here) return undefined;
+  return { facts: factsFor(campaignId, site.id, stats, campaignSettingsOf(site.settings).crossSite), here };
+}
+
 /** The site's campaigns, most recently active first, with their counts (two statements). */
 export async function listSiteCampaigns(
   db: Executor,
@@ -256,11 +271,11 @@ export async function siteMembers(db: Db, siteId: string, campaignId: string, li
 export async function decideCampaign(
   db: Db,
   params: { siteId: string; campaignId: string; label: "spam" | "ham"; note?: string | null; actor: string },
-): Promise<{ action: ConsoleActionRow; decided: number } | undefined> {
+): Promise<{ action: ConsoleActionRow; decided: number; comments: CommentRow[] } | undefined> {
   const ids = await listSiteMembers(db, { campaignId: params.campaignId, siteId: params.siteId, limit: MAX_ACTION_MEMBERS });
   if (ids.length === 0) return undefined;
   const { action, comments } = await decideAsAction(db, { ...params, commentIds: ids });
-  return { action, decided: comments.length };
+  return { action, decided: comments.length, comments };
 }
 
 export type CampaignUndoOutcome =
