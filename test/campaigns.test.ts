@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tokenize } from "../src/classifier/index.js";
+import { checkComment } from "../src/akismet/calls.js";
 import { purgeOldFingerprints } from "../src/comments/campaigns.js";
+import { findSiteById } from "../src/db/queries/sites.js";
 import { featuresOf } from "../src/comments/scoring.js";
 import { findComment } from "../src/db/queries/comments.js";
 import { dumpCounts } from "../src/db/queries/model.js";
@@ -232,5 +234,15 @@ describe("campaigns", () => {
     } finally {
       await swept.close();
     }
+  });
+
+  it("an Akismet comment-check stores the comment's fingerprint: a later copy through the API clusters with it", async () => {
+    const site = await findSiteById(h.deps.db, a.id);
+    const content = "Download the leaked album for free before it is taken down, fast mirror links at album-leaks.example/get";
+    const checked = await checkComment(h.deps, site!, { blog: "https://blog.example", ip: "192.0.2.7", author: {}, content, honeypotFilled: false, context: [], isTest: false });
+    const [row] = await h.deps.db.$client<{ n: number }[]>`SELECT count(*)::int AS n FROM comment_fingerprints WHERE comment_id = ${checked.guid}`;
+    expect(row?.n).toBe(1);
+    const copy = await post(b, content, "leaks");
+    expect(copy.campaign).toMatchObject({ size: 2, sites: 2, otherSites: 1 });
   });
 });
