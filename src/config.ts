@@ -81,6 +81,8 @@ const envSchema = z.object({
   HTTP_MAX_CONNECTIONS: int(1, 1_000_000).default(900),
   /** How long an API process trusts a key it looked up; a key revoked elsewhere works that long. */
   KEY_CACHE_TTL_MS: int(0, 600_000).default(5_000),
+  /** Campaigns (issue 12): `off` scores without clustering or campaign signals (fingerprints are still stored). */
+  CAMPAIGNS: z.enum(["on", "off"]).default("on"),
   /** Campaigns (issue 12): estimated Jaccard at or above which two texts are near-duplicates. */
   CAMPAIGN_MIN_JACCARD: z.coerce.number().min(0.3).max(1).default(0.7),
   /** Campaigns: only comments of the last N days cluster, and count as seen before. */
