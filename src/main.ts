@@ -9,6 +9,7 @@ import { createDeps, queueBackendFor } from "./deps.js";
 import { createApp } from "./http/app.js";
 import { startHttpServer } from "./http/server.js";
 import { createLog, type Log } from "./log.js";
+import { startMetricsServer } from "./observe/server.js";
 import { createShutdown } from "./shutdown.js";
 import { startWorker } from "./worker/index.js";
 
@@ -72,6 +73,14 @@ async function serve(role: Role): Promise<number> {
     if (role === "worker" || role === "all") {
       const worker = startWorker(deps);
       shutdown.add("worker", () => worker.close());
+    }
+    // Role all has one deps, so one endpoint (the API's /metrics, or this one) serves both roles.
+    if (config.METRICS_PORT !== undefined) {
+      const metrics = await startMetricsServer({ host: config.METRICS_HOST, port: config.METRICS_PORT, state: [deps.metrics] });
+      shutdown.add("metrics listener", () => metrics.close());
+      log.info(`metrics on http://${config.METRICS_HOST}:${metrics.port}/metrics`, { metricsHost: config.METRICS_HOST, metricsPort: metrics.port });
+    } else if (role === "worker") {
+      log.info("no metrics listener: set METRICS_PORT to serve the worker's /metrics");
     }
     const backends = {
       postgres: database.description,

@@ -103,7 +103,7 @@ describe.skipIf(!CHROMIUM && !IN_CI)("moderation console in Chromium", () => {
     site = await createSite(h.app, "Browser blog");
     other = await createSite(h.app, "Other blog");
     // A little training so verdicts carry clues, with wide cutoffs so most comments wait in `held`.
-    await call(h.app, "PATCH", `/v1/sites/${site.id}`, { key: ADMIN_TOKEN, body: { settings: { minPerLabel: 2, hamCutoff: 0.02, spamCutoff: 0.995 } } });
+    await call(h.app, "PATCH", `/v1/sites/${site.id}`, { key: ADMIN_TOKEN, body: { settings: { minPerLabel: 2, hamCutoff: 0.02, spamCutoff: 0.999 } } });
     const teach = async (content: string, label: "spam" | "ham") => {
       const id = await postComment(h.app, site, { thread: "training", content });
       // Known scores, so the settings preview below has a known answer.
@@ -270,6 +270,35 @@ describe.skipIf(!CHROMIUM && !IN_CI)("moderation console in Chromium", () => {
     expect(await dumpCounts(h.deps.db)).toEqual(countsBefore);
   });
 
+  it("a comment's campaign: this site's members, only counts of the other site, decided as one action and undone", async () => {
+    const text = (w: string) => `Make ${w} money from home with our crypto robot, join thousands of happy members at robot-profit.example today`;
+    await postComment(h.app, site, { thread: "news/a", content: text("easy") });
+    const second = await postComment(h.app, site, { thread: "news/b", content: text("easy") });
+    await postComment(h.app, other, { thread: "other-site-thread", content: `${text("quick")} secret-other-site-words` });
+    await page.goto(`${server.url}/moderate/comments/${second}`);
+    await page.getByTestId("campaign-link").click();
+    await page.getByRole("heading", { name: /A campaign/ }).waitFor();
+    expect(await page.textContent('[data-testid="campaign-here"]')).toBe("2");
+    expect(await page.textContent('[data-testid="campaign-other-sites"]')).toBe("1");
+    expect(await page.textContent('[data-testid="campaign-other-copies"]')).toBe("1");
+    expect(await page.locator("article.comment").count()).toBe(2);
+    const content = await page.content();
+    expect(content).not.toContain("secret-other-site-words");
+    expect(content).not.toContain("other-site-thread");
+    await shot("campaign");
+    await axe("campaign");
+    const countsBefore = await dumpCounts(h.deps.db);
+    await page.getByRole("button", { name: "All spam" }).click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="campaign-here-spam"]')?.textContent === "2");
+    expect(await page.textContent("p.notice")).toMatch(/Marked 2 as spam/);
+    expect(await dumpCounts(h.deps.db)).not.toEqual(countsBefore);
+    // The console's one Undo takes the campaign action back, exactly.
+    await page.waitForFunction(() => document.body.dataset.enhanced === "true");
+    await page.keyboard.press("z");
+    await page.waitForFunction(() => document.querySelector('[data-testid="campaign-here-spam"]')?.textContent === "0");
+    expect(await dumpCounts(h.deps.db)).toEqual(countsBefore);
+  });
+
   it("the settings preview follows the cutoffs as they are typed", async () => {
     await page.goto(`${server.url}/moderate/settings`);
     await page.waitForFunction(() => document.body.dataset.enhanced === "true");
@@ -279,6 +308,8 @@ describe.skipIf(!CHROMIUM && !IN_CI)("moderation console in Chromium", () => {
     await page.getByLabel(/Ham cutoff/).fill("0.4");
     await page.waitForFunction(() => document.querySelector('[data-testid="preview-held"]')?.textContent === "0 (0%)");
     expect(await page.textContent('[data-testid="preview-blocked-ham"]')).toBe("0");
+    // Four decided comments: too few for cutoffs proposed from the site's own decisions, and it says why.
+    await expect(page.getByRole("region", { name: "Proposed from this site's decisions" }).textContent()).resolves.toContain("this site has 2 spam and 2 not spam");
     await shot("settings");
     await axe("settings");
   });

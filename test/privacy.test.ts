@@ -356,7 +356,7 @@ describe("retention, erasure and site deletion on a database of their own", () =
       expect(progress).toEqual([4, 8, 9]);
       expect(await dumpCounts(h.deps.db)).toEqual(without);
       await modelFollows(h.deps, "global");
-      for (const table of ["comments", "decisions", "akismet_checks", "akismet_usage", "retained_counts", "retained_totals", "campaign_actions"]) {
+      for (const table of ["comments", "decisions", "akismet_checks", "akismet_usage", "retained_counts", "retained_totals", "webhook_endpoints", "webhook_deliveries"]) {
         expect(await count(h.deps, table, sql`site_id = ${site.id}`), table).toBe(0);
       }
       expect(await count(h.deps, "comment_fingerprints", sql`site_id = ${site.id}`)).toBe(0);

@@ -13,6 +13,7 @@ import {
   storeCheckedComment,
   type UsageDelta,
 } from "../comments/akismet-checks.js";
+import { storeFingerprints } from "../comments/campaigns.js";
 import { recordDecision } from "../comments/decisions.js";
 import { commentRow, enqueueScoring, storeComment, type CommentInput } from "../comments/intake.js";
 import { NO_INTAKE_PRIVACY, intakePrivacyFor, protectIdentity, type IntakePrivacy } from "../comments/privacy-settings.js";
@@ -21,6 +22,7 @@ import { featuresOf, scoreFeatures, statusForVerdict, verdictWrite } from "../co
 import type { NewComment, VerdictWrite } from "../db/queries/comments.js";
 import type { SiteRow } from "../db/schema.js";
 import type { Deps } from "../deps.js";
+import { countVerdict, timeScoring } from "../observe/metrics.js";
 import { answersSpam, akismetSettingsOf, shouldDiscard } from "./settings.js";
 import { fixedVerdict, type AkismetComment } from "./wire.js";
 
@@ -52,7 +54,7 @@ export function toCommentInput(c: AkismetComment): CommentInput {
     thread: (c.permalink ?? c.blog).slice(0, THREAD_MAX_CHARS),
     content: c.content,
     ...(author ? { author } : {}),
-    ip: c.ip,
+    ...(c.ip === "" ? {} : { ip: c.ip }),
     ...(c.userAgent === undefined ? {} : { userAgent: c.userAgent }),
     ...(c.referrer === undefined ? {} : { referrer: c.referrer }),
     honeypot: c.honeypotFilled,
@@ -183,7 +185,11 @@ export async function checkComment(
     }
     const loaded = await within(deps.model.ready(), opts.budgetMs ?? CHECK_BUDGET_MS);
     if (!loaded.done) return undefined;
-    return verdictWrite(await scoreFeatures(deps.model, site, featuresOf(row)));
+    const timed = timeScoring("akismet");
+    const write = verdictWrite(await scoreFeatures(deps.model, site, featuresOf(row)));
+    timed();
+    countVerdict(write.verdict, "akismet", site.id);
+    return write;
   };
 
   if (comment.isTest) {
@@ -210,15 +216,20 @@ export async function checkComment(
     }
   }
 
-  const store = (write: VerdictWrite | undefined, spam: boolean) =>
-    storeCheckedComment(deps.db, {
-      comment: checkedRow(site.id, id, comment, write, privacy),
+  const store = async (write: VerdictWrite | undefined, spam: boolean) => {
+    const stored = checkedRow(site.id, id, comment, write, privacy);
+    await storeCheckedComment(deps.db, {
+      comment: stored,
       blog: blogHost(comment.blog),
       fingerprint: fingerprintOf(comment, privacy),
       answeredSpam: spam,
       usage: { apiCalls: 1, ...(spam ? { spam: 1 } : { ham: 1 }) },
       durable: CHECKS_DURABLE,
     });
+    // Campaign fingerprints, as intake stores them (issue 12): later comments from any path cluster
+    // with this one and count it. Its own verdict, made before it was stored, has no campaign signals.
+    await storeFingerprints(deps.db, [{ id, siteId: site.id, thread: stored.thread, content: stored.content, createdAt: new Date() }]);
+  };
 
   const write = await judge();
   if (write) {

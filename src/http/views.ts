@@ -68,7 +68,7 @@ export function siteView(site: SiteRow) {
     id: site.id,
     name: site.name,
     url: site.url,
-    keys: { api: site.apiKeyHash ? "active" : "revoked", moderator: site.moderatorKeyHash ? "active" : "revoked" },
+    keys: { api: site.apiKeyHash ? ("active" as const) : ("revoked" as const), moderator: site.moderatorKeyHash ? ("active" as const) : ("revoked" as const) },
     settings: { ...site.settings, hamCutoff: options.hamCutoff, spamCutoff: options.spamCutoff, minPerLabel: options.minPerLabel },
     createdAt: site.createdAt.toISOString(),
     updatedAt: site.updatedAt.toISOString(),

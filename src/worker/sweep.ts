@@ -1,7 +1,9 @@
+import { purgeOldFingerprints } from "../comments/campaigns.js";
 import { enqueueScoring } from "../comments/intake.js";
 import { findStalePending } from "../db/queries/comments.js";
 import { pruneModelChanges } from "../db/queries/model-changes.js";
 import type { Deps } from "../deps.js";
+import { countSweepReenqueued } from "../observe/metrics.js";
 
 /**
  * Model changes older than this are pruned. A follower further behind reloads (it notices the gap),
@@ -27,15 +29,24 @@ export async function sweepPending(
   // A job that failed for good is kept (removeOnFail) and blocks a re-add of its id: retry it.
   if (ok) await deps.scoreQueue.retryFailed(ids);
   if (ok) deps.log.info("sweep re-enqueued pending comments", { count: ids.length });
+  if (ok) countSweepReenqueued(ids.length);
   return ok ? ids.length : 0;
 }
 
-/** Runs the sweep every `intervalMs`, never two rounds at once. */
-export function startSweep(deps: Pick<Deps, "db" | "scoreQueue" | "log">, opts: { intervalMs: number; olderThanMs: number }) {
+/**
+ * Runs the sweep every `intervalMs`, never two rounds at once. With `campaignWindowDays`, each
+ * round also purges a batch of fingerprints older than the campaign window (issue 12).
+ */
+export function startSweep(deps: Pick<Deps, "db" | "scoreQueue" | "log">, opts: { intervalMs: number; olderThanMs: number; campaignWindowDays?: number }) {
   let running: Promise<unknown> | undefined;
   const timer = setInterval(() => {
     if (running) return;
-    running = Promise.all([sweepPending(deps, opts), pruneModelChanges(deps.db, MODEL_CHANGES_RETENTION_MS)])
+    const windowDays = opts.campaignWindowDays;
+    running = Promise.all([
+      sweepPending(deps, opts),
+      pruneModelChanges(deps.db, MODEL_CHANGES_RETENTION_MS),
+      windowDays === undefined ? 0 : purgeOldFingerprints(deps.db, windowDays),
+    ])
       .catch((err: unknown) => deps.log.warn("sweep failed", { error: err }))
       .finally(() => (running = undefined));
   }, opts.intervalMs);

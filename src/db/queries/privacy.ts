@@ -119,7 +119,7 @@ export async function addRetained(
     const sorted = [...deltas].sort((a, b) => (a.token < b.token ? -1 : a.token > b.token ? 1 : 0));
     await tx.execute(sql`
       INSERT INTO ${retainedCounts} (site_id, token, spam, ham)
-      SELECT ${siteId}::uuid, d.token, d.spam, d.ham FROM jsonb_to_recordset(${JSON.stringify(sorted)}::jsonb) AS d(token text, spam int, ham int)
+      SELECT ${siteId}::uuid, d.token, d.spam, d.ham FROM jsonb_to_recordset(${JSON.stringify(sorted)}::jsonb) AS d(token text, spam bigint, ham bigint)
       ON CONFLICT (site_id, token) DO UPDATE
       SET spam = ${retainedCounts.spam} + EXCLUDED.spam, ham = ${retainedCounts.ham} + EXCLUDED.ham`);
     await tx.execute(sql`DELETE FROM ${retainedCounts} WHERE site_id = ${siteId} AND spam = 0 AND ham = 0`);

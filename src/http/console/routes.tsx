@@ -4,7 +4,9 @@ import { z } from "zod";
 import { GLOBAL_SCOPE } from "../../classifier/index.js";
 import { ipv4Prefix24, previewCutoffs } from "../../comments/moderation.js";
 import { scoreOptionsFor } from "../../comments/scoring.js";
+import { cutoffSettingsOf, proposeSiteCutoffs } from "../../comments/site-rules.js";
 import { decideAsAction, MAX_ACTION_COMMENTS, undoAction } from "../../comments/undo.js";
+import { decideCampaign, explainCampaign, siteCampaignDetail, siteMembers } from "../../comments/campaigns.js";
 import {
   authorCommentIdsToDecide,
   authorCounts,
@@ -33,7 +35,7 @@ import { hashKey } from "../auth.js";
 import { isUnavailable, RETRY_AFTER_S } from "../errors.js";
 import type { AppEnv } from "../types.js";
 import { loadAssets } from "./assets.js";
-import { CommentCard, last30Days, LoginForm, Notice, Page, PreviewTable, RateChart, TABS, type Layout } from "./pages.js";
+import { CommentCard, last30Days, LoginForm, Notice, Page, PreviewTable, ProposedCutoffs, RateChart, TABS, type Layout } from "./pages.js";
 import {
   checkLoginCsrf,
   clientOf,
@@ -568,6 +570,88 @@ export function consoleRoutes(deps: Deps) {
     return actionAnswer(c, { actionId: action.id, comments }, back, `${comments.length} ${label}`);
   });
 
+  // ------------------------------------------------------------------ a campaign (issue 12)
+
+  const campaignOr404 = async (c: C, site: SiteRow) => {
+    const id = c.req.param("id") ?? "";
+    // Another site's campaign (no member here) looks exactly like a missing one.
+    const found = z.uuid().safeParse(id).success ? await siteCampaignDetail(deps.db, site, id) : undefined;
+    if (!found) throw new ConsoleError(404, "No such campaign on this site.");
+    return found;
+  };
+
+  app.get("/campaigns/:id", async (c) => {
+    const site = siteOf(c);
+    const { facts, here } = await campaignOr404(c, site);
+    // This site's members only: another site's comments are never read, only counted.
+    const rows = await siteMembers(deps.db, site.id, facts.id, PAGE_SIZE);
+    const history = historyOf(await listDecisionsFor(deps.db, rows.map((r) => r.id)));
+    const opts = scoreOptionsFor(site);
+    const csrf = c.var.session.row.csrfToken;
+    return render(c, {
+      ...layoutFor(c, "Campaign", "campaign"),
+      children: (
+        <>
+          <h1>A campaign: the same comment posted again and again</h1>
+          <DoneNotice done={c.req.query("done")} />
+          <p data-testid="campaign-explanation">{explainCampaign(facts)}.</p>
+          <table aria-label="Campaign counts" id="campaign-counts">
+            <thead>
+              <tr>
+                <th scope="col">On this site</th>
+                <th scope="col">Threads here</th>
+                <th scope="col">Decided spam here</th>
+                <th scope="col">Decided not spam here</th>
+                <th scope="col">Other sites</th>
+                <th scope="col">Copies on other sites</th>
+              </tr>
+            </thead>
+            <tbody>
+              <tr>
+                <td data-testid="campaign-here">{here.size}</td>
+                <td>{here.threads}</td>
+                <td data-testid="campaign-here-spam">{here.decidedSpam}</td>
+                <td>{here.decidedHam}</td>
+                <td data-testid="campaign-other-sites">{facts.otherSites}</td>
+                <td data-testid="campaign-other-copies">{facts.size - here.size}</td>
+              </tr>
+            </tbody>
+          </table>
+          <p class="help">Other sites' comments are never shown here, only how many there are.</p>
+          <form method="post" action={`${BASE}/campaigns/${facts.id}/decide`} class="bulk" id="campaign-decide">
+            <input type="hidden" name="csrf" value={csrf} />
+            <span>Decide this site's {Math.min(here.size, MAX_ACTION_COMMENTS)} as one action:</span>
+            <button type="submit" name="label" value="spam" class="spam">
+              All spam
+            </button>
+            <button type="submit" name="label" value="ham" class="ham">
+              All not spam
+            </button>
+          </form>
+          <ol class="queue" id="queue-list">
+            {rows.map((row) => (
+              <li>
+                <CommentCard row={row} o={{ csrf, hamCutoff: opts.hamCutoff, spamCutoff: opts.spamCutoff, history: history.get(row.id) ?? [], contentLength: row.content.length, selectable: false }} />
+              </li>
+            ))}
+          </ol>
+        </>
+      ),
+    });
+  });
+
+  app.post("/campaigns/:id/decide", async (c) => {
+    const site = siteOf(c);
+    const { facts } = await campaignOr404(c, site);
+    const form = await c.req.parseBody({ all: true });
+    const label = form.label === "spam" || form.label === "ham" ? form.label : undefined;
+    if (!label) throw new ConsoleError(400, "Choose spam or not spam.");
+    // The console's own action (undone by Undo or z like any other), tagged with the campaign.
+    const result = await decideCampaign(deps.db, { siteId: site.id, campaignId: facts.id, label, actor: c.var.session.actor });
+    if (!result) throw new ConsoleError(404, "No such campaign on this site.");
+    return actionAnswer(c, { actionId: result.action.id, comments: result.comments }, `${BASE}/campaigns/${facts.id}`, `${result.decided} ${label}`);
+  });
+
   // ------------------------------------------------------------------ dashboard
 
   app.get("/dashboard", async (c) => {
@@ -661,6 +745,8 @@ export function consoleRoutes(deps: Deps) {
     const spam = parsed.data.spamCutoff ?? current.spamCutoff;
     const rows = await lastDecidedScored(deps.db, site.id, PREVIEW_N);
     const invalid = ham > spam;
+    const proposal = await proposeSiteCutoffs(deps.db, site);
+    const previewHref = proposal.ok ? `${BASE}/settings?hamCutoff=${proposal.hamCutoff}&spamCutoff=${proposal.spamCutoff}` : null;
     return render(c, {
       ...layoutFor(c, "Settings", "settings"),
       children: (
@@ -689,6 +775,7 @@ export function consoleRoutes(deps: Deps) {
             Currently: published below {current.hamCutoff}, spam from {current.spamCutoff}, held in between.
           </p>
           <PreviewTable n={PREVIEW_N} current={previewCutoffs(rows, current.hamCutoff, current.spamCutoff)} next={previewCutoffs(rows, ham, spam)} />
+          <ProposedCutoffs proposal={proposal} settings={cutoffSettingsOf(site)} previewHref={previewHref} />
         </>
       ),
     });

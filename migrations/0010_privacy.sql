@@ -19,8 +19,8 @@ CREATE TABLE "install_secrets" (
 CREATE TABLE "retained_counts" (
 	"site_id" uuid NOT NULL,
 	"token" text NOT NULL,
-	"spam" integer DEFAULT 0 NOT NULL,
-	"ham" integer DEFAULT 0 NOT NULL,
+	"spam" bigint DEFAULT 0 NOT NULL,
+	"ham" bigint DEFAULT 0 NOT NULL,
 	CONSTRAINT "retained_counts_site_id_token_pk" PRIMARY KEY("site_id","token")
 );
 --> statement-breakpoint
