@@ -43,6 +43,7 @@ function v1Routes(deps: Deps) {
     .route("/v1/moderation", moderationRoutes(deps))
     .route("/v1/sites", akismetSettingsRoutes(deps))
     .route("/v1/sites", siteRuleRoutes(deps))
+    .route("/v1/sites", privacyRoutes(deps))
     .route("/v1/campaigns", campaignRoutes(deps))
     .route("/v1/sites", campaignSettingsRoutes(deps))
     .route("/v1", formRoutes())
@@ -107,7 +108,6 @@ export function createApp(deps: Deps) {
   app.route("/", v1Routes(deps));
   // Akismet's REST API (/1.1, /1.2) in its own wire format.
   app.route("/", akismetRoutes(deps));
-  app.route("/v1/sites", privacyRoutes(deps));
   // The API document of every route mounted above, and its interactive page.
   for (const [name, scheme] of Object.entries(securitySchemes)) app.openAPIRegistry.registerComponent("securitySchemes", name, scheme);
   app.route("/", docsRoutes(() => app.getOpenAPI31Document(DOCUMENT_INFO)));

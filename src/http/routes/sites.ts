@@ -1,11 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { akismetSettingsOf } from "../../akismet/settings.js";
-import { cutoffSettingsOf, signalSettingsOf } from "../../comments/site-rules.js";
-import { siteView as baseSiteView } from "../views.js";
-import { findSiteById, insertSite, listSites, updateSite } from "../../db/queries/sites.js";
+import { InvalidSettingsError, KEY_KINDS, createSite, revokeSiteKey, rotateSiteKey, scoringSettingsSchema, updateSiteFields } from "../../comments/site-admin.js";
+import { adminSiteView as siteView } from "../views.js";
+import { findSiteById, listSites } from "../../db/queries/sites.js";
 import type { SiteRow } from "../../db/schema.js";
 import type { Deps } from "../../deps.js";
-import { generateApiKey, generateModeratorKey, hashKey, requireAdmin } from "../auth.js";
+import { requireAdmin } from "../auth.js";
 import { ApiError } from "../errors.js";
 import { ADMIN, BODY_ERRORS, createApi, errors, idParam, json, jsonBody, jsonRequest } from "../openapi.js";
 import { SiteSchema } from "../schemas.js";
@@ -15,26 +14,13 @@ const siteUrl = text(2000).pipe(z.url({ protocol: /^https?$/, error: "must be an
 
 const createSchema = z.strictObject({ name: text(200).min(1), url: siteUrl });
 
-const probability = z.number().gt(0).lt(1);
-const settingsSchema = z.strictObject({
-  hamCutoff: probability.nullable().optional(),
-  spamCutoff: probability.nullable().optional(),
-  minPerLabel: z.int().min(0).max(1_000_000).nullable().optional(),
+// Rebuilt with this module's z (schemas made before @hono/zod-openapi loaded have no `.openapi`).
+const patchSchema = z.strictObject({
+  name: text(200).min(1).optional(),
+  url: siteUrl.optional(),
+  settings: z.strictObject(scoringSettingsSchema.shape).optional(),
 });
-const patchSchema = z.strictObject({ name: text(200).min(1).optional(), url: siteUrl.optional(), settings: settingsSchema.optional() });
-const keyKind = z.enum(["api", "moderator"]);
-
-/**
- * A site as admins see it: every setting effective, the Akismet, signal-rule and cutoff ones too
- * (defaults filled in, as scoring applies them), whether or not any was ever set.
- */
-function siteView(site: SiteRow) {
-  const view = baseSiteView(site);
-  return {
-    ...view,
-    settings: { ...view.settings, akismet: akismetSettingsOf(site.settings), signals: signalSettingsOf(site), cutoffs: cutoffSettingsOf(site) },
-  };
-}
+const keyKind = z.enum(KEY_KINDS);
 
 /** The site an admin route names, or a 404 (a malformed id is no site either). */
 export async function findSiteOr404(deps: Pick<Deps, "db">, id: string): Promise<SiteRow> {
@@ -77,9 +63,7 @@ export function siteRoutes(deps: Deps) {
       }),
       async (c) => {
         const body = c.req.valid("json");
-        const apiKey = generateApiKey();
-        const moderatorKey = generateModeratorKey();
-        const site = await insertSite(deps.db, { ...body, apiKeyHash: hashKey(apiKey), moderatorKeyHash: hashKey(moderatorKey) });
+        const { site, apiKey, moderatorKey } = await createSite(deps.db, body);
         return c.json({ site: siteView(site), apiKey, moderatorKey }, 201);
       },
     )
@@ -121,19 +105,13 @@ export function siteRoutes(deps: Deps) {
       async (c) => {
         const site = await siteOr404(c.req.valid("param").id);
         const body = c.req.valid("json");
-        const s = body.settings ?? {};
-        const ham = s.hamCutoff === undefined ? site.hamCutoff : s.hamCutoff;
-        const spam = s.spamCutoff === undefined ? site.spamCutoff : s.spamCutoff;
-        if (ham != null && spam != null && ham > spam) {
-          throw new ApiError("BAD_REQUEST", "hamCutoff must not exceed spamCutoff", [{ path: "settings", message: "hamCutoff > spamCutoff" }]);
+        let updated: SiteRow | undefined;
+        try {
+          updated = await updateSiteFields(deps.db, site, body);
+        } catch (err) {
+          if (err instanceof InvalidSettingsError) throw new ApiError("BAD_REQUEST", err.message, err.details);
+          throw err;
         }
-        const updated = await updateSite(deps.db, site.id, {
-          ...(body.name === undefined ? {} : { name: body.name }),
-          ...(body.url === undefined ? {} : { url: body.url }),
-          ...(s.hamCutoff === undefined ? {} : { hamCutoff: s.hamCutoff }),
-          ...(s.spamCutoff === undefined ? {} : { spamCutoff: s.spamCutoff }),
-          ...(s.minPerLabel === undefined ? {} : { minPerLabel: s.minPerLabel }),
-        });
         deps.keys.clear();
         if (!updated) throw new ApiError("NOT_FOUND", "No such site");
         return c.json({ site: siteView(updated) }, 200);
@@ -157,11 +135,10 @@ export function siteRoutes(deps: Deps) {
         const params = c.req.valid("param");
         const site = await siteOr404(params.id);
         const kind = parseWith(keyKind, params.kind, "Key kind must be api or moderator");
-        const key = kind === "api" ? generateApiKey() : generateModeratorKey();
-        const updated = await updateSite(deps.db, site.id, kind === "api" ? { apiKeyHash: hashKey(key) } : { moderatorKeyHash: hashKey(key) });
+        const rotated = await rotateSiteKey(deps.db, site.id, kind);
         deps.keys.clear();
-        if (!updated) throw new ApiError("NOT_FOUND", "No such site");
-        return c.json({ site: siteView(updated), ...(kind === "api" ? { apiKey: key } : { moderatorKey: key }) }, 200);
+        if (!rotated) throw new ApiError("NOT_FOUND", "No such site");
+        return c.json({ site: siteView(rotated.site), ...(kind === "api" ? { apiKey: rotated.key } : { moderatorKey: rotated.key }) }, 200);
       },
     )
     .openapi(
@@ -178,7 +155,7 @@ export function siteRoutes(deps: Deps) {
         const params = c.req.valid("param");
         const site = await siteOr404(params.id);
         const kind = parseWith(keyKind, params.kind, "Key kind must be api or moderator");
-        const updated = await updateSite(deps.db, site.id, kind === "api" ? { apiKeyHash: null } : { moderatorKeyHash: null });
+        const updated = await revokeSiteKey(deps.db, site.id, kind);
         deps.keys.clear();
         if (!updated) throw new ApiError("NOT_FOUND", "No such site");
         return c.json({ site: siteView(updated) }, 200);
