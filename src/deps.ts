@@ -6,6 +6,7 @@ import { createDb, type Db } from "./db/client.js";
 import { createListener, createStatusListener, type Listener, type StatusListener } from "./db/notify.js";
 import { createKeyCache, type KeyCache } from "./http/key-cache.js";
 import type { Log } from "./log.js";
+import { createRateLimiter, type RateLimiter, type RateLimitStore } from "./rate-limit/limiter.js";
 import { createScoreQueue, type QueueBackendConfig, type ScoreQueue } from "./queue/score-queue.js";
 
 export interface Deps {
@@ -24,9 +25,11 @@ export interface Deps {
   model: LiveModel;
   /** API and moderator keys → site, cached for KEY_CACHE_TTL_MS. */
   keys: KeyCache;
+  /** Request counts per client IP and per site (Redis, else Postgres); fails open. */
+  rateLimiter: RateLimiter;
   /** Flipped at the start of shutdown: /readyz then answers 503 so load balancers stop routing. */
   state: { shuttingDown: boolean };
-  /** Closes what createDeps opened: queue producer, LISTEN, the model's follower, then the Postgres pool. */
+  /** Closes what createDeps opened: queue producer, LISTEN, the model's follower, the limiter, then the Postgres pool. */
   close(): Promise<void>;
 }
 
@@ -35,6 +38,8 @@ export interface DepsOptions {
   databaseUrl: string;
   /** Defaults to Redis when REDIS_URL is set, else BullMQ's Postgres backend on `databaseUrl`. */
   queueBackend?: QueueBackendConfig;
+  /** Defaults to Redis when REDIS_URL is set, else the `rate_limits` table on `databaseUrl`. */
+  rateLimitStore?: RateLimitStore;
 }
 
 export function queueBackendFor(config: Config, databaseUrl: string): QueueBackendConfig {
@@ -58,9 +63,16 @@ export function createDeps(config: Config, log: Log, opts: DepsOptions): Deps {
     reloadBehind: config.MODEL_RELOAD_BEHIND,
     cacheRows: config.MODEL_CACHE_ROWS,
   });
+  const rateLimiter = createRateLimiter({
+    store: opts.rateLimitStore ?? (config.REDIS_URL ? { kind: "redis", url: config.REDIS_URL } : { kind: "postgres", url: opts.databaseUrl }),
+    prefix: config.QUEUE_PREFIX,
+    timeoutMs: config.RATE_LIMIT_TIMEOUT_MS,
+    log,
+  });
   return {
     config,
     log,
+    rateLimiter,
     sql,
     db,
     queueBackend,
@@ -76,6 +88,7 @@ export function createDeps(config: Config, log: Log, opts: DepsOptions): Deps {
       await scoreQueue.close();
       await statusListener.close();
       await model.close();
+      await rateLimiter.close();
       await sql.end({ timeout: 5 });
     },
   };

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { secureHeaders } from "hono/secure-headers";
 import type { Deps } from "../deps.js";
 import { consoleRoutes, homeRoutes } from "./console/routes.js";
 import { ApiError, errorBody, isUnavailable, RETRY_AFTER_S } from "./errors.js";
@@ -10,6 +11,7 @@ import { campaignRoutes, campaignSettingsRoutes } from "./routes/campaigns.js";
 import { commentRoutes } from "./routes/comments.js";
 import { healthRoutes } from "./routes/health.js";
 import { moderationRoutes } from "./routes/moderation.js";
+import { siteGuardRoutes } from "./routes/site-guard.js";
 import { siteRoutes } from "./routes/sites.js";
 import { threadRoutes } from "./routes/threads.js";
 import type { AppEnv } from "./types.js";
@@ -85,6 +87,11 @@ export function createApp(deps: Deps) {
     return limitBody(c, next);
   };
   app.use("/v1/*", limitBodyFast);
+  // hono/secure-headers' defaults (nosniff, frame and referrer policies, HSTS, COOP/CORP, ...) on
+  // every answer, never over a header a route set itself (the console's CSP and frame policy). A
+  // page elsewhere loads the form helper with <script src>, which CORP same-origin would block.
+  app.use("*", secureHeaders({ overwrite: false }));
+  app.use("/v1/form.js", secureHeaders({ overwrite: false, crossOriginResourcePolicy: "cross-origin" }));
 
   app.route("/", healthRoutes(deps));
   // The moderation console (server-rendered pages) and the index page that links to it.
@@ -100,6 +107,7 @@ export function createApp(deps: Deps) {
   app.route("/v1/sites", siteRuleRoutes(deps));
   app.route("/v1/campaigns", campaignRoutes(deps));
   app.route("/v1/sites", campaignSettingsRoutes(deps));
+  app.route("/v1/sites", siteGuardRoutes(deps));
 
   app.notFound((c) => c.json(errorBody("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`, c.var.requestId), 404));
 

@@ -12,7 +12,11 @@ import {
   URL_MAX_CHARS,
   USER_AGENT_MAX_CHARS,
 } from "../../comments/limits.js";
-import { commentView } from "../views.js";
+import { authorTrusted } from "../../comments/publishing.js";
+import { siteLimitOf } from "../../rate-limit/settings.js";
+import { allowBrowserOrigin, commentsPreflight } from "../cors.js";
+import { clientIp, countRequest, limitByIp, rateLimited } from "../rate-limit.js";
+import { browserView, commentView } from "../views.js";
 import { waitForSettled } from "../../comments/wait.js";
 import { findSiteComment } from "../../db/queries/comments.js";
 import { listDecisions } from "../../db/queries/decisions.js";
@@ -35,6 +39,8 @@ export function commentInputSchema(maxContentChars: number) {
         // Not checked as an address: spammers send junk here, and junk is a useful clue.
         email: opt(text(AUTHOR_EMAIL_MAX_CHARS)),
         url: opt(text(URL_MAX_CHARS)),
+        /** The site vouches for this author (issue 11): published at once, still scored. */
+        trusted: opt(z.boolean()),
       }),
     ),
     ip: opt(z.union([z.ipv4(), z.ipv6()], { error: "must be an IPv4 or IPv6 address" })),
@@ -67,13 +73,33 @@ export function commentRoutes(deps: Deps) {
     return raw;
   };
 
-  app.post("/", requireKey(deps, ["site"]), async (c) => {
+  // Browser posts (publishable key) ask first; see http/cors.ts.
+  app.options("/", commentsPreflight(deps));
+
+  app.post("/", limitByIp(deps), requireKey(deps, ["site", "publishable"]), async (c) => {
+    const site = c.var.auth.site;
+    const browser = c.var.auth.role === "publishable";
+    if (browser) allowBrowserOrigin(c, site);
+    const perSite = await countRequest(deps, c, "site", site.id, siteLimitOf(deps.config, site));
+    if (perSite && !perSite.allowed) rateLimited(c, "site", perSite);
+    const ip = browser ? clientIp(c, deps.config.TRUST_PROXY_HOPS) : undefined;
+    if (browser) {
+      const perPerson = await countRequest(deps, c, "browser", ip === undefined ? undefined : `${site.id}:${ip}`, deps.config.RATE_LIMIT_BROWSER_PER_MINUTE);
+      if (perPerson && !perPerson.allowed) rateLimited(c, "browser", perPerson);
+    }
     const wait = parseWith(waitSchema, c.req.query("wait"), "Invalid query parameter wait") ?? 0;
     const body = await readJson(c, inputSchema);
-    const site = c.var.auth.site;
+    const vouched = body.author?.trusted;
+    const author = body.author && { name: body.author.name, email: body.author.email, url: body.author.url };
+    if (browser && vouched !== undefined) throw new ApiError("FORBIDDEN", "author.trusted needs the site's API key, not the publishable key");
+    // A page can claim anything: a browser post's address, agent and referrer are the request's own.
+    const input = browser
+      ? { ...body, author, ip, userAgent: c.req.header("user-agent")?.slice(0, USER_AGENT_MAX_CHARS), referrer: c.req.header("referer")?.slice(0, URL_MAX_CHARS) }
+      : { ...body, author };
+    const trusted = await authorTrusted(deps.db, site, { trusted: vouched, email: author?.email });
     let accepted;
     try {
-      accepted = await acceptComment(deps, site.id, body);
+      accepted = await acceptComment(deps, site.id, { ...input, trusted });
     } catch (err) {
       if (err instanceof ParentNotFoundError) {
         throw new ApiError("BAD_REQUEST", "parentId names no comment of this site", [{ path: "parentId", message: "not found" }]);
@@ -84,7 +110,7 @@ export function commentRoutes(deps: Deps) {
     if (wait > 0 && row.status === "pending") row = (await waitForSettled(deps, site.id, row.id, wait)) ?? row;
     c.header("Location", `/v1/comments/${row.id}`);
     if (!accepted.created) c.header("Idempotent-Replayed", "true");
-    return c.json(commentView(row), row.status === "pending" ? 202 : 200);
+    return c.json(browser ? browserView(row) : commentView(row), row.status === "pending" ? 202 : 200);
   });
 
   app.get("/:id", requireKey(deps, ["site", "moderator"]), async (c) => {

@@ -2,11 +2,14 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { akismetSettingsOf } from "../../akismet/settings.js";
 import { cutoffSettingsOf, signalSettingsOf } from "../../comments/site-rules.js";
+import { publishingSettingsOf } from "../../comments/publishing.js";
+import { rateLimitSettingsOf } from "../../rate-limit/settings.js";
+import { corsSettingsOf } from "../cors.js";
 import { siteView as baseSiteView } from "../views.js";
 import { findSiteById, insertSite, listSites, updateSite } from "../../db/queries/sites.js";
 import type { SiteRow } from "../../db/schema.js";
 import type { Deps } from "../../deps.js";
-import { generateApiKey, generateModeratorKey, hashKey, requireAdmin } from "../auth.js";
+import { generateApiKey, generateModeratorKey, generatePublishableKey, hashKey, requireAdmin } from "../auth.js";
 import { ApiError } from "../errors.js";
 import type { AppEnv } from "../types.js";
 import { idSchema, parseWith, readJson, text } from "../validate.js";
@@ -22,7 +25,12 @@ const settingsSchema = z.strictObject({
   minPerLabel: z.int().min(0).max(1_000_000).nullable().optional(),
 });
 const patchSchema = z.strictObject({ name: text(200).min(1).optional(), url: siteUrl.optional(), settings: settingsSchema.optional() });
-const keyKind = z.enum(["api", "moderator"]);
+const keyKind = z.enum(["api", "moderator", "publishable"]);
+type KeyKind = z.infer<typeof keyKind>;
+
+const KEY_COLUMN = { api: "apiKeyHash", moderator: "moderatorKeyHash", publishable: "publishableKeyHash" } as const satisfies Record<KeyKind, keyof SiteRow>;
+const KEY_FIELD = { api: "apiKey", moderator: "moderatorKey", publishable: "publishableKey" } as const satisfies Record<KeyKind, string>;
+const newKey = (kind: KeyKind) => (kind === "api" ? generateApiKey() : kind === "moderator" ? generateModeratorKey() : generatePublishableKey());
 
 /**
  * A site as admins see it: every setting effective, the Akismet, signal-rule and cutoff ones too
@@ -32,7 +40,15 @@ function siteView(site: SiteRow) {
   const view = baseSiteView(site);
   return {
     ...view,
-    settings: { ...view.settings, akismet: akismetSettingsOf(site.settings), signals: signalSettingsOf(site), cutoffs: cutoffSettingsOf(site) },
+    settings: {
+      ...view.settings,
+      akismet: akismetSettingsOf(site.settings),
+      signals: signalSettingsOf(site),
+      cutoffs: cutoffSettingsOf(site),
+      publishing: publishingSettingsOf(site),
+      cors: corsSettingsOf(site),
+      rateLimit: rateLimitSettingsOf(site),
+    },
   };
 }
 
@@ -86,18 +102,19 @@ export function siteRoutes(deps: Deps) {
 
   app.post("/:id/keys/:kind/rotate", async (c) => {
     const site = await siteOr404(c.req.param("id"));
-    const kind = parseWith(keyKind, c.req.param("kind"), "Key kind must be api or moderator");
-    const key = kind === "api" ? generateApiKey() : generateModeratorKey();
-    const updated = await updateSite(deps.db, site.id, kind === "api" ? { apiKeyHash: hashKey(key) } : { moderatorKeyHash: hashKey(key) });
+    const kind = parseWith(keyKind, c.req.param("kind"), "Key kind must be api, moderator or publishable");
+    // A site has no publishable key until the first rotate makes one (browser posts are opt-in).
+    const key = newKey(kind);
+    const updated = await updateSite(deps.db, site.id, { [KEY_COLUMN[kind]]: hashKey(key) });
     deps.keys.clear();
     if (!updated) throw new ApiError("NOT_FOUND", "No such site");
-    return c.json({ site: siteView(updated), ...(kind === "api" ? { apiKey: key } : { moderatorKey: key }) });
+    return c.json({ site: siteView(updated), [KEY_FIELD[kind]]: key });
   });
 
   app.post("/:id/keys/:kind/revoke", async (c) => {
     const site = await siteOr404(c.req.param("id"));
-    const kind = parseWith(keyKind, c.req.param("kind"), "Key kind must be api or moderator");
-    const updated = await updateSite(deps.db, site.id, kind === "api" ? { apiKeyHash: null } : { moderatorKeyHash: null });
+    const kind = parseWith(keyKind, c.req.param("kind"), "Key kind must be api, moderator or publishable");
+    const updated = await updateSite(deps.db, site.id, { [KEY_COLUMN[kind]]: null });
     deps.keys.clear();
     if (!updated) throw new ApiError("NOT_FOUND", "No such site");
     return c.json({ site: siteView(updated) });
