@@ -47,13 +47,20 @@ export interface RateLimiterOptions {
   now?: () => number;
 }
 
-type Backend = { make(points: number): RateLimiterAbstract; close(): Promise<void> };
+type Backend = {
+  make(points: number): RateLimiterAbstract;
+  /** Resolves when the store can take its first command (the connection a new process opens). */
+  firstReady: Promise<void>;
+  close(): Promise<void>;
+};
 
 function redisBackend(url: string, prefix: string, log: Log): Backend {
   // Fail fast when Redis is away (no offline queue, one try) instead of holding the request.
   const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
   redis.on("error", (err: Error) => log.debug("rate-limit redis error", { error: err.message }));
+  const firstReady = new Promise<void>((resolve) => redis.once("ready", () => resolve()));
   return {
+    firstReady,
     make: (points) =>
       new RateLimiterRedis({ storeClient: redis, keyPrefix: `${prefix}:rl`, points, duration: WINDOW_S, rejectIfRedisNotReady: true, inMemoryBlockOnConsumed: points }),
     async close() {
@@ -75,6 +82,8 @@ function postgresBackend(url: string, prefix: string, timeoutMs: number, log: Lo
   });
   pool.on("error", (err: Error) => log.debug("rate-limit postgres error", { error: err.message }));
   return {
+    // A pool connects per query, within connectionTimeoutMillis.
+    firstReady: Promise.resolve(),
     make: (points) =>
       new RateLimiterPostgres({
         storeClient: pool,
@@ -100,8 +109,11 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
   let unloggedFailOpen = 0;
   let lastLog = -Infinity;
 
-  const limiterFor = (points: number): RateLimiterAbstract => {
+  const limiterFor = async (points: number): Promise<RateLimiterAbstract> => {
     backend ??= opts.store.kind === "redis" ? redisBackend(opts.store.url, opts.prefix, opts.log) : postgresBackend(opts.store.url, opts.prefix, opts.timeoutMs, opts.log);
+    // The first requests of a process wait (within the timeout) for the store's first connection,
+    // instead of passing unchecked; later, a store that went away fails fast.
+    await backend.firstReady;
     let limiter = limiters.get(points);
     if (!limiter) {
       limiter = backend.make(points);
@@ -134,7 +146,7 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
         timer = setTimeout(() => reject(new Error(`rate-limit store answered nothing within ${opts.timeoutMs} ms`)), opts.timeoutMs);
       });
       try {
-        const res = await Promise.race([limiterFor(limit).consume(`${bucket}:${key}`), timeout]);
+        const res = await Promise.race([limiterFor(limit).then((l) => l.consume(`${bucket}:${key}`)), timeout]);
         return { allowed: true, limit, remaining: res.remainingPoints, resetS: Math.max(1, Math.ceil(res.msBeforeNext / 1000)), failedOpen: false };
       } catch (err) {
         // rate-limiter-flexible rejects with a RateLimiterRes when the bucket is empty, with an
