@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { authorTrusted } from "../src/comments/publishing.js";
 import { findSiteComment } from "../src/db/queries/comments.js";
 import { findSiteById } from "../src/db/queries/sites.js";
+import { signIn } from "./helpers/console.js";
 import { ADMIN_TOKEN, call, createSite, eventually, harness, removeSite, uniqueName, type Harness, type TestSite } from "./helpers.js";
 
 type Json = Record<string, unknown>;
@@ -59,6 +60,10 @@ describe("shadow mode and trusted authors", () => {
       const res = await call(h.app, "POST", "/v1/comments?wait=2000", { key: s.apiKey, body: { thread: "shadow", content: "A filled honeypot", honeypot: "bot" } });
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ status: "published", verdict: "spam", verdictStatus: "spam", shadow: true, trusted: false });
+      // The console says what it would have done.
+      const mod = await signIn(h.app, s.moderatorKey);
+      const page = await mod.get(`/moderate/comments/${res.body.id as string}`);
+      expect(page.text).toContain("the model called it spam (published by shadow mode; without it: spam)");
       // The site's feed shows it...
       const feed = await call(h.app, "GET", "/v1/threads/shadow/comments", { key: s.apiKey });
       expect((feed.body.comments as Json[]).map((c) => c.id)).toEqual([res.body.id]);
