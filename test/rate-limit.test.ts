@@ -242,3 +242,19 @@ describe("rate limits with the store down", () => {
     }
   });
 });
+
+describe("the client IP", () => {
+  it("is the socket's address without trusted proxies: X-Forwarded-For is ignored", async () => {
+    const h = harness({ config: { RATE_LIMIT_IP_PER_MINUTE: "2" } });
+    try {
+      const socket = `192.0.2.${Math.floor(Math.random() * 200) + 1}`;
+      const statuses = [];
+      for (let i = 0; i < 3; i++) statuses.push((await post(h.app, "/v1/comments", { key: "nokey0000000", ip: `::ffff:${socket}`, headers: { "x-forwarded-for": `198.51.100.${i}` }, body: comment(i) })).status);
+      expect(statuses).toEqual([401, 401, 429]);
+      // The same address written as IPv4 shares the IPv4-mapped one's bucket.
+      expect((await post(h.app, "/v1/comments", { key: "nokey0000000", ip: socket, body: comment(9) })).status).toBe(429);
+    } finally {
+      await h.close();
+    }
+  });
+});
