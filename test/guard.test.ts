@@ -222,6 +222,12 @@ describe("CORS and publishable keys", () => {
     expect(row).toMatchObject({ userAgent: "Mozilla/5.0 test", referrer: `${ORIGIN}/post` });
   });
 
+  it("lets the page read an error too (CORS headers on a 400 from an allowed origin)", async () => {
+    const res = await browserPost(pk, ORIGIN, { thread: "t" });
+    expect(res.status).toBe(400);
+    expect(res.headers.get("access-control-allow-origin")).toBe(ORIGIN);
+  });
+
   it("refuses another origin, without CORS headers", async () => {
     const res = await browserPost(pk, "https://evil.example");
     expect(res.status).toBe(403);

@@ -257,4 +257,27 @@ describe("the client IP", () => {
       await h.close();
     }
   });
+
+  it("limits browser posts (publishable key) per client IP and site", async () => {
+    const h = harness({ config: { RATE_LIMIT_BROWSER_PER_MINUTE: "2" } });
+    const site = await createSite(h.app);
+    try {
+      const pk = (await call(h.app, "POST", `/v1/sites/${site.id}/keys/publishable/rotate`, { key: ADMIN_TOKEN })).body.publishableKey as string;
+      const person = `203.0.113.${Math.floor(Math.random() * 200) + 1}`;
+      const statuses = [];
+      for (let i = 0; i < 3; i++) statuses.push((await post(h.app, "/v1/comments", { key: pk, ip: person, body: comment(i) })).status);
+      expect(statuses).toEqual([202, 202, 429]);
+      const other = await post(h.app, "/v1/comments", { key: pk, ip: "192.0.2.200", body: comment(5) });
+      expect(other.status).toBe(202);
+      expect(other.headers.get("ratelimit-policy")).toBe('"browser";q=2;w=60');
+      // The stored address is the socket's, whatever the body said.
+      const row = await h.deps.sql`SELECT ip FROM comments WHERE id = ${(JSON.parse(other.text) as { id: string }).id}`;
+      expect(row[0]?.ip).toBe("192.0.2.200");
+      // The secret key is not counted per person.
+      for (let i = 0; i < 3; i++) expect((await post(h.app, "/v1/comments", { key: site.apiKey, ip: person, body: comment(10 + i) })).status).toBe(202);
+    } finally {
+      await removeSite(h.deps, site.id);
+      await h.close();
+    }
+  });
 });
