@@ -103,6 +103,34 @@ const envSchema = z.object({
   CAMPAIGN_MIN_JACCARD: z.coerce.number().min(0.3).max(1).default(0.7),
   /** Campaigns: only comments of the last N days cluster, and count as seen before. */
   CAMPAIGN_WINDOW_DAYS: int(1, 90).default(7),
+  /**
+   * Webhooks (issue 10): let endpoints resolve to loopback, private and link-local addresses. Off:
+   * the guard refuses them at save and at every delivery (SSRF). For installs inside one network,
+   * and tests. Cloud metadata addresses stay refused either way.
+   */
+  WEBHOOKS_ALLOW_PRIVATE: z.enum(["0", "1", "false", "true"]).default("0").transform((v) => v === "1" || v === "true"),
+  /**
+   * One delivery attempt (DNS, connect, answer) gives up after this. Below the shutdown deadline, so
+   * a graceful stop can wait for the attempts in flight.
+   */
+  WEBHOOK_TIMEOUT_MS: int(100, 60_000).default(5_000),
+  /** Deliveries in flight per worker process: each mostly waits on a receiver. */
+  WEBHOOK_CONCURRENCY: int(1, 256).default(16),
+  /**
+   * First retry after this, doubling each time, with jitter: 10 s and 14 attempts spread the
+   * retries over ~18–23 h (a receiver down for most of a day still gets its events).
+   */
+  WEBHOOK_RETRY_DELAY_MS: int(10, 3_600_000).default(10_000),
+  WEBHOOK_MAX_ATTEMPTS: int(1, 30).default(14),
+  /**
+   * A listener of its own for /metrics, without auth, on METRICS_HOST (issue 10). The worker role
+   * serves metrics only there; the API always serves /metrics behind the admin token as well.
+   */
+  METRICS_PORT: int(0, 65535).optional(),
+  /** Where the metrics listener binds: loopback unless Prometheus scrapes from another host. */
+  METRICS_HOST: z.string().min(1).default("127.0.0.1"),
+  /** Site ids as a label (verdicts and decisions by site): one series per site, so off by default. */
+  METRICS_PER_SITE: z.enum(["0", "1", "true", "false"]).default("0").transform((v) => v === "1" || v === "true"),
 });
 
 export type Config = Omit<z.infer<typeof envSchema>, "HOST"> & { HOST: string };

@@ -2,11 +2,14 @@ import type postgres from "postgres";
 import { createIntakeBatches, type IntakeBatches } from "./comments/intake.js";
 import { createLiveModel, type LiveModel } from "./comments/live-model.js";
 import type { Config } from "./config.js";
-import { createDb, type Db } from "./db/client.js";
+import { createDb, type Db, type PoolUse } from "./db/client.js";
 import { createListener, createStatusListener, type Listener, type StatusListener } from "./db/notify.js";
 import { createKeyCache, type KeyCache } from "./http/key-cache.js";
 import type { Log } from "./log.js";
 import { createRateLimiter, type RateLimiter, type RateLimitStore } from "./rate-limit/limiter.js";
+import { createStateMetrics } from "./observe/collect.js";
+import { setPerSiteMetrics } from "./observe/metrics.js";
+import type { Registry } from "prom-client";
 import { createScoreQueue, type QueueBackendConfig, type ScoreQueue } from "./queue/score-queue.js";
 
 export interface Deps {
@@ -27,6 +30,10 @@ export interface Deps {
   keys: KeyCache;
   /** Request counts per client IP and per site (Redis, else Postgres); fails open. */
   rateLimiter: RateLimiter;
+  /** How busy the Postgres pool is (counted in db/client.ts). */
+  pool: PoolUse;
+  /** This deps' state metrics (queue depth, pool, model), read at scrape; events are in observe/metrics.ts. */
+  metrics: Registry;
   /** Flipped at the start of shutdown: /readyz then answers 503 so load balancers stop routing. */
   state: { shuttingDown: boolean };
   /** Closes what createDeps opened: queue producer, LISTEN, the model's follower, the limiter, then the Postgres pool. */
@@ -48,7 +55,7 @@ export function queueBackendFor(config: Config, databaseUrl: string): QueueBacke
 
 /** The only place clients are built. Tests call it with their own config (queue prefix, URLs). */
 export function createDeps(config: Config, log: Log, opts: DepsOptions): Deps {
-  const { sql, db } = createDb(opts.databaseUrl, {
+  const { sql, db, pool } = createDb(opts.databaseUrl, {
     max: config.DATABASE_POOL_MAX,
     connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
     statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
@@ -69,6 +76,7 @@ export function createDeps(config: Config, log: Log, opts: DepsOptions): Deps {
     timeoutMs: config.RATE_LIMIT_TIMEOUT_MS,
     log,
   });
+  setPerSiteMetrics(config.METRICS_PER_SITE);
   return {
     config,
     log,
@@ -82,6 +90,8 @@ export function createDeps(config: Config, log: Log, opts: DepsOptions): Deps {
     statusListener,
     model,
     keys: createKeyCache(db, config.KEY_CACHE_TTL_MS),
+    pool,
+    metrics: createStateMetrics({ db, pool, scoreQueue, model }),
     state: { shuttingDown: false },
     async close() {
       await intake.close();

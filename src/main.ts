@@ -8,6 +8,7 @@ import { createDeps, queueBackendFor } from "./deps.js";
 import { createApp } from "./http/app.js";
 import { startHttpServer } from "./http/server.js";
 import { createLog, type Log } from "./log.js";
+import { startMetricsServer } from "./observe/server.js";
 import { createShutdown, type Shutdown } from "./shutdown.js";
 import { startWorker } from "./worker/index.js";
 
@@ -17,7 +18,7 @@ type Role = (typeof ROLES)[number];
 const USAGE = `usage: commentinel <role>
   all       API and worker in one process (default; migrates first)
   api       HTTP API only
-  worker    scoring worker and pending sweep only
+  worker    scoring worker, webhook deliveries and their sweeps only
   migrate   apply database migrations and exit
   retrain   rebuild the model's counts from all stored decisions and exit`;
 
@@ -121,6 +122,14 @@ async function main(argv: string[]): Promise<number> {
     if (role === "worker" || role === "all") {
       const worker = startWorker(deps);
       shutdown.add("worker", () => worker.close());
+    }
+    // Role all has one deps, so one endpoint (the API's /metrics, or this one) serves both roles.
+    if (config.METRICS_PORT !== undefined) {
+      const metrics = await startMetricsServer({ host: config.METRICS_HOST, port: config.METRICS_PORT, state: [deps.metrics] });
+      shutdown.add("metrics listener", () => metrics.close());
+      log.info(`metrics on http://${config.METRICS_HOST}:${metrics.port}/metrics`, { metricsHost: config.METRICS_HOST, metricsPort: metrics.port });
+    } else if (role === "worker") {
+      log.info("no metrics listener: set METRICS_PORT to serve the worker's /metrics");
     }
     const backends = {
       postgres: database.description,

@@ -16,6 +16,7 @@ import {
   mergeForms,
   parseAkismetDate,
   parseComment,
+  parseJsonForm,
   parseFlag,
   parseForm,
   parseKeySites,
@@ -535,5 +536,30 @@ describe("parseComment limits", () => {
       help: 'Field "comment_content" is longer than 10 characters.',
     });
     expect(parseComment(form(body), { maxContentChars: 11 }).ok).toBe(true);
+  });
+});
+
+describe("parseJsonForm (Coral Talk's JSON submissions)", () => {
+  it("reads strings, numbers and booleans as text, arrays as lists, and skips nulls and objects", () => {
+    const f = parseJsonForm(JSON.stringify({ user_ip: "203.0.113.9", is_test: false, n: 3, comment_context: ["a", 1], x: null, y: { z: 1 } }));
+    expect(f && Object.fromEntries(f.scalars)).toEqual({ user_ip: "203.0.113.9", is_test: "false", n: "3" });
+    expect(f && Object.fromEntries(f.arrays)).toEqual({ comment_context: ["a", "1"] });
+  });
+
+  it("refuses what is not one JSON object, or too many fields", () => {
+    expect(parseJsonForm("[1]")).toBeUndefined();
+    expect(parseJsonForm("{")).toBeUndefined();
+    expect(parseJsonForm("null")).toBeUndefined();
+    expect(parseJsonForm(JSON.stringify(Object.fromEntries(Array.from({ length: 201 }, (_, i) => [`f${i}`, "v"]))))).toBeUndefined();
+  });
+
+  it("lets a submission go without blog and user_ip, and a check not", () => {
+    const fields = parseJsonForm(JSON.stringify({ comment_content: "hi" }));
+    if (!fields) throw new Error("unparsed");
+    expect(parseComment(fields, { maxContentChars: 100, submission: true })).toMatchObject({ ok: true, value: { blog: "", ip: "" } });
+    expect(parseComment(fields, { maxContentChars: 100 })).toEqual({ ok: false, help: "Missing required field: blog." });
+    const badIp = parseJsonForm(JSON.stringify({ user_ip: "nope" }));
+    if (!badIp) throw new Error("unparsed");
+    expect(parseComment(badIp, { maxContentChars: 100, submission: true })).toEqual({ ok: false, help: 'Field "user_ip" is not an IP address.' });
   });
 });

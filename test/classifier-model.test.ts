@@ -1,10 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { seededRandom as rng } from "../src/eval/folds.js";
 import {
+  COUNT_SCALE,
+  DAMPING_LENGTH,
   DEFAULT_SCORE_OPTIONS,
   SUBWORD_PREFIX,
   TOKEN_TOTAL,
   createMemoryModel,
+  documentWeight,
   learn,
   learnDeltas,
   learnSite,
@@ -37,22 +40,47 @@ function trained(perLabel: number): MemoryModel {
 }
 
 describe("learnDeltas", () => {
-  it("changes each distinct token once by the sign, on the label only", () => {
+  it("changes each distinct token once by the sign, on the label only (one document: COUNT_SCALE)", () => {
     expect(learnDeltas(["a", "b", "a"], "spam", 1)).toEqual([
-      { token: "a", spam: 1, ham: 0 },
-      { token: "b", spam: 1, ham: 0 },
+      { token: "a", spam: COUNT_SCALE, ham: 0 },
+      { token: "b", spam: COUNT_SCALE, ham: 0 },
     ]);
-    expect(learnDeltas(["a"], "ham", -1)).toEqual([{ token: "a", spam: 0, ham: -1 }]);
+    expect(learnDeltas(["a"], "ham", -1)).toEqual([{ token: "a", spam: 0, ham: -COUNT_SCALE }]);
   });
 
-  it("counts the comment's other tokens into the TOKEN_TOTAL row", () => {
-    expect(learnDeltas(["a", TOKEN_TOTAL, "b", "a"], "spam", 1)).toEqual([
-      { token: "a", spam: 1, ham: 0 },
-      { token: "b", spam: 1, ham: 0 },
-      { token: TOKEN_TOTAL, spam: 2, ham: 0 },
+  it("weighs a tokenized document by √(DAMPING_LENGTH / n) when damping is asked for, and counts it into the TOKEN_TOTAL row", () => {
+    const w = Math.floor(COUNT_SCALE * Math.sqrt(DAMPING_LENGTH / 2));
+    expect(learnDeltas(["a", TOKEN_TOTAL, "b", "a"], "spam", 1, { damping: "sqrt" })).toEqual([
+      { token: "a", spam: w, ham: 0 },
+      { token: "b", spam: w, ham: 0 },
+      { token: TOKEN_TOTAL, spam: 2 * w, ham: 0 },
     ]);
     expect(learnDeltas([TOKEN_TOTAL], "ham", -1)).toEqual([]);
     expect(tokenize({ content: "hi there" })).toContain(TOKEN_TOTAL);
+  });
+
+  it("gives a document of DAMPING_LENGTH tokens one document's weight, a longer one less, a shorter one more", () => {
+    const sqrt = { damping: "sqrt" } as const;
+    expect(documentWeight(DAMPING_LENGTH, true, sqrt)).toBe(COUNT_SCALE);
+    expect(documentWeight(4 * DAMPING_LENGTH, true, sqrt)).toBe(COUNT_SCALE / 2);
+    expect(documentWeight(DAMPING_LENGTH / 4, true, sqrt)).toBe(2 * COUNT_SCALE);
+    expect(documentWeight(7, false, sqrt)).toBe(COUNT_SCALE);
+    expect(documentWeight(7, true, { damping: "none" })).toBe(COUNT_SCALE);
+    // The service's default is undamped: every document weighs one.
+    expect(documentWeight(7, true)).toBe(COUNT_SCALE);
+    expect(documentWeight(400, true)).toBe(COUNT_SCALE);
+    for (let n = 1; n < 500; n++) expect(Number.isInteger(documentWeight(n, true, sqrt))).toBe(true);
+  });
+
+  it("a tokenized comment's deltas and its unlearn's cancel exactly, whatever its length", () => {
+    const random = rng(7);
+    for (let i = 0; i < 50; i++) {
+      const words = Array.from({ length: 1 + Math.floor(random() * 60) }, () => `w${Math.floor(random() * 200)}`);
+      const tokens = tokenize({ content: words.join(" ") });
+      const up = learnDeltas(tokens, "spam", 1, { damping: "sqrt" });
+      const down = learnDeltas(tokens, "spam", -1, { damping: "sqrt" });
+      expect(up.map((d, j) => d.spam + (down[j]?.spam ?? NaN))).toEqual(up.map(() => 0));
+    }
   });
 });
 
@@ -101,7 +129,7 @@ describe("memory model", () => {
     expect(model.scopes.has("global")).toBe(false);
     learnSite(model, "site-b", ["x"], "ham");
     expect(model.scopes.get("global")?.totals).toEqual({ spam: 0, ham: 1 });
-    expect(model.scopes.get("site-b")?.tokens.get("x")).toEqual({ spam: 0, ham: 1 });
+    expect(model.scopes.get("site-b")?.tokens.get("x")).toEqual({ spam: 0, ham: COUNT_SCALE });
     unlearn(model, "site-a", ["x"], "spam");
     expect(model.scopes.has("site-a")).toBe(false);
   });

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { proposeCutoffs } from "../src/classifier/index.js";
 import { dumpCounts } from "../src/db/queries/model.js";
 import { ADMIN_TOKEN, call, createSite, harness, isolatedSuite, removeSite, type Harness, type IsolatedSuite, type TestSite } from "./helpers.js";
 import { clientAddress, csrfIn, postComment, signIn } from "./helpers/console.js";
@@ -358,6 +359,49 @@ describe("console undo", () => {
     expect((await mod.post("/moderate/undo", {}, { json: true })).status).toBe(200);
     expect(await dumpCounts(h.deps.db)).toEqual(before);
     expect((await mod.get("/moderate/author")).status).toBe(400);
+  });
+
+  it("the settings page shows the cutoffs proposed from the site's own decisions, and previews them in the form", async () => {
+    const s = await createSite(h.app);
+    const mod = await signIn(h.app, s.moderatorKey);
+    const none = await mod.get("/moderate/settings");
+    expect(none.text).toMatch(/data-testid="proposed-none">No proposal yet: it needs 30 decided comments of each label with a score; this site has 0 spam and 0 not spam/);
+    // 30 decided of each label, with known scores: ham spread over 0.02–0.60, spam over 0.40–0.99.
+    const decided: { probability: number; label: "spam" | "ham" }[] = [];
+    for (const label of ["ham", "spam"] as const) {
+      const ids: string[] = [];
+      for (let i = 0; i < 30; i++) {
+        ids.push(await postComment(h.app, s, { content: `decided ${label} ${i}` }));
+        decided.push({ probability: label === "ham" ? 0.02 + i * 0.02 : 0.4 + i * 0.02, label });
+      }
+      // A few at a time: one decision of 30 in a transaction can pass the statement timeout on a loaded machine.
+      for (let i = 0; i < ids.length; i += 10) expect((await mod.post("/moderate/decide", { ids: ids.slice(i, i + 10), label }, { json: true })).status).toBe(200);
+    }
+    // After the decisions (a decided comment is never re-scored), so the scores are the known ones.
+    for (const [i, d] of decided.entries()) {
+      await h.deps.db.execute(sql`UPDATE comments SET score = ${d.probability} WHERE site_id = ${s.id} AND content = ${`decided ${d.label} ${i % 30}`}`);
+    }
+    const expected = proposeCutoffs(decided);
+    if (!expected.ok) throw new Error("expected a proposal");
+    const page = await mod.get("/moderate/settings");
+    expect(page.status).toBe(200);
+    expect(page.text).toContain(`data-testid="proposed-ham">${expected.hamCutoff}<`);
+    expect(page.text).toContain(`data-testid="proposed-spam">${expected.spamCutoff}<`);
+    expect(page.text).toContain("Not applied by themselves");
+    // The API shows the same proposal.
+    const api = await call(h.app, "GET", `/v1/sites/${s.id}/cutoffs`, { key: ADMIN_TOKEN });
+    expect(api.body).toMatchObject({ proposed: { ok: true, hamCutoff: expected.hamCutoff, spamCutoff: expected.spamCutoff } });
+    // Its link fills the form with the proposal and files the decided comments at it.
+    const href = /href="([^"]*)">Preview the proposed cutoffs</.exec(page.text)?.[1]?.replaceAll("&amp;", "&");
+    expect(href).toBe(`/moderate/settings?hamCutoff=${expected.hamCutoff}&spamCutoff=${expected.spamCutoff}`);
+    const preview = await mod.get(href!);
+    expect(preview.text).toContain(`id="hamCutoff" name="hamCutoff" type="number" step="any" min="0.001" max="0.999" value="${expected.hamCutoff}"`);
+    const held = decided.filter((d) => d.probability >= expected.hamCutoff && d.probability < expected.spamCutoff).length;
+    expect(preview.text).toMatch(new RegExp(`data-testid="preview-held">${held} \\(`));
+    expect(preview.text).toMatch(/data-testid="preview-blocked-ham">0</);
+    // Its 60 decisions trained this suite's global scope: unlearn them, so that the next test's
+    // "not trained enough" holds as it would alone.
+    await removeSite(h.deps, s.id);
   });
 
   it("the settings preview files the last decided comments at the new cutoffs, and saving needs the token", async () => {

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import postgres from "postgres";
 import { drizzle } from "drizzle-orm/postgres-js";
 import { sql } from "drizzle-orm";
-import { createLog } from "../src/log.js";
+import { createBatcher } from "../src/db/batch.js";
+import { createLog, REDACTED, withLogContext } from "../src/log.js";
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
@@ -61,5 +62,52 @@ describe("the log", () => {
     const text = JSON.stringify(lines[0]);
     expect(text).toContain("insert into t values ($1)");
     expect(text).not.toContain("secret text");
+  });
+
+  it("writes JSON lines with a string level, an ISO time and the child's fields, and nothing below its level", () => {
+    const lines: string[] = [];
+    const log = createLog("info", { role: "api" }, (line) => lines.push(line));
+    log.debug("hidden");
+    log.child({ part: "x" }).info("shown", { n: 1 });
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0] ?? "")).toEqual({ level: "info", time: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/) as string, role: "api", part: "x", n: 1, msg: "shown" });
+    const silent: string[] = [];
+    createLog("silent", {}, (line) => silent.push(line)).error("nothing");
+    expect(silent).toEqual([]);
+  });
+
+  it("redacts secrets by field name at any depth and e-mails, bearer tokens and moderator keys in text", () => {
+    const { log, lines } = capture();
+    log.info("x", {
+      deep: { a: { b: { apiKey: "k3x9q2m7a1b4", authorEmail: "a@b.example", cookie: "s=1", comment_content: "body" } } },
+      note: "write to someone@example.org with Bearer abc.def and mod_0123456789abcdefghijkl",
+      dsn: "postgres://postgres@127.0.0.1:5432/db",
+    });
+    const text = JSON.stringify(lines[0]);
+    for (const secret of ["k3x9q2m7a1b4", "a@b.example", "s=1", '"body"', "someone@example.org", "abc.def", "mod_0123456789abcdefghijkl"]) expect(text).not.toContain(secret);
+    expect(lines[0]?.deep).toEqual({ a: { b: { apiKey: REDACTED, authorEmail: REDACTED, cookie: REDACTED, comment_content: REDACTED } } });
+    // A URL's user at an IP address is not an e-mail address.
+    expect(lines[0]?.dsn).toBe("postgres://postgres@127.0.0.1:5432/db");
+  });
+
+  it("adds the context's request id to every line written in it, and none to a batch's work", async () => {
+    const { log, lines } = capture();
+    const batch = createBatcher<number, number>(async (items) => {
+      log.info("batch ran", { size: items.length });
+      return Promise.resolve(items);
+    }, { maxSize: 10, windowMs: 5 });
+    await withLogContext({ requestId: "r-1" }, async () => {
+      log.info("in request");
+      await Promise.resolve();
+      log.child({ part: "inner" }).warn("after an await");
+      await batch.add(1);
+    });
+    log.info("outside");
+    expect(lines.map((l) => [l.msg, l.requestId])).toEqual([
+      ["in request", "r-1"],
+      ["after an await", "r-1"],
+      ["batch ran", undefined],
+      ["outside", undefined],
+    ]);
   });
 });

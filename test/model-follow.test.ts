@@ -126,8 +126,9 @@ describe("the model in memory follows the change log", () => {
       const id = await teach("brand new words arrive here", "spam");
       await recordDecision(h.deps.db, { siteId: site.id, commentId: id, label: "ham", actor: "moderator" });
       // Both changes (learned as spam, corrected to ham) arrive by the poll alone.
-      await eventually(() => Promise.resolve(arrive()?.ham === 1 ? true : undefined), 2_000);
-      expect(arrive()).toEqual({ spam: 0, ham: 1 });
+      // Counts are in COUNT_SCALE units, damped by the comment's length: one document's worth, not 1.
+      await eventually(() => Promise.resolve((arrive()?.ham ?? 0) > 0 ? true : undefined), 2_000);
+      expect(arrive()).toEqual({ spam: 0, ham: expect.any(Number) as number });
       expect(await expectExact(h, model)).toBeGreaterThan(10);
       const loads = model.stats().loads;
       await retrain(h.deps.db);
@@ -151,7 +152,8 @@ describe("the model in memory follows the change log", () => {
       await teach("four more spam text", "spam");
       await model.sync();
       expect(model.stats().loads).toBe(loads + 1);
-      expect(model.scoringData(site.id, ["four"]).site.tokens.get("four")).toEqual({ spam: 1, ham: 0 });
+      expect(model.scoringData(site.id, ["four"]).site.tokens.get("four")).toEqual({ spam: expect.any(Number) as number, ham: 0 });
+      expect(model.scoringData(site.id, ["four"]).site.tokens.get("four")?.spam).toBeGreaterThan(0);
       await expectExact(h, model);
     } finally {
       await model.close();

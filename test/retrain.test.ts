@@ -1,5 +1,9 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createMemoryModel, learnSite, scopeSlice, tokenize, unlearnSite } from "../src/classifier/index.js";
+import { COUNT_SCALE, createMemoryModel, learnSite, scopeSlice, tokenize, unlearnSite } from "../src/classifier/index.js";
+import { MIGRATIONS_FOLDER } from "../src/db/migrate.js";
 import { recordDecision } from "../src/comments/decisions.js";
 import { retrain } from "../src/comments/retrain.js";
 import { featuresOf } from "../src/comments/scoring.js";
@@ -81,6 +85,21 @@ describe("retrain", () => {
     expect(row?.learnedTokens).toEqual(tokenize(featuresOf(row!)));
     // Running it again changes nothing either.
     await retrain(h.deps.db);
+    expect(await dumpCounts(h.deps.db)).toEqual(incremental);
+
+    // Counts are in COUNT_SCALE units, undamped by default: every row is a whole number of documents.
+    expect(incremental.tokens.every((t) => t.spam % COUNT_SCALE === 0 && t.ham % COUNT_SCALE === 0)).toBe(true);
+
+    // Migration 0008 scales the counts an older install holds (one per document) to COUNT_SCALE
+    // units: from those older counts it must give the rows the incremental path gives now.
+    await h.deps.db.execute(sql`UPDATE token_counts SET spam = spam / ${COUNT_SCALE}, ham = ham / ${COUNT_SCALE}`);
+    const file = readFileSync(path.join(MIGRATIONS_FOLDER, "0008_damped_counts.sql"), "utf8");
+    const statements = file
+      .split("--> statement-breakpoint")
+      .map((s) => s.replace(/^--.*$/gm, "").trim())
+      .filter((s) => s.startsWith("UPDATE"));
+    expect(statements.length).toBe(1);
+    for (const statement of statements) await h.deps.db.execute(sql.raw(statement));
     expect(await dumpCounts(h.deps.db)).toEqual(incremental);
   });
 });

@@ -160,7 +160,10 @@ describe("SIGTERM under keep-alive load", () => {
     const stored = await h.deps.db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM comments WHERE id IN ${sql.raw(`('${accepted.join("','")}')`)}`);
     expect(stored[0]?.n).toBe(accepted.length);
     // Readiness flips before the listener closes (closers run last-registered first).
-    const closedOrder = [...output().matchAll(/"msg":"closed"[^\n]*"name":"([^"]+)"/g)].map((m) => m[1]);
+    const closedOrder = output()
+      .split("\n")
+      .filter((l) => l.includes('"msg":"closed"'))
+      .map((l) => (JSON.parse(l) as { name?: string }).name);
     expect(closedOrder.indexOf("mark not ready"), closedOrder.join(", ")).toBeGreaterThanOrEqual(0);
     expect(closedOrder.indexOf("mark not ready")).toBeLessThan(closedOrder.indexOf("http server"));
   });

@@ -21,6 +21,7 @@ import { featuresOf, scoreFeatures, statusUnder, verdictWrite } from "../comment
 import type { NewComment, VerdictWrite } from "../db/queries/comments.js";
 import type { SiteRow } from "../db/schema.js";
 import type { Deps } from "../deps.js";
+import { countVerdict, timeScoring } from "../observe/metrics.js";
 import { answersSpam, akismetSettingsOf, shouldDiscard } from "./settings.js";
 import { fixedVerdict, type AkismetComment } from "./wire.js";
 
@@ -53,7 +54,7 @@ export function toCommentInput(c: AkismetComment, opts: { trusted?: boolean } = 
     thread: (c.permalink ?? c.blog).slice(0, THREAD_MAX_CHARS),
     content: c.content,
     ...(author ? { author } : {}),
-    ip: c.ip,
+    ...(c.ip === "" ? {} : { ip: c.ip }),
     ...(c.userAgent === undefined ? {} : { userAgent: c.userAgent }),
     ...(c.referrer === undefined ? {} : { referrer: c.referrer }),
     honeypot: c.honeypotFilled,
@@ -183,7 +184,11 @@ export async function checkComment(
     }
     const loaded = await within(deps.model.ready(), opts.budgetMs ?? CHECK_BUDGET_MS);
     if (!loaded.done) return undefined;
-    return verdictWrite(await scoreFeatures(deps.model, site, featuresOf(row)), policy);
+    const timed = timeScoring("akismet");
+    const write = verdictWrite(await scoreFeatures(deps.model, site, featuresOf(row)), policy);
+    timed();
+    countVerdict(write.verdict, "akismet", site.id);
+    return write;
   };
 
   if (comment.isTest) {

@@ -149,6 +149,38 @@ export function parseForm(body: string): FormFields | undefined {
   return { scalars, arrays };
 }
 
+/**
+ * A JSON object body as form fields (Coral Talk's older releases post submit-spam/submit-ham as
+ * `application/json`): strings as they are, numbers and booleans as text (`is_test: false` reads
+ * as "false"), arrays of scalars as lists; nulls and nested objects are ignored. Undefined for
+ * anything but an object, or past {@link FORM_LIMITS}.
+ */
+export function parseJsonForm(body: string): FormFields | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return undefined;
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length > FORM_LIMITS.maxFields) return undefined;
+  const clean = (s: string) => (s.includes("\u0000") ? s.replaceAll("\u0000", "") : s);
+  const text = (v: unknown) => (typeof v === "string" ? clean(v) : typeof v === "number" || typeof v === "boolean" ? String(v) : undefined);
+  const scalars = new Map<string, string>();
+  const arrays = new Map<string, string[]>();
+  for (const [name, v] of entries) {
+    if (Array.isArray(v)) {
+      if (v.length > FORM_LIMITS.maxArrayItems) return undefined;
+      arrays.set(clean(name), v.map(text).filter((x): x is string => x !== undefined));
+    } else {
+      const t = text(v);
+      if (t !== undefined) scalars.set(clean(name), t);
+    }
+  }
+  return { scalars, arrays };
+}
+
 /** Query-string fields first, body fields over them (GET `usage-limit` sends everything as a query). */
 export function mergeForms(under: FormFields, over: FormFields): FormFields {
   return {
@@ -287,13 +319,14 @@ const ipSchema = z.union([z.ipv4(), z.ipv6()]);
  * What comment-check, submit-spam and submit-ham require and accept. Akismet requires `blog` and
  * `user_ip`; everything else is optional, and fields we do not know are ignored.
  */
-const commentSchema = (maxContent: number) => z.object({
-  blog: z
-    .string({ error: 'Missing required field: blog.' })
-    .max(FIELD_LIMITS.text, `Field "blog" is longer than ${FIELD_LIMITS.text} characters.`),
-  user_ip: z
-    .string({ error: "Missing required field: user_ip." })
-    .refine((v) => ipSchema.safeParse(v).success, 'Field "user_ip" is not an IP address.'),
+const commentSchema = (maxContent: number, submission: boolean) => z.object({
+  blog: (submission ? z.string().default("") : z.string({ error: 'Missing required field: blog.' })).pipe(
+    z.string().max(FIELD_LIMITS.text, `Field "blog" is longer than ${FIELD_LIMITS.text} characters.`),
+  ),
+  user_ip: (submission ? z.string().default("") : z.string({ error: "Missing required field: user_ip." })).refine(
+    (v) => (submission && v === "") || ipSchema.safeParse(v).success,
+    'Field "user_ip" is not an IP address.',
+  ),
   // The same caps as POST /v1/comments, so a comment is accepted or refused alike on both APIs.
   user_agent: optionalText("user_agent", 1000),
   referrer: optionalText("referrer", 2000),
@@ -316,7 +349,9 @@ const commentSchema = (maxContent: number) => z.object({
 
 /** One comment as Akismet describes it, validated and in our names. */
 export interface AkismetComment {
+  /** `""` only on a submission that sent none (Coral Talk); the route then puts the site's URL. */
   blog: string;
+  /** `""` only on a submission that sent none. */
   ip: string;
   userAgent?: string;
   referrer?: string;
@@ -341,18 +376,24 @@ export interface AkismetComment {
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; help: string };
 
-// Built once per content limit: the limit comes from configuration and rarely varies.
-const commentSchemas = new Map<number, ReturnType<typeof commentSchema>>();
+// Built once per content limit and kind: the limit comes from configuration and rarely varies.
+const commentSchemas = new Map<string, ReturnType<typeof commentSchema>>();
 
-/** Reads and validates a comment-check / submit-spam / submit-ham body. */
+/**
+ * Reads and validates a comment-check / submit-spam / submit-ham body. `submission` (submit-spam,
+ * submit-ham) lets `blog` and `user_ip` be absent: Coral Talk sends no `blog` there, and a
+ * correction refused is a lesson lost, while a check without them cannot be answered well.
+ */
 export function parseComment(
   form: FormFields,
-  limits: { maxContentChars: number } = { maxContentChars: FIELD_LIMITS.content },
+  limits: { maxContentChars: number; submission?: boolean } = { maxContentChars: FIELD_LIMITS.content },
 ): Parsed<AkismetComment> {
-  let schema = commentSchemas.get(limits.maxContentChars);
+  const submission = limits.submission === true;
+  const cacheKey = `${limits.maxContentChars}:${submission}`;
+  let schema = commentSchemas.get(cacheKey);
   if (!schema) {
-    schema = commentSchema(limits.maxContentChars);
-    commentSchemas.set(limits.maxContentChars, schema);
+    schema = commentSchema(limits.maxContentChars, submission);
+    commentSchemas.set(cacheKey, schema);
   }
   const honeypotName = scalar(form, "honeypot_field_name");
   const input = {

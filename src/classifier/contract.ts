@@ -40,7 +40,7 @@ export interface ScopeTotals {
   ham: number;
 }
 
-/** Per-token document counts in one scope. */
+/** Per-token counts in one scope, in `COUNT_SCALE` units (a document adds its damped weight). */
 export interface TokenCounts {
   spam: number;
   ham: number;

@@ -3,7 +3,8 @@
  *
  * Flow for a backend: `tokenize(features)` → fetch the rows of those tokens and the totals for the
  * global scope (`GLOBAL_SCOPE`) and the site → `score(tokens, data, DEFAULT_SCORE_OPTIONS)`.
- * Learning a moderator's decision applies `learnDeltas(tokens, label, 1)` and totals[label] += 1 to
+ * Learning a moderator's decision applies `learnDeltas(tokens, label, 1)` (counts in `COUNT_SCALE`
+ * units, damped by the document's length) and totals[label] += 1 to
  * BOTH the global scope and the site scope (unlearn: sign −1). The in-memory model does the same
  * with `learnSite`/`unlearnSite`; its `learn`/`unlearn` touch one scope only.
  * The token list includes the `TOKEN_TOTAL` pseudo-token; store and fetch it like any other.
@@ -18,9 +19,12 @@ export { knownWordQueries, knownWordsIn, knownWordsOf } from "./vocabulary.js";
 export { OBFUSCATION_SIGNALS } from "./deobfuscate/index.js";
 export { DEFAULT_SCORE_OPTIONS, score, tokenProbability } from "./score.js";
 export {
+  COUNT_SCALE,
+  DAMPING_LENGTH,
   GLOBAL_SCOPE,
   TOKEN_TOTAL,
   createMemoryModel,
+  documentWeight,
   learn,
   learnDeltas,
   learnSite,
@@ -29,9 +33,11 @@ export {
   unlearn,
   unlearnSite,
 } from "./model.js";
-export type { MemoryModel } from "./model.js";
+export type { LearnOptions, MemoryModel } from "./model.js";
 export { DEFAULT_HARD_RULES, applyHardRules, firedRules } from "./rules.js";
 export type { HardRule, HardRules } from "./rules.js";
+export { calibrate, fitIsotonic, fitPlatt } from "./calibration.js";
+export type { Calibration, ScoredLabel } from "./calibration.js";
 export { DEFAULT_CUTOFF_TARGETS, proposeCutoffs } from "./cutoffs.js";
 export type { CutoffProposal, CutoffTargets, DecidedScore } from "./cutoffs.js";
 export { DEFAULT_MIN_JACCARD, campaignEligible, campaignTokens, matchCandidates } from "./campaign.js";

@@ -1,4 +1,4 @@
-import { TOKEN_TOTAL } from "./model.js";
+import { COUNT_SCALE, TOKEN_TOTAL } from "./model.js";
 import { stretchesOf } from "./redundancy.js";
 import { SUBWORD_PREFIX } from "./tokenize.js";
 import type { Clue, ScopeSlice, ScoreOptions, ScoreResult, ScoringData, TokenCounts, Verdict } from "./contract.js";
@@ -35,10 +35,11 @@ const ZERO: TokenCounts = { spam: 0, ham: 0 };
 
 /**
  * Robinson's f(w) = (s·x + n·p(w)) / (s + n), where p(w) compares how often the token occurs per
- * token learned under each label (`base`, see `frequencyBase`).
+ * token learned under each label (`base`, see `frequencyBase`), and n is the token's evidence in
+ * documents (counts are in `COUNT_SCALE` units, damped by length: see `documentWeight`).
  */
 function robinson(counts: TokenCounts, base: TokenCounts, prior: number, strength: number): number {
-  const n = counts.spam + counts.ham;
+  const n = (counts.spam + counts.ham) / COUNT_SCALE;
   if (n === 0) return prior;
   const spamBase = base.spam;
   const hamBase = base.ham;
@@ -72,12 +73,13 @@ function chi2Q(x2: number, v: number): number {
  * P(w|label) is a per-token frequency as in multinomial naive Bayes. Dividing by documents instead
  * (Graham/SpamBayes) makes every common word look spammy when spam comments are longer than ham —
  * on the YouTube set that cost 10 points of accuracy (BENCHMARKS.md, "Classifier → Token frequency").
- * Without the row (hand-made token lists) it falls back to the document totals.
+ * Without the row (hand-made token lists, learned at one document each) it falls back to the
+ * document totals, in count units.
  */
 function frequencyBase(slice: ScopeSlice): TokenCounts {
   const row = slice.tokens.get(TOKEN_TOTAL);
   if (row && row.spam > 0 && row.ham > 0) return row;
-  return slice.totals;
+  return { spam: slice.totals.spam * COUNT_SCALE, ham: slice.totals.ham * COUNT_SCALE };
 }
 
 /** A slice is usable for a site estimate only if it has learned both labels; otherwise its ratios are one-sided. */

@@ -3,7 +3,7 @@
  * Prints our classifier's figures beside natural's BayesClassifier on the same splits. See --help.
  */
 import { writeFileSync } from "node:fs";
-import { DEFAULT_SCORE_OPTIONS, type ScoreOptions } from "../classifier/index.js";
+import { DEFAULT_SCORE_OPTIONS, calibrate, fitIsotonic, fitPlatt, type LearnOptions, type ScoreOptions } from "../classifier/index.js";
 import { dedupe, loadExamples, type Example } from "../eval/data.js";
 import { campaignEval, formatCampaignEval } from "../eval/campaigns.js";
 import { calibrateCutoffs, runNatural, runOurs, type RunResult } from "../eval/evaluate.js";
@@ -46,6 +46,10 @@ Without inputs: <data>/${YOUTUBE_FOLDER}.
                           | all: every label learned, the upper bound
   --score-options JSON    merge these score options over the defaults (e.g. '{"combining":"chi2"}'),
                           to re-run the experiments recorded in BENCHMARKS.md
+  --learn-options JSON    how documents are weighed when learned (e.g. '{"damping":"none"}' for
+                          undamped counts, '{"dampingLength":64}'), for the experiments in BENCHMARKS.md
+  --calibration MAP       platt | isotonic: map each split's scores through a monotone calibration
+                          fitted on out-of-fold scores of its training part (--inner-folds, default 5)
   --calibrate             also print cutoffs chosen on these out-of-sample scores
   --max-blocked-ham R     calibration target for blocked ham (default 0.01)
   --max-passed-spam R     calibration target for spam passed as ham (default 0.05)
@@ -70,7 +74,7 @@ interface Args {
 /** `--train a b --test c` takes several values per flag, which node:util's parseArgs does not. */
 function parseArgs(argv: readonly string[]): Args {
   const args: Args = { inputs: [], train: [], test: [], flags: new Map() };
-  const valued = new Set(["data", "folds", "seed", "plot", "threshold", "ham-cutoff", "spam-cutoff", "min-per-label", "max-blocked-ham", "max-passed-spam", "obfuscate-spam", "inner-folds", "predictions", "score-options", "report-rate", "moderator"]);
+  const valued = new Set(["data", "folds", "seed", "plot", "threshold", "ham-cutoff", "spam-cutoff", "min-per-label", "max-blocked-ham", "max-passed-spam", "obfuscate-spam", "inner-folds", "predictions", "score-options", "learn-options", "calibration", "report-rate", "moderator"]);
   const known = new Set([...valued, "train", "test", "json", "loo", "no-baseline", "no-sites", "calibrate", "online", "site-cutoffs", "help", "campaigns"]);
   let list: string[] = args.inputs;
   for (let i = 0; i < argv.length; i++) {
@@ -104,6 +108,20 @@ function numberFlag(args: Args, name: string, fallback: number, check: (n: numbe
   return value;
 }
 
+/** A flag whose value is a JSON object (empty when absent). */
+function jsonFlag(args: Args, name: string): Record<string, unknown> {
+  const raw = args.flags.get(name);
+  if (typeof raw !== "string") return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new Error(`--${name}: not JSON`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error(`--${name}: expected a JSON object`);
+  return parsed as Record<string, unknown>;
+}
+
 interface Split {
   name: string;
   train: Example[];
@@ -128,6 +146,24 @@ async function outOfFold(examples: readonly Example[], run: Runner, k: number, s
     out.push(...result.predictions);
   }
   return out;
+}
+
+/**
+ * A runner whose test scores go through a calibration map fitted on out-of-fold scores of its own
+ * training part (nothing of the test part is seen); verdicts follow the cutoffs on the new scale.
+ */
+function calibratedRunner(run: Runner, kind: "platt" | "isotonic", k: number, seed: number, options: ScoreOptions): Runner {
+  return async (train, test) => {
+    const inner = await outOfFold(train, run, Math.min(k, train.length), seed);
+    const map = kind === "platt" ? fitPlatt(inner) : fitIsotonic(inner);
+    const result = await run(train, test);
+    const predictions = result.predictions.map((p): Prediction => {
+      const probability = calibrate(map, p.probability);
+      if (p.verdict === undefined) return { ...p, probability };
+      return { ...p, probability, verdict: probability >= options.spamCutoff ? "spam" : probability < options.hamCutoff ? "ham" : "unsure" };
+    });
+    return { ...result, predictions };
+  };
 }
 
 interface OperatingReport {
@@ -228,25 +264,16 @@ async function main(argv: readonly string[]): Promise<number> {
     spamCutoff: numberFlag(args, "spam-cutoff", DEFAULT_SCORE_OPTIONS.spamCutoff, (n) => n >= 0 && n <= 1),
     minPerLabel: numberFlag(args, "min-per-label", DEFAULT_SCORE_OPTIONS.minPerLabel, (n) => Number.isInteger(n) && n >= 0),
   };
-  const extra = args.flags.get("score-options");
-  if (typeof extra === "string") {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(extra);
-    } catch {
-      throw new Error("--score-options: not JSON");
-    }
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error("--score-options: expected a JSON object");
-    Object.assign(scoreOptions, parsed);
-  }
+  Object.assign(scoreOptions, jsonFlag(args, "score-options"));
   if (scoreOptions.hamCutoff > scoreOptions.spamCutoff) throw new Error("--ham-cutoff must not exceed --spam-cutoff");
-  const runOptions = { scoreOptions, sites: !args.flags.has("no-sites") };
+  const learnOptions = jsonFlag(args, "learn-options") as LearnOptions;
+  const runOptions = { scoreOptions, learnOptions, sites: !args.flags.has("no-sites") };
   const json = args.flags.has("json");
   const log = (line: string) => {
     if (!json) process.stdout.write(`${line}\n`);
   };
 
-  if (args.flags.has("online")) return online(args, data, scoreOptions, json, log);
+  if (args.flags.has("online")) return online(args, data, scoreOptions, learnOptions, json, log);
   if (args.flags.has("campaigns")) {
     const inputs = (args.inputs.length > 0 ? args.inputs : [YOUTUBE_FOLDER]).map((p) => resolveInput(p, data));
     const examples = loadExamples(inputs);
@@ -302,7 +329,11 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 
   log(description);
-  const runOursWith: Runner = (train, test) => runOurs(train, test, runOptions);
+  const innerK = numberFlag(args, "inner-folds", 5, (n) => Number.isInteger(n) && (n === 0 || n >= 2));
+  const calibration = args.flags.get("calibration");
+  if (calibration !== undefined && calibration !== "platt" && calibration !== "isotonic") throw new Error("--calibration: platt or isotonic");
+  const plain: Runner = (train, test) => runOurs(train, test, runOptions);
+  const runOursWith: Runner = calibration === undefined ? plain : calibratedRunner(plain, calibration, Math.max(2, innerK), numberFlag(args, "seed", 1, Number.isInteger), scoreOptions);
   const ours = await evaluate(splits, runOursWith, threshold);
   const natural = args.flags.has("no-baseline") ? undefined : await evaluate(splits, runNatural, threshold);
   const innerFolds = numberFlag(args, "inner-folds", 5, (n) => Number.isInteger(n) && (n === 0 || n >= 2));
@@ -365,7 +396,7 @@ const figureLine = (f: StreamFigures) =>
   `n ${String(f.count).padStart(4)}  blocked ham ${pct(f.blockedHam).padStart(8)}  spam published ${pct(f.spamPublished).padStart(8)}  held ${pct(f.held).padStart(8)}  decisions ${f.decisions}`;
 
 /** `--online`: the prequential run (see src/eval/online.ts). */
-function online(args: Args, data: string, scoreOptions: ScoreOptions, json: boolean, log: (line: string) => void): number {
+function online(args: Args, data: string, scoreOptions: ScoreOptions, learnOptions: LearnOptions, json: boolean, log: (line: string) => void): number {
   const raw = args.flags.get("moderator") ?? "held+reported";
   if (raw !== "held+reported" && raw !== "reported" && raw !== "all") throw new Error("--moderator: held+reported or all");
   const policy: ModeratorPolicy = raw === "all" ? "all" : "reported";
@@ -374,7 +405,7 @@ function online(args: Args, data: string, scoreOptions: ScoreOptions, json: bool
   const inputs = (args.inputs.length > 0 ? args.inputs : [YOUTUBE_FOLDER]).map((p) => resolveInput(p, data));
   const loaded = dedupe(loadExamples(inputs));
   if (loaded.examples.length === 0) throw new Error("no labeled examples found in the inputs");
-  const options = { scoreOptions, policy, reportRate, seed, sites: !args.flags.has("no-sites"), ...(args.flags.has("site-cutoffs") ? { siteCutoffs: DEFAULT_SITE_CUTOFFS } : {}) };
+  const options = { scoreOptions, learnOptions, policy, reportRate, seed, sites: !args.flags.has("no-sites"), ...(args.flags.has("site-cutoffs") ? { siteCutoffs: DEFAULT_SITE_CUTOFFS } : {}) };
   const result: OnlineResult = runOnline(loaded.examples, options);
   const description = `prequential over ${result.sites.length} sites, ${loaded.examples.length} comments (${loaded.dropped} exact duplicates removed), moderator ${policy}${policy === "reported" ? `, report rate ${reportRate}, seed ${seed}` : ""}${options.siteCutoffs ? ", site cutoffs from its decisions" : ""}`;
   const plot = args.flags.get("plot");

@@ -3,9 +3,11 @@ import type { Label } from "../classifier/index.js";
 import type { Db, Executor } from "../db/client.js";
 import { clearLearned, listSiteLearned, lockComment, setDecided } from "../db/queries/comments.js";
 import { insertDecision } from "../db/queries/decisions.js";
+import { insertDecidedDeliveries } from "../db/queries/webhooks.js";
 import { applyDeltas, lockModelShared } from "../db/queries/model.js";
 import { appendModelChange } from "../db/queries/model-changes.js";
 import type { CommentRow, DecisionRow } from "../db/schema.js";
+import { countDecision } from "../observe/metrics.js";
 import { featuresOf } from "./scoring.js";
 import { followProposedCutoffs } from "./site-rules.js";
 
@@ -48,6 +50,7 @@ export async function recordDecision(
   params: { siteId: string; commentId: string; label: Label; note?: string | null; actor: string },
 ): Promise<{ comment: CommentRow; decision: DecisionRow; before: CommentRow } | undefined> {
   const recorded = await recordDecisionInTransaction(db, params);
+  if (recorded) countDecision(params.label, params.actor, params.siteId);
   // After the decision (and its commit, unless the caller holds a transaction), so that the
   // proposal reads this decision too.
   if (recorded) await followProposedCutoffs(db, params.siteId);
@@ -85,6 +88,8 @@ async function recordDecisionInTransaction(
       learnedTokens: tokens,
       learnedTokenizerVersion: tokenizerVersion ?? String(TOKENIZER_VERSION),
     });
+    // comment.decided webhooks: the outbox rows commit with the decision (the worker queues them).
+    await insertDecidedDeliveries(tx, decision.id);
     // `before` is what an undo restores (src/comments/undo.ts); passing a transaction as `db` lets
     // the caller store it atomically with the decision.
     return { comment: updated, decision, before: comment };

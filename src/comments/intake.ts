@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto";
 import type { Db } from "../db/client.js";
 import { createBatcher } from "../db/batch.js";
 import { findByExternalId, findSiteComment, insertComment, insertComments, type NewComment } from "../db/queries/comments.js";
-import type { Log } from "../log.js";
+import { logContext, type Log } from "../log.js";
+import { countEnqueueFailures } from "../observe/metrics.js";
 import type { ScoreQueue } from "../queue/score-queue.js";
 import type { CommentRow } from "../db/schema.js";
 import type { Deps } from "../deps.js";
@@ -75,16 +76,28 @@ export async function storeComment(db: Deps["db"], siteId: string, input: Commen
 /**
  * Queues scoring jobs. Never throws: when the queue is down or slow the comments stay `pending`
  * in Postgres and the sweep enqueues them later. Returns whether the jobs were added now.
+ * `requestIds` (comment id → request id) go into the jobs; by default the current request's.
  */
-export async function enqueueScoring(deps: Pick<Deps, "scoreQueue" | "log">, commentIds: string[]): Promise<boolean> {
+export async function enqueueScoring(
+  deps: Pick<Deps, "scoreQueue" | "log">,
+  commentIds: string[],
+  requestIds: ReadonlyMap<string, string> | undefined = requestIdsOf(commentIds),
+): Promise<boolean> {
   if (commentIds.length === 0) return true;
   try {
-    await deps.scoreQueue.enqueue(commentIds);
+    await deps.scoreQueue.enqueue(commentIds, requestIds);
     return true;
   } catch (err) {
+    countEnqueueFailures(commentIds.length);
     deps.log.warn("enqueue failed; the sweep will retry", { comments: commentIds.length, error: (err as Error).message });
     return false;
   }
+}
+
+/** The request id of the context this runs in (set by the HTTP app), for every one of `commentIds`. */
+function requestIdsOf(commentIds: readonly string[]): ReadonlyMap<string, string> | undefined {
+  const requestId = logContext()?.requestId;
+  return typeof requestId === "string" ? new Map(commentIds.map((id) => [id, requestId])) : undefined;
 }
 
 /**
@@ -94,7 +107,10 @@ export async function enqueueScoring(deps: Pick<Deps, "scoreQueue" | "log">, com
  */
 export interface IntakeBatches {
   store(siteId: string, input: CommentInput): Promise<{ comment: CommentRow; created: boolean }>;
-  /** Queues a comment's scoring; false when the queue is down or slow (the sweep catches up). */
+  /**
+   * Queues a comment's scoring; false when the queue is down or slow (the sweep catches up). The
+   * job carries the current request's id (see enqueueScoring).
+   */
   enqueue(commentId: string): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -116,8 +132,10 @@ export function createIntakeBatches(deps: { db: Db; scoreQueue: ScoreQueue; log:
       }),
     );
   }, INTAKE_BATCH);
-  const adds = createBatcher<string, boolean>(async (ids) => {
-    const ok = await enqueueScoring(deps, ids);
+  const adds = createBatcher<{ id: string; requestId: string | undefined }, boolean>(async (items) => {
+    const ids = items.map((i) => i.id);
+    const requestIds = new Map(items.flatMap((i) => (i.requestId ? [[i.id, i.requestId] as const] : [])));
+    const ok = await enqueueScoring(deps, ids, requestIds);
     return ids.map(() => ok);
   }, INTAKE_BATCH);
   return {
@@ -127,7 +145,7 @@ export function createIntakeBatches(deps: { db: Db; scoreQueue: ScoreQueue; log:
       }
       return inserts.add({ ...commentRow(siteId, input), id: randomUUID() });
     },
-    enqueue: (id) => adds.add(id),
+    enqueue: (id) => adds.add({ id, requestId: requestIdsOf([id])?.get(id) }),
     async close() {
       await inserts.flush();
       await adds.flush();

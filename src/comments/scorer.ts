@@ -32,6 +32,9 @@ export const DEFAULT_BATCH: BatchOptions = { maxSize: 256, windowMs: 2 };
 /** A first load of a 1M-decision model took seconds (BENCHMARKS.md); past this a job is retried. */
 const MODEL_WAIT_MS = 5_000;
 
+/** Told of each batch's written verdicts after their commit (webhooks); must return at once. */
+export type OnVerdicts = (commentIds: string[]) => void;
+
 export interface Scorer {
   /** Scores one stored comment and writes its verdict if it is still `pending`. Idempotent. */
   scoreStored(commentId: string): Promise<ScoreOutcome>;
@@ -44,7 +47,7 @@ export interface Scorer {
  * one `id = ANY(...)`, scored from the in-memory model (CPU only), and their verdicts written by
  * one guarded UPDATE, then announced by one NOTIFY. Two round trips per batch, not three per job.
  */
-export function createScorer(deps: { db: Db; model: LiveModel; log: Log; campaigns?: CampaignOptions }, opts: BatchOptions = DEFAULT_BATCH): Scorer {
+export function createScorer(deps: { db: Db; model: LiveModel; log: Log; campaigns?: CampaignOptions; onVerdicts?: OnVerdicts }, opts: BatchOptions = DEFAULT_BATCH): Scorer {
   const reads = createBatcher<string, { comment: CommentRow; site: SiteRow } | undefined>(async (ids) => {
     const found = await findCommentsWithSites(deps.db, [...new Set(ids)]);
     return ids.map((id) => found.get(id));
@@ -68,6 +71,7 @@ export function createScorer(deps: { db: Db; model: LiveModel; log: Log; campaig
       );
       notifying.add(p);
       void p.finally(() => notifying.delete(p));
+      deps.onVerdicts?.([...written.keys()]);
     }
     return rows.map((r, i) => (first.get(r.id) === i ? written.get(r.id) : undefined));
   }, opts);

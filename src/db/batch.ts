@@ -1,3 +1,5 @@
+import { withoutLogContext } from "../log.js";
+
 /**
  * Group commit for round trips: callers add one item each and await its own result; items added
  * within `windowMs` of the first (or until `maxSize`) go to Postgres as one statement. Each batch
@@ -15,7 +17,9 @@ export function createBatcher<I, O>(run: (items: I[]) => Promise<O[]>, opts: { m
   let timer: NodeJS.Timeout | undefined;
   const inflight = new Set<Promise<void>>();
 
-  const send = () => {
+  // A batch serves many callers: its work (and its log lines) belongs to none of their requests.
+  const send = () => withoutLogContext(sendNow);
+  const sendNow = () => {
     clearTimeout(timer);
     timer = undefined;
     const batch = waiting;

@@ -11,6 +11,36 @@ export type Executor = Db | Tx;
 export interface DbClient {
   sql: postgres.Sql;
   db: Db;
+  pool: PoolUse;
+}
+
+/**
+ * How busy the pool is, as far as we can tell: postgres.js exposes no pool statistics, so the
+ * queries that go through `db` are counted while they run (a transaction counts once, for as long
+ * as it holds its connection). Past `max` in flight, postgres.js pipelines further queries behind
+ * others on busy connections (or queues them): that excess is what waits. Queries on `sql` itself
+ * (LISTEN/NOTIFY helpers, health pings) are not counted.
+ */
+export interface PoolUse {
+  max: number;
+  /** Queries and transactions through `db` started and not yet settled. */
+  inFlight(): number;
+}
+
+/** Counts a postgres.js query while it runs: from its first `then` (when it is sent) to its settling. */
+function counted<Q extends PromiseLike<unknown>>(query: Q, counter: { n: number }): Q {
+  const then = query.then.bind(query);
+  let started = false;
+  const settle = () => void counter.n--;
+  (query as { then: unknown }).then = (onFulfilled?: never, onRejected?: never) => {
+    if (!started) {
+      started = true;
+      counter.n++;
+      void then(settle, settle);
+    }
+    return then(onFulfilled, onRejected);
+  };
+  return query;
 }
 
 /**
@@ -20,7 +50,7 @@ export interface DbClient {
  * Our query texts are a small fixed set (arrays travel as one jsonb parameter), so each is prepared
  * once per connection instead.
  */
-function preparing<T extends postgres.Sql | postgres.TransactionSql>(sql: T, lost?: () => Error | undefined): T {
+function preparing<T extends postgres.Sql | postgres.TransactionSql>(sql: T, lost?: () => Error | undefined, counter?: { n: number }): T {
   const unsafe = sql.unsafe.bind(sql);
   return new Proxy(sql, {
     get(target, prop, receiver) {
@@ -28,7 +58,8 @@ function preparing<T extends postgres.Sql | postgres.TransactionSql>(sql: T, los
         return (query: string, params?: postgres.ParameterOrJSON<never>[], options?: postgres.UnsafeQueryOptions) => {
           const gone = lost?.();
           if (gone !== undefined) throw gone;
-          return unsafe(query, params, { ...options, prepare: true });
+          const q = unsafe(query, params, { ...options, prepare: true });
+          return counter ? counted(q, counter) : q;
         };
       }
       if (prop === "begin" && "begin" in target) {
@@ -56,6 +87,10 @@ function preparing<T extends postgres.Sql | postgres.TransactionSql>(sql: T, los
             }
           };
           const begun = typeof optionsOrBody === "function" ? target.begin(wrapped) : target.begin(optionsOrBody, wrapped);
+          if (counter) {
+            counter.n++;
+            void begun.then(() => void counter.n--, () => void counter.n--);
+          }
           return begun.catch((err: unknown) => {
             closed = err instanceof Error ? err : new Error(String(err));
             throw err;
@@ -91,7 +126,9 @@ export function createDb(url: string, opts: DbOptions = {}): DbClient {
     // Sent in the startup message: every connection of the pool gets it, no extra round trip.
     ...(opts.statementTimeoutMs ? { connection: { statement_timeout: opts.statementTimeoutMs } } : {}),
   });
-  return { sql, db: drizzle(preparing(sql), { schema }) };
+  const counter = { n: 0 };
+  const max = opts.max ?? 10;
+  return { sql, db: drizzle(preparing(sql, undefined, counter), { schema }), pool: { max, inFlight: () => counter.n } };
 }
 
 /**

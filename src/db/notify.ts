@@ -13,6 +13,8 @@ export const CHANNELS = {
   commentStatus: "comment_status",
   /** Rows were appended to `model_changes`; payload: the newest id. */
   modelChanges: "model_changes",
+  /** Webhook deliveries to queue (new, or re-sent by hand); payload: comma-separated `id/generation`. */
+  webhookDeliveries: "webhook_deliveries",
 } as const;
 export type Channel = (typeof CHANNELS)[keyof typeof CHANNELS];
 

@@ -183,14 +183,18 @@ export const decisions = pgTable(
   ],
 );
 
-/** Per-token document counts; scope is `global` or a site id. */
+/**
+ * Per-token counts; scope is `global` or a site id. In `COUNT_SCALE` units (a document adds its
+ * length-damped weight, see `documentWeight`): bigint, since the `~tokens` row of a busy global
+ * scope passes 2^31 after some 60,000 comments.
+ */
 export const tokenCounts = pgTable(
   "token_counts",
   {
     scope: text("scope").notNull(),
     token: text("token").notNull(),
-    spam: integer("spam").notNull().default(0),
-    ham: integer("ham").notNull().default(0),
+    spam: bigint("spam", { mode: "number" }).notNull().default(0),
+    ham: bigint("ham", { mode: "number" }).notNull().default(0),
   },
   // Scoring looks up (scope, token) pairs; the primary key is that index.
   (t) => [primaryKey({ columns: [t.scope, t.token] })],
@@ -476,3 +480,122 @@ export const rateLimits = pgTable("rate_limits", {
   points: integer("points").notNull().default(0),
   expire: bigint("expire", { mode: "number" }),
 });
+
+// ------------------------------------------------------------------------------------------------
+// Webhooks (issue 10). Kept in one block, owned by src/webhooks, src/worker/deliver-webhook.ts and
+// the webhook routes. Deliveries are the outbox: a row is written before its job is queued (in the
+// decision's own transaction for comment.decided), and a sweep re-queues rows whose job went missing.
+
+export const webhookEvents = ["comment.scored", "comment.decided"] as const;
+export type WebhookEvent = (typeof webhookEvents)[number];
+
+/** A site's receiver URL, the events it wants, and its signing secret(s) (Standard Webhooks `whsec_…`). */
+export const webhookEndpoints = pgTable(
+  "webhook_endpoints",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    siteId: uuid("site_id")
+      .notNull()
+      .references(() => sites.id, { onDelete: "cascade" }),
+    url: text("url").notNull(),
+    description: text("description"),
+    events: text("events").array().$type<WebhookEvent[]>().notNull(),
+    enabled: boolean("enabled").notNull().default(true),
+    /** Why it was switched off: `410 Gone from the receiver`, or `disabled by an admin`. */
+    disabledReason: text("disabled_reason"),
+    /** Stored in the clear: signing needs the secret itself, not a hash. */
+    secret: text("secret").notNull(),
+    /** The secret before the last rotation, still signed with until `previousSecretExpiresAt`. */
+    previousSecret: text("previous_secret"),
+    previousSecretExpiresAt: timestamp("previous_secret_expires_at", { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  // A site's endpoints are listed together, and the emitters look up the enabled ones per site.
+  (t) => [index("webhook_endpoints_site_idx").on(t.siteId, t.createdAt)],
+);
+
+export const webhookDeliveryStatuses = ["pending", "delivered", "failed"] as const;
+export type WebhookDeliveryStatus = (typeof webhookDeliveryStatuses)[number];
+
+/** One event for one endpoint: the signed message (same `webhook-id` on every attempt) and where it stands. */
+export const webhookDeliveries = pgTable(
+  "webhook_deliveries",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    endpointId: uuid("endpoint_id")
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: "cascade" }),
+    siteId: uuid("site_id")
+      .notNull()
+      .references(() => sites.id, { onDelete: "cascade" }),
+    /** The `webhook-id` header: one per event, shared by its endpoints, stable across retries and re-sends. */
+    messageId: text("message_id").notNull(),
+    eventType: text("event_type").$type<WebhookEvent>().notNull(),
+    payload: jsonb("payload").$type<Record<string, unknown>>().notNull(),
+    /** `pending` until delivered (2xx) or given up (`failed`). */
+    status: text("status").$type<WebhookDeliveryStatus>().notNull().default("pending"),
+    /** Bumped by a re-send by hand: its job gets a new id, and a job of an older generation stops. */
+    generation: integer("generation").notNull().default(0),
+    attempts: integer("attempts").notNull().default(0),
+    lastStatusCode: integer("last_status_code"),
+    lastError: text("last_error"),
+    /** When the queue should run it next (the upper bound of the backoff); the sweep re-queues rows past it. */
+    nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true }).notNull().defaultNow(),
+    deliveredAt: timestamp("delivered_at", { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    // An endpoint's deliveries are listed newest first with a (created_at, id) cursor.
+    index("webhook_deliveries_endpoint_created_idx").on(t.endpointId, t.createdAt, t.id),
+    // The sweep scans only rows still to deliver.
+    index("webhook_deliveries_pending_idx")
+      .on(t.nextAttemptAt)
+      .where(sql`${t.status} = 'pending'`),
+    uniqueIndex("webhook_deliveries_endpoint_message_uq").on(t.endpointId, t.messageId),
+    // Deleting a site cascades here: without it, every site deletion scans the table.
+    index("webhook_deliveries_site_idx").on(t.siteId),
+    check("webhook_deliveries_status_ck", sql`${t.status} IN ('pending', 'delivered', 'failed')`),
+  ],
+);
+
+export const webhookAttemptOutcomes = ["delivered", "retrying", "gave_up", "endpoint_disabled", "refused"] as const;
+/** Bounded on purpose: the label set of the `webhook deliveries by outcome` metric. */
+export type WebhookAttemptOutcome = (typeof webhookAttemptOutcomes)[number];
+
+/** Every HTTP attempt of a delivery (or its refusal by the address guard), as the receiver answered. */
+export const webhookAttempts = pgTable(
+  "webhook_attempts",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    deliveryId: uuid("delivery_id")
+      .notNull()
+      .references(() => webhookDeliveries.id, { onDelete: "cascade" }),
+    endpointId: uuid("endpoint_id")
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: "cascade" }),
+    /** 1-based over the delivery's whole life, re-sends included. */
+    attempt: integer("attempt").notNull(),
+    /** `queue` (the first try and BullMQ's retries) or `manual` (the first try of a re-send by hand). */
+    trigger: text("trigger").$type<"queue" | "manual">().notNull(),
+    outcome: text("outcome").$type<WebhookAttemptOutcome>().notNull(),
+    /** Null when no answer came (refused, connection error, timeout). */
+    statusCode: integer("status_code"),
+    durationMs: integer("duration_ms").notNull(),
+    error: text("error"),
+    /** The first bytes of the answer's body (see RESPONSE_EXCERPT_BYTES), as text. */
+    responseExcerpt: text("response_excerpt"),
+    /** When the attempt started. */
+    createdAt: createdAt(),
+  },
+  // An endpoint's attempts are listed newest first with a (created_at, id) cursor; a delivery's with it.
+  (t) => [
+    index("webhook_attempts_endpoint_created_idx").on(t.endpointId, t.createdAt, t.id),
+    index("webhook_attempts_delivery_idx").on(t.deliveryId, t.createdAt),
+  ],
+);
+
+export type WebhookEndpointRow = typeof webhookEndpoints.$inferSelect;
+export type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;
+export type WebhookAttemptRow = typeof webhookAttempts.$inferSelect;

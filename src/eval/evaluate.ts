@@ -8,6 +8,7 @@ import {
   score,
   scoringData,
   tokenize,
+  type LearnOptions,
   type ScoreOptions,
 } from "../classifier/index.js";
 import type { Example } from "./data.js";
@@ -17,6 +18,8 @@ export interface RunOptions {
   scoreOptions: ScoreOptions;
   /** Learn and score each example under a site scope named after its source file (plus global). */
   sites: boolean;
+  /** How documents are weighed when learned (default: the service's). */
+  learnOptions?: LearnOptions;
 }
 
 export const DEFAULT_RUN_OPTIONS: RunOptions = { scoreOptions: DEFAULT_SCORE_OPTIONS, sites: true };
@@ -35,7 +38,7 @@ function featuresOf(example: Example) {
 export function runOurs(train: readonly Example[], test: readonly Example[], options: RunOptions = DEFAULT_RUN_OPTIONS): RunResult {
   const model = createMemoryModel();
   const trainStart = performance.now();
-  for (const example of train) learnSite(model, options.sites ? example.source : GLOBAL_SCOPE, tokenize(featuresOf(example)), example.label);
+  for (const example of train) learnSite(model, options.sites ? example.source : GLOBAL_SCOPE, tokenize(featuresOf(example)), example.label, options.learnOptions);
   const trainMs = performance.now() - trainStart;
   const scoreStart = performance.now();
   const isKnownWord = knownWordsOf(model);

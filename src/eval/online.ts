@@ -17,6 +17,7 @@ import {
   type CutoffTargets,
   type DecidedScore,
   type Label,
+  type LearnOptions,
   type ScoreOptions,
   type Verdict,
 } from "../classifier/index.js";
@@ -37,6 +38,8 @@ export interface OnlineOptions {
   seed: number;
   /** Score and learn under a site scope per file (default); false: global scope only. */
   sites: boolean;
+  /** How documents are weighed when learned (default: the service's). */
+  learnOptions?: LearnOptions;
   /**
    * When set, each site's cutoffs follow `proposeCutoffs` over its last `window` decided comments
    * (the service's `autoApply`), re-computed after every decision, once it has a proposal.
@@ -147,7 +150,7 @@ export function runOnline(examples: readonly Example[], options: OnlineOptions =
         if (proposal.ok) siteOptions = { ...options.scoreOptions, hamCutoff: proposal.hamCutoff, spamCutoff: proposal.spamCutoff };
       }
       // Learning reads the text alone (no vocabulary), as the service's decisions do.
-      if (learned) learnSite(model, options.sites ? source : "global", tokenize(features), example.label);
+      if (learned) learnSite(model, options.sites ? source : "global", tokenize(features), example.label, options.learnOptions);
       siteSteps.push({ source, label: example.label, probability: result.probability, verdict: result.verdict, learned });
     }
     const half = siteSteps.slice(Math.floor(siteSteps.length / 2));

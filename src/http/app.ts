@@ -1,19 +1,26 @@
-import { randomUUID } from "node:crypto";
-import { Hono, type Context, type MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
 import { bodyLimit } from "hono/body-limit";
 import { secureHeaders } from "hono/secure-headers";
 import type { Deps } from "../deps.js";
+import { requestContext } from "./access-log.js";
 import { consoleRoutes, homeRoutes } from "./console/routes.js";
-import { ApiError, errorBody, isUnavailable, RETRY_AFTER_S } from "./errors.js";
+import { ApiError, errorBody, errorStatus, isUnavailable, RETRY_AFTER_S, type ErrorCode } from "./errors.js";
+import { createApi, DOCUMENT_INFO, securitySchemes } from "./openapi.js";
+import { docsRoutes } from "./routes/docs.js";
+import { formRoutes } from "./routes/form.js";
 import { akismetRoutes, akismetSettingsRoutes } from "./routes/akismet.js";
 import { siteRuleRoutes } from "./routes/site-rules.js";
 import { campaignRoutes, campaignSettingsRoutes } from "./routes/campaigns.js";
 import { commentRoutes } from "./routes/comments.js";
 import { healthRoutes } from "./routes/health.js";
+import { metricsRoutes } from "./routes/metrics.js";
+import { QUEUES_PATH, queueRoutes } from "./routes/queues.js";
 import { moderationRoutes } from "./routes/moderation.js";
 import { siteGuardRoutes } from "./routes/site-guard.js";
 import { siteRoutes } from "./routes/sites.js";
 import { threadRoutes } from "./routes/threads.js";
+import { webhookAdminRoutes, webhookSiteRoutes } from "./routes/webhooks.js";
 import type { AppEnv } from "./types.js";
 
 /** 503 with Retry-After: our envelope on /v1 and the health routes, plain text on Akismet's paths. */
@@ -25,31 +32,38 @@ function unavailable(path: string, requestId: string, message: string): Response
   return Response.json(errorBody("SERVICE_UNAVAILABLE", message, requestId), { status: 503, headers });
 }
 
-/** A client-chosen X-Request-Id is kept when it is short and printable, so logs can be joined. */
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
+/**
+ * The documented /v1 API, chained so that its type carries every route, for `hono/client`
+ * (`ApiType` below). A new route module goes here; see src/http/routes/README.md.
+ */
+function v1Routes(deps: Deps) {
+  return createApi()
+    .route("/v1/sites", siteRoutes(deps))
+    .route("/v1/comments", commentRoutes(deps))
+    .route("/v1/threads", threadRoutes(deps))
+    .route("/v1/moderation", moderationRoutes(deps))
+    .route("/v1/sites", akismetSettingsRoutes(deps))
+    .route("/v1/sites", siteRuleRoutes(deps))
+    .route("/v1/campaigns", campaignRoutes(deps))
+    .route("/v1/sites", campaignSettingsRoutes(deps))
+    .route("/v1/sites", siteGuardRoutes(deps))
+    .route("/v1", formRoutes())
+    // Webhook endpoints: any site's for the admin, its own for a site's API key.
+    .route("/v1/sites", webhookAdminRoutes(deps))
+    .route("/v1/webhooks", webhookSiteRoutes(deps));
+}
+
+/** The /v1 API's type for `hc<ApiType>(baseUrl)` from `hono/client` (README, "API document and typed client"). */
+export type ApiType = ReturnType<typeof v1Routes>;
 
 export function createApp(deps: Deps) {
-  const app = new Hono<AppEnv>();
+  // An OpenAPIHono: the documented /v1 sub-apps mounted below add their routes to its document.
+  const app = createApi();
   const log = deps.log;
 
-  // Order: request id first (every later answer carries it), then the access log, then limits.
-  app.use("*", async (c, next) => {
-    const given = c.req.header("x-request-id");
-    c.set("requestId", given && REQUEST_ID.test(given) ? given : randomUUID());
-    c.header("X-Request-Id", c.var.requestId);
-    await next();
-  });
-  app.use("*", async (c, next) => {
-    const start = performance.now();
-    await next();
-    log.debug("request", {
-      requestId: c.var.requestId,
-      method: c.req.method,
-      path: c.req.path,
-      status: c.res.status,
-      ms: Math.round((performance.now() - start) * 10) / 10,
-    });
-  });
+  // Order: request id first (every later answer and log line carries it) with the access log and
+  // the duration histogram around everything else, then limits.
+  app.use("*", requestContext(log));
   // Every request is answered within REQUEST_DEADLINE_MS. A handler still waiting (on a Postgres
   // that restarts, a pool that is full) goes on in the background; its late answer is dropped.
   app.use("*", async (c, next) => {
@@ -97,17 +111,15 @@ export function createApp(deps: Deps) {
   // The moderation console (server-rendered pages) and the index page that links to it.
   app.route("/", homeRoutes());
   app.route("/moderate", consoleRoutes(deps));
-  app.route("/v1/sites", siteRoutes(deps));
-  app.route("/v1/comments", commentRoutes(deps));
-  app.route("/v1/threads", threadRoutes(deps));
-  app.route("/v1/moderation", moderationRoutes(deps));
-  // Akismet's REST API (/1.1, /1.2) in its own wire format, and each site's Akismet settings.
+  app.route("/", v1Routes(deps));
+  // Akismet's REST API (/1.1, /1.2) in its own wire format.
   app.route("/", akismetRoutes(deps));
-  app.route("/v1/sites", akismetSettingsRoutes(deps));
-  app.route("/v1/sites", siteRuleRoutes(deps));
-  app.route("/v1/campaigns", campaignRoutes(deps));
-  app.route("/v1/sites", campaignSettingsRoutes(deps));
-  app.route("/v1/sites", siteGuardRoutes(deps));
+  // The API document of every route mounted above, and its interactive page.
+  for (const [name, scheme] of Object.entries(securitySchemes)) app.openAPIRegistry.registerComponent("securitySchemes", name, scheme);
+  app.route("/", docsRoutes(() => app.getOpenAPI31Document(DOCUMENT_INFO)));
+  // Operators: Prometheus metrics and the queue dashboard, both behind the admin token.
+  app.route("/", metricsRoutes(deps));
+  app.route(QUEUES_PATH, queueRoutes(deps));
 
   app.notFound((c) => c.json(errorBody("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`, c.var.requestId), 404));
 
@@ -116,6 +128,11 @@ export function createApp(deps: Deps) {
     if (err instanceof ApiError) {
       if (err.code === "SERVICE_UNAVAILABLE") c.header("Retry-After", RETRY_AFTER_S);
       return c.json(errorBody(err.code, err.message, requestId, err.details), err.status);
+    }
+    if (err instanceof HTTPException && err.status >= 400 && err.status < 500) {
+      // A 4xx thrown by Hono or a library (zod-openapi's media-type gate): our envelope, its words.
+      const code = (Object.keys(errorStatus) as ErrorCode[]).find((k) => errorStatus[k] === err.status) ?? "BAD_REQUEST";
+      return c.json(errorBody(code, err.message || code, requestId), errorStatus[code]);
     }
     if (isUnavailable(err)) {
       log.warn("dependency unavailable", { requestId, error: err });

@@ -6,13 +6,12 @@
  * publishable key allows (a preflight carries no key, so it cannot name the site), and the post
  * itself only for an origin that the key's own site allows.
  */
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context } from "hono";
 import { z } from "zod";
 import { anySiteAllowsOrigin } from "../db/queries/sites.js";
 import type { SiteRow } from "../db/schema.js";
 import type { Deps } from "../deps.js";
 import { ApiError } from "./errors.js";
-import type { AppEnv } from "./types.js";
 
 /** `https://example.org` or `http://localhost:8080`: a scheme, a host and maybe a port; nothing else. */
 const ORIGIN = /^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/;
@@ -47,21 +46,17 @@ const EXPOSED = "Location, Retry-After, RateLimit, RateLimit-Policy, X-Request-I
 /** Browsers cache the preflight this long (Chromium caps it at 2 h). */
 const PREFLIGHT_MAX_AGE_S = "600";
 
-/** `OPTIONS /v1/comments`: 204 with the CORS headers for an origin some site allows, else 403. */
-export function commentsPreflight(deps: Pick<Deps, "db">): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    if (c.req.method !== "OPTIONS") return next();
-    const origin = originOf(c);
-    c.header("Vary", "Origin");
-    if (origin === undefined || !ORIGIN.test(origin) || !(await anySiteAllowsOrigin(deps.db, origin))) {
-      throw new ApiError("FORBIDDEN", "Cross-origin requests are not allowed from this origin");
-    }
-    c.header("Access-Control-Allow-Origin", origin);
-    c.header("Access-Control-Allow-Methods", "POST");
-    c.header("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-Id");
-    c.header("Access-Control-Max-Age", PREFLIGHT_MAX_AGE_S);
-    return c.body(null, 204);
-  };
+/** `OPTIONS /v1/comments`: the CORS headers for an origin some site allows (the route answers 204), else 403. */
+export async function preflight(deps: Pick<Deps, "db">, c: Context): Promise<void> {
+  const origin = originOf(c);
+  c.header("Vary", "Origin");
+  if (origin === undefined || !ORIGIN.test(origin) || !(await anySiteAllowsOrigin(deps.db, origin))) {
+    throw new ApiError("FORBIDDEN", "Cross-origin requests are not allowed from this origin");
+  }
+  c.header("Access-Control-Allow-Origin", origin);
+  c.header("Access-Control-Allow-Methods", "POST");
+  c.header("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-Id");
+  c.header("Access-Control-Max-Age", PREFLIGHT_MAX_AGE_S);
 }
 
 /**

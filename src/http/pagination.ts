@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { z } from "@hono/zod-openapi";
 import type { Cursor } from "../db/queries/comments.js";
 import type { CommentRow } from "../db/schema.js";
 import { ApiError } from "./errors.js";
@@ -15,7 +15,7 @@ const cursorDate = z.iso.datetime().refine((s) => {
 const cursorSchema = z.tuple([cursorDate, z.uuid()]);
 
 /** Opaque to clients: base64url of the last row's (createdAt, id). */
-export function encodeCursor(row: CommentRow): string {
+export function encodeCursor(row: Pick<CommentRow, "createdAt" | "id">): string {
   return Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString("base64url");
 }
 
@@ -37,7 +37,7 @@ export const limitSchema = z
   .optional();
 
 /** Fetch one row more than asked, to know whether a next page exists without a count query. */
-export function page<T extends CommentRow>(rows: T[], limit: number): { rows: T[]; nextCursor: string | null } {
+export function page<T extends Pick<CommentRow, "createdAt" | "id">>(rows: T[], limit: number): { rows: T[]; nextCursor: string | null } {
   const more = rows.length > limit;
   const kept = more ? rows.slice(0, limit) : rows;
   const last = kept[kept.length - 1];

@@ -43,7 +43,7 @@ const article = (type: string) => (/^[aeiou]/.test(type) ? `an ${type}` : `a ${t
  * developer reads at a glance: "thread is required". Messages a schema sets itself take precedence;
  * anything not listed keeps zod's own message.
  */
-function wordsFor(issue: z.core.$ZodRawIssue): string | undefined {
+export function wordsFor(issue: z.core.$ZodRawIssue): string | undefined {
   const field = issue.path?.length ? issue.path.join(".") : "the body";
   switch (issue.code) {
     case "invalid_type":

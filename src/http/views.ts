@@ -86,10 +86,10 @@ export function siteView(site: SiteRow) {
     name: site.name,
     url: site.url,
     keys: {
-      api: site.apiKeyHash ? "active" : "revoked",
-      moderator: site.moderatorKeyHash ? "active" : "revoked",
+      api: site.apiKeyHash ? ("active" as const) : ("revoked" as const),
+      moderator: site.moderatorKeyHash ? ("active" as const) : ("revoked" as const),
       // "none" until the first rotate: browser posts are opt-in (issue 11).
-      publishable: site.publishableKeyHash ? "active" : "none",
+      publishable: site.publishableKeyHash ? ("active" as const) : ("none" as const),
     },
     settings: { ...site.settings, hamCutoff: options.hamCutoff, spamCutoff: options.spamCutoff, minPerLabel: options.minPerLabel },
     createdAt: site.createdAt.toISOString(),

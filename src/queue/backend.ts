@@ -2,7 +2,7 @@
  * The one place that knows which BullMQ backend runs the queues: Redis, or BullMQ's PostgreSQL
  * backend in the service's own database. Everything else sees `BackendQueue` / `BackendWorker`.
  */
-import { Queue, Worker, createPostgresBackend, withBackend, type Job, type JobsOptions } from "bullmq";
+import { Queue, Worker, createPostgresBackend, withBackend, type Job, type JobsOptions, type JobType } from "bullmq";
 import { Redis } from "ioredis";
 import type { Log } from "../log.js";
 
@@ -17,6 +17,13 @@ export interface BackendQueue {
   isReady(): boolean;
   ping(): Promise<unknown>;
   close(): Promise<void>;
+  /** Jobs per state (for metrics). */
+  getJobCounts(...states: JobType[]): Promise<Record<string, number>>;
+  /**
+   * The BullMQ Queue itself (a Redis or a Postgres-backed one, whose generic types differ), for the
+   * queue dashboard (src/http/routes/queues.ts).
+   */
+  bullQueue: unknown;
 }
 
 export interface BackendWorker {
@@ -61,6 +68,8 @@ export function openQueue(backend: QueueBackendConfig, name: string, opts: { pre
         await queue.close().catch(() => {});
         redis.disconnect();
       },
+      getJobCounts: (...states) => queue.getJobCounts(...states),
+      bullQueue: queue,
     };
   }
   const { Queue: PgQueue } = withBackend(createPostgresBackend);
@@ -73,6 +82,8 @@ export function openQueue(backend: QueueBackendConfig, name: string, opts: { pre
     isReady: () => true,
     ping: () => queue.getJobCounts("wait"),
     close: () => queue.close().catch(() => {}),
+    getJobCounts: (...states) => queue.getJobCounts(...states),
+    bullQueue: queue,
   };
 }
 

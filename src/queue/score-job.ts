@@ -4,8 +4,11 @@ import { z } from "zod";
 
 export const SCORE_QUEUE = "score-comment";
 
-/** Payload of a score-comment job: only the id; the row in Postgres is the source of truth. */
-export const scoreJobSchema = z.object({ commentId: z.uuid() });
+/**
+ * Payload of a score-comment job: the comment's id (the row in Postgres is the source of truth) and
+ * the id of the request that queued it, so the job's log lines can be joined to that request's.
+ */
+export const scoreJobSchema = z.object({ commentId: z.uuid(), requestId: z.string().max(128).optional() });
 export type ScoreJob = z.infer<typeof scoreJobSchema>;
 
 /** BullMQ job ids must not be all digits nor contain `:`; one id per comment stops double work. */
@@ -33,7 +36,10 @@ export const scoreJobOptions: JobsOptions = {
  */
 export const workerLockOptions = { lockDuration: 5_000, stalledInterval: 4_000 } as const;
 
-/** The jobs that score `commentIds`, one per comment. */
-export function scoreJobs(commentIds: readonly string[]): { name: string; data: ScoreJob; opts: JobsOptions }[] {
-  return commentIds.map((commentId) => ({ name: SCORE_QUEUE, data: { commentId }, opts: { ...scoreJobOptions, jobId: scoreJobId(commentId) } }));
+/** The jobs that score `commentIds`, one per comment, each with the request id that queued it, if any. */
+export function scoreJobs(commentIds: readonly string[], requestIds?: ReadonlyMap<string, string>): { name: string; data: ScoreJob; opts: JobsOptions }[] {
+  return commentIds.map((commentId) => {
+    const requestId = requestIds?.get(commentId);
+    return { name: SCORE_QUEUE, data: requestId ? { commentId, requestId } : { commentId }, opts: { ...scoreJobOptions, jobId: scoreJobId(commentId) } };
+  });
 }

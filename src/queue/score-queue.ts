@@ -1,6 +1,6 @@
 /** The producer of score-comment jobs, on whichever backend the deps chose. */
 import type { Log } from "../log.js";
-import { openQueue, type QueueBackendConfig } from "./backend.js";
+import { openQueue, type BackendQueue, type QueueBackendConfig } from "./backend.js";
 import { SCORE_QUEUE, scoreJobId, scoreJobs } from "./score-job.js";
 
 export { SCORE_QUEUE, scoreJobId, scoreJobSchema, workerLockOptions, type ScoreJob } from "./score-job.js";
@@ -12,12 +12,14 @@ export class QueueUnavailableError extends Error {}
 export interface ScoreQueue {
   kind: QueueBackendConfig["kind"];
   /** Adds one job per comment; throws QueueUnavailableError instead of waiting on a dead backend. */
-  enqueue(commentIds: string[]): Promise<void>;
+  enqueue(commentIds: string[], requestIds?: ReadonlyMap<string, string>): Promise<void>;
   /** Moves the kept failed jobs of these comments back to waiting; resolves to how many. */
   retryFailed(commentIds: string[]): Promise<number>;
   /** Resolves when the backend answers (for /readyz). */
   ping(): Promise<void>;
   close(): Promise<void>;
+  /** The backend queue (metrics read its job counts; the dashboard its Redis Queue). */
+  queue: BackendQueue;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -32,9 +34,9 @@ export function createScoreQueue(backend: QueueBackendConfig, opts: { prefix: st
   const queue = openQueue(backend, SCORE_QUEUE, opts);
   return {
     kind: backend.kind,
-    async enqueue(ids) {
+    async enqueue(ids, requestIds) {
       if (!queue.isReady()) throw new QueueUnavailableError("queue connection is not ready");
-      const jobs = scoreJobs(ids);
+      const jobs = scoreJobs(ids, requestIds);
       const [only] = jobs;
       try {
         // One job is one script call; addBulk wraps even a single job in MULTI/EXEC.
@@ -60,5 +62,6 @@ export function createScoreQueue(backend: QueueBackendConfig, opts: { prefix: st
       await withTimeout(queue.ping(), 1000, "queue ping");
     },
     close: () => queue.close(),
+    queue,
   };
 }

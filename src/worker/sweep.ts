@@ -2,6 +2,7 @@ import { enqueueScoring } from "../comments/intake.js";
 import { findStalePending } from "../db/queries/comments.js";
 import { pruneModelChanges } from "../db/queries/model-changes.js";
 import type { Deps } from "../deps.js";
+import { countSweepReenqueued } from "../observe/metrics.js";
 
 /**
  * Model changes older than this are pruned. A follower further behind reloads (it notices the gap),
@@ -27,6 +28,7 @@ export async function sweepPending(
   // A job that failed for good is kept (removeOnFail) and blocks a re-add of its id: retry it.
   if (ok) await deps.scoreQueue.retryFailed(ids);
   if (ok) deps.log.info("sweep re-enqueued pending comments", { count: ids.length });
+  if (ok) countSweepReenqueued(ids.length);
   return ok ? ids.length : 0;
 }
 

@@ -109,7 +109,8 @@ export async function fetchTokenCounts(
   db: Db,
   pairs: readonly { scope: string; token: string }[],
 ): Promise<Map<string, { spam: number; ham: number; changeId: number }> & { changeId: number }> {
-  const rows = await db.$client.unsafe<{ scope: string; token: string; spam: number | null; ham: number | null; change_id: string | null }[]>(
+  // spam/ham are bigint, which postgres.js returns as strings: Number() (exact below 2^53).
+  const rows = await db.$client.unsafe<{ scope: string; token: string; spam: number | string | null; ham: number | string | null; change_id: string | null }[]>(
     FETCH_COUNTS.text,
     [JSON.stringify(pairs)],
     { prepare: true },
@@ -117,7 +118,7 @@ export async function fetchTokenCounts(
   const changeId = Number(rows[0]?.change_id ?? 0);
   const out = new Map<string, { spam: number; ham: number; changeId: number }>() as Map<string, { spam: number; ham: number; changeId: number }> & { changeId: number };
   out.changeId = changeId;
-  for (const r of rows) if (r.spam !== null && r.ham !== null) out.set(`${r.scope}\u0000${r.token}`, { spam: r.spam, ham: r.ham, changeId });
+  for (const r of rows) if (r.spam !== null && r.ham !== null) out.set(`${r.scope}\u0000${r.token}`, { spam: Number(r.spam), ham: Number(r.ham), changeId });
   return out;
 }
 

@@ -32,7 +32,7 @@ export async function applyDeltas(tx: Executor, scope: string, deltas: CountDelt
     await tx.execute(sql`
       INSERT INTO ${tokenCounts} (scope, token, spam, ham)
       SELECT ${scope}, d.token, d.spam, d.ham
-      FROM jsonb_to_recordset(${payload}::jsonb) AS d(token text, spam int, ham int)
+      FROM jsonb_to_recordset(${payload}::jsonb) AS d(token text, spam bigint, ham bigint)
       ON CONFLICT (scope, token) DO UPDATE
       SET spam = ${tokenCounts.spam} + EXCLUDED.spam, ham = ${tokenCounts.ham} + EXCLUDED.ham`);
     if (sorted.some((d) => d.spam < 0 || d.ham < 0)) {
@@ -62,7 +62,8 @@ export async function fetchScopeSlices(
 ): Promise<{ global: ScopeSlice; site: ScopeSlice }> {
   const global: ScopeSlice = { totals: { spam: 0, ham: 0 }, tokens: new Map<string, TokenCounts>() };
   const site: ScopeSlice = { totals: { spam: 0, ham: 0 }, tokens: new Map<string, TokenCounts>() };
-  const rows = await db.$client<{ scope: string; token: string | null; spam: number; ham: number }[]>`
+  // token_counts is bigint, which postgres.js returns as a string: Number() below (exact to 2^53).
+  const rows = await db.$client<{ scope: string; token: string | null; spam: number | string; ham: number | string }[]>`
     SELECT scope, NULL::text AS token, spam, ham FROM scope_totals WHERE scope IN (${GLOBAL_SCOPE}, ${siteId})
     UNION ALL
     SELECT scope, token, spam, ham FROM token_counts
@@ -70,8 +71,8 @@ export async function fetchScopeSlices(
       AND token = ANY (ARRAY(SELECT jsonb_array_elements_text(${JSON.stringify(tokens)}::jsonb)))`;
   for (const r of rows) {
     const slice = r.scope === GLOBAL_SCOPE ? global : site;
-    if (r.token === null) slice.totals = { spam: r.spam, ham: r.ham };
-    else (slice.tokens as Map<string, TokenCounts>).set(r.token, { spam: r.spam, ham: r.ham });
+    if (r.token === null) slice.totals = { spam: Number(r.spam), ham: Number(r.ham) };
+    else (slice.tokens as Map<string, TokenCounts>).set(r.token, { spam: Number(r.spam), ham: Number(r.ham) });
   }
   return { global, site };
 }
@@ -87,11 +88,12 @@ export async function dumpCounts(db: Executor): Promise<{
   tokens: { scope: string; token: string; spam: number; ham: number }[];
   totals: { scope: string; spam: number; ham: number }[];
 }> {
-  const tokens = await db.execute<{ scope: string; token: string; spam: number; ham: number }>(
+  const tokens = await db.execute<{ scope: string; token: string; spam: number | string; ham: number | string }>(
     sql`SELECT scope, token, spam, ham FROM ${tokenCounts} WHERE spam <> 0 OR ham <> 0 ORDER BY scope, token`,
   );
   const totals = await db.execute<{ scope: string; spam: number; ham: number }>(
     sql`SELECT scope, spam, ham FROM ${scopeTotals} WHERE spam <> 0 OR ham <> 0 ORDER BY scope`,
   );
-  return { tokens: [...tokens], totals: [...totals] };
+  // bigint arrives as a string (postgres.js); counts stay far below 2^53.
+  return { tokens: tokens.map((r) => ({ scope: r.scope, token: r.token, spam: Number(r.spam), ham: Number(r.ham) })), totals: [...totals] };
 }

@@ -1,5 +1,7 @@
 import type { Child } from "hono/jsx";
 import { cluesOf, describeSignal, highlightClues, linksIn, revealControls, signalClues, type CutoffPreview } from "../../comments/moderation.js";
+import type { CutoffProposal } from "../../classifier/index.js";
+import type { CutoffSettings } from "../../comments/site-rules.js";
 import type { CommentRow, CommentStatus, DecisionRow, SiteRow } from "../../db/schema.js";
 import type { DailyRates } from "../../db/queries/console.js";
 
@@ -364,6 +366,44 @@ export function last30Days(rows: DailyRates[], today: Date, pick: (r: DailyRates
     out.push({ day, rate: v.of === 0 ? null : v.n / v.of, of: v.of });
   }
   return out;
+}
+
+/**
+ * The cutoffs proposed from the site's own decided comments (GET /v1/sites/:id/cutoffs shows the
+ * same), with a link that previews them in the form below. Whether they apply by themselves is the
+ * site's `autoApply` setting.
+ */
+export function ProposedCutoffs(p: { proposal: CutoffProposal; settings: CutoffSettings; previewHref: string | null }) {
+  const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
+  const { proposal, settings } = p;
+  return (
+    <section id="proposed" aria-labelledby="proposed-title">
+      <h2 id="proposed-title">Proposed from this site's decisions</h2>
+      {proposal.ok ? (
+        <>
+          <p>
+            For at most {pct(settings.targetBlockedHam)} blocked ham and {pct(settings.maxPassedSpam)} spam published on the last{" "}
+            {proposal.spam + proposal.ham} decided comments: published below <strong data-testid="proposed-ham">{String(proposal.hamCutoff)}</strong>, spam from{" "}
+            <strong data-testid="proposed-spam">{String(proposal.spamCutoff)}</strong>.
+          </p>
+          <p>
+            On those comments they would have blocked {pct(proposal.blockedHam)} of the ham, published {pct(proposal.passedSpam)} of the spam and held{" "}
+            <span data-testid="proposed-held">{pct(proposal.held)}</span>.{" "}
+            {p.previewHref ? <a href={p.previewHref}>Preview the proposed cutoffs</a> : null}
+          </p>
+        </>
+      ) : (
+        <p data-testid="proposed-none">
+          No proposal yet: it needs {proposal.required} decided comments of each label with a score; this site has {proposal.spam} spam and {proposal.ham} not spam.
+        </p>
+      )}
+      <p class="help" data-testid="proposed-auto">
+        {settings.autoApply
+          ? "Applied by themselves: every decision re-computes the proposal and the site's cutoffs follow it."
+          : "Not applied by themselves: save them below to use them (an administrator can turn on autoApply)."}
+      </p>
+    </section>
+  );
 }
 
 export function PreviewTable(p: { current: CutoffPreview; next: CutoffPreview; n: number }) {

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { GLOBAL_SCOPE } from "../../classifier/index.js";
 import { ipv4Prefix24, previewCutoffs } from "../../comments/moderation.js";
 import { scoreOptionsFor } from "../../comments/scoring.js";
+import { cutoffSettingsOf, proposeSiteCutoffs } from "../../comments/site-rules.js";
 import { decideAsAction, MAX_ACTION_COMMENTS, undoAction } from "../../comments/undo.js";
 import {
   authorCommentIdsToDecide,
@@ -33,7 +34,7 @@ import { hashKey } from "../auth.js";
 import { isUnavailable, RETRY_AFTER_S } from "../errors.js";
 import type { AppEnv } from "../types.js";
 import { loadAssets } from "./assets.js";
-import { CommentCard, last30Days, LoginForm, Notice, Page, PreviewTable, RateChart, TABS, type Layout } from "./pages.js";
+import { CommentCard, last30Days, LoginForm, Notice, Page, PreviewTable, ProposedCutoffs, RateChart, TABS, type Layout } from "./pages.js";
 import {
   checkLoginCsrf,
   clientOf,
@@ -661,6 +662,8 @@ export function consoleRoutes(deps: Deps) {
     const spam = parsed.data.spamCutoff ?? current.spamCutoff;
     const rows = await lastDecidedScored(deps.db, site.id, PREVIEW_N);
     const invalid = ham > spam;
+    const proposal = await proposeSiteCutoffs(deps.db, site);
+    const previewHref = proposal.ok ? `${BASE}/settings?hamCutoff=${proposal.hamCutoff}&spamCutoff=${proposal.spamCutoff}` : null;
     return render(c, {
       ...layoutFor(c, "Settings", "settings"),
       children: (
@@ -689,6 +692,7 @@ export function consoleRoutes(deps: Deps) {
             Currently: published below {current.hamCutoff}, spam from {current.spamCutoff}, held in between.
           </p>
           <PreviewTable n={PREVIEW_N} current={previewCutoffs(rows, current.hamCutoff, current.spamCutoff)} next={previewCutoffs(rows, ham, spam)} />
+          <ProposedCutoffs proposal={proposal} settings={cutoffSettingsOf(site)} previewHref={previewHref} />
         </>
       ),
     });

@@ -1,6 +1,6 @@
 import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { z } from "zod";
+import { createRoute, z } from "@hono/zod-openapi";
 import { checkComment, submitComment } from "../../akismet/calls.js";
 import { akismetSettingsOf, akismetSettingsSchema } from "../../akismet/settings.js";
 import {
@@ -15,6 +15,7 @@ import {
   keySitesJson,
   mergeForms,
   parseComment,
+  parseJsonForm,
   parseForm,
   parseKeySites,
   thanksAnswer,
@@ -33,7 +34,8 @@ import { akismetRateLimited, clientIp, countRequest } from "../rate-limit.js";
 import { findSiteOr404 } from "./sites.js";
 import { ApiError, isUnavailable, RETRY_AFTER_S } from "../errors.js";
 import type { AppEnv } from "../types.js";
-import { readJson } from "../validate.js";
+import { ADMIN, BODY_ERRORS, createApi, errors, idParam, json, jsonBody, jsonRequest } from "../openapi.js";
+import { AkismetSettingsSchema } from "../schemas.js";
 
 /**
  * A form body is percent-encoded: a character can take up to 9 bytes on the wire (a 3-byte UTF-8
@@ -45,7 +47,10 @@ export function akismetBodyLimit(maxContentChars: number): number {
 
 const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(;|$)/i;
 
+const JSON_TYPE = /^application\/json\s*(;|$)/i;
+
 const BAD_TYPE = "Send the body as application/x-www-form-urlencoded.";
+const BAD_JSON = `A JSON body must be one object of fields (at most ${FORM_LIMITS.maxFields}).`;
 const TOO_MANY = `Too many fields (at most ${FORM_LIMITS.maxFields}, and ${FORM_LIMITS.maxArrayItems} items in a list).`;
 const NO_KEY = "Missing required field: api_key (or the key as the first label of the Host name).";
 const BAD_KEY = "The API key is not valid.";
@@ -92,12 +97,18 @@ export function akismetRoutes(deps: Deps) {
   });
 
   /** Query fields under body fields, or what is wrong with the request. */
-  const readForm = async (c: Context<AppEnv>): Promise<{ form: FormFields } | { help: string }> => {
+  const readForm = async (c: Context<AppEnv>, allowJson = false): Promise<{ form: FormFields } | { help: string }> => {
     const query = parseForm(new URL(c.req.url).search.replace(/^\?/, ""));
     if (!query) return { help: TOO_MANY };
     if (c.req.method !== "POST") return { form: query };
     const type = c.req.header("content-type");
     const text = await c.req.text();
+    if (allowJson && type !== undefined && JSON_TYPE.test(type) && text !== "") {
+      // Not Akismet's format, but what Coral Talk's older releases send to submit-spam/submit-ham
+      // (only there: comment-check keeps Akismet's form).
+      const json = parseJsonForm(text);
+      return json ? { form: mergeForms(query, json) } : { help: BAD_JSON };
+    }
     // Some clients omit the content type on an empty or form body; anything else declared is refused.
     if (type !== undefined && !FORM_TYPE.test(type) && text !== "") return { help: BAD_TYPE };
     const body = parseForm(text);
@@ -116,8 +127,9 @@ export function akismetRoutes(deps: Deps) {
   const authenticate = async (
     c: Context<AppEnv>,
     allowKeyField: boolean,
+    allowJson = false,
   ): Promise<{ form: FormFields; site: SiteRow } | Response> => {
-    const read = await readForm(c);
+    const read = await readForm(c, allowJson);
     if ("help" in read) return toResponse(invalidAnswer(read.help));
     const key = extractKey(read.form, c.req.header("host"), { allowKeyField, forwardedHost: c.req.header("x-forwarded-host") });
     if (!key) return toResponse(invalidAnswer(NO_KEY));
@@ -148,11 +160,13 @@ export function akismetRoutes(deps: Deps) {
 
   for (const label of ["spam", "ham"] as const) {
     app.post(`/1.1/submit-${label}`, async (c) => {
-      const auth = await authenticate(c, false);
+      const auth = await authenticate(c, false, true);
       if (auth instanceof Response) return auth;
-      const parsed = parseComment(auth.form, { maxContentChars });
+      const parsed = parseComment(auth.form, { maxContentChars, submission: true });
       if (!parsed.ok) return toResponse(invalidAnswer(parsed.help));
-      await submitComment(deps, auth.site, parsed.value, label);
+      // No `blog` (Coral Talk): the key names the site, whose URL stands in for it.
+      const comment = parsed.value.blog === "" ? { ...parsed.value, blog: auth.site.url } : parsed.value;
+      await submitComment(deps, auth.site, comment, label);
       return toResponse(thanksAnswer());
     });
   }
@@ -200,31 +214,55 @@ const settingsPatchSchema = z.strictObject({
   discardCutoff: z.number().min(0).max(1).nullable().optional(),
 });
 
+const AkismetAnswer = z.object({ akismet: AkismetSettingsSchema });
+const SiteParams = z.object({ id: idParam("id", "The site's id") });
+
 /**
  * Admin routes for a site's Akismet settings (ADMIN_TOKEN), beside the service's /v1/sites:
  * `GET /v1/sites/:id/akismet` and `PATCH /v1/sites/:id/akismet` `{unsureAnswer?, discardCutoff?}`.
  */
 export function akismetSettingsRoutes(deps: Deps) {
-  const app = new Hono<AppEnv>();
+  const app = createApi();
   app.use("*", requireAdmin(deps.config.ADMIN_TOKEN));
 
   const siteOr404 = (id: string) => findSiteOr404(deps, id);
 
-  app.get("/:id/akismet", async (c) => {
-    const site = await siteOr404(c.req.param("id"));
-    return c.json({ akismet: akismetSettingsOf(site.settings) });
-  });
-
-  app.patch("/:id/akismet", async (c) => {
-    const site = await siteOr404(c.req.param("id"));
-    const patch = await readJson(c, settingsPatchSchema);
-    const next = akismetSettingsSchema.parse({ ...akismetSettingsOf(site.settings), ...patch });
-    const updated = await updateSite(deps.db, site.id, { settings: { ...site.settings, akismet: next } });
-    if (!updated) throw new ApiError("NOT_FOUND", "No such site");
-    // The cached site carries the settings: this process applies the change at once.
-    deps.keys.clear();
-    return c.json({ akismet: akismetSettingsOf(updated.settings) });
-  });
-
-  return app;
+  return app
+    .openapi(
+      createRoute({
+        method: "get",
+        path: "/{id}/akismet",
+        tags: ["Sites (admin)"],
+        summary: "The site's Akismet answers",
+        security: ADMIN,
+        request: { params: SiteParams },
+        responses: { 200: json(AkismetAnswer, "The settings in force"), ...errors("NOT_FOUND") },
+      }),
+      async (c) => {
+        const site = await siteOr404(c.req.valid("param").id);
+        return c.json({ akismet: akismetSettingsOf(site.settings) }, 200);
+      },
+    )
+    .openapi(
+      createRoute({
+        method: "patch",
+        path: "/{id}/akismet",
+        tags: ["Sites (admin)"],
+        summary: "Change the site's Akismet answers",
+        security: ADMIN,
+        middleware: [jsonBody] as const,
+        request: { params: SiteParams, body: jsonRequest(settingsPatchSchema) },
+        responses: { 200: json(AkismetAnswer, "The settings now in force"), ...errors(...BODY_ERRORS, "NOT_FOUND") },
+      }),
+      async (c) => {
+        const site = await siteOr404(c.req.valid("param").id);
+        const patch = c.req.valid("json");
+        const next = akismetSettingsSchema.parse({ ...akismetSettingsOf(site.settings), ...patch });
+        const updated = await updateSite(deps.db, site.id, { settings: { ...site.settings, akismet: next } });
+        if (!updated) throw new ApiError("NOT_FOUND", "No such site");
+        // The cached site carries the settings: this process applies the change at once.
+        deps.keys.clear();
+        return c.json({ akismet: akismetSettingsOf(updated.settings) }, 200);
+      },
+    );
 }

@@ -1,13 +1,12 @@
-import { Hono } from "hono";
-import { z } from "zod";
+import { createRoute, z } from "@hono/zod-openapi";
 import { scoreOptionsFor } from "../../comments/scoring.js";
 import { cutoffSettingsOf, cutoffSettingsSchema, proposeSiteCutoffs, signalSettingsOf, signalSettingsSchema } from "../../comments/site-rules.js";
 import { updateSite } from "../../db/queries/sites.js";
 import type { Deps } from "../../deps.js";
 import { requireAdmin } from "../auth.js";
 import { ApiError } from "../errors.js";
-import type { AppEnv } from "../types.js";
-import { readJson } from "../validate.js";
+import { ADMIN, BODY_ERRORS, createApi, errors, idParam, json, jsonBody, jsonRequest } from "../openapi.js";
+import { CutoffSettingsSchema, SignalSettingsSchema } from "../schemas.js";
 import { findSiteOr404 } from "./sites.js";
 
 const signalsPatchSchema = z.strictObject({
@@ -23,6 +22,26 @@ const cutoffsPatchSchema = z.strictObject({
   autoApply: z.boolean().optional(),
 });
 
+const SiteParams = z.object({ id: idParam("id", "The site's id") });
+const SignalsAnswer = z.object({ signals: SignalSettingsSchema });
+const Current = z.object({ hamCutoff: z.number(), spamCutoff: z.number() });
+const Proposal = z
+  .union([
+    z.object({
+      ok: z.literal(true),
+      hamCutoff: z.number(),
+      spamCutoff: z.number(),
+      blockedHam: z.number(),
+      passedSpam: z.number(),
+      held: z.number(),
+      spam: z.number(),
+      ham: z.number(),
+    }),
+    z.object({ ok: z.literal(false), reason: z.literal("insufficient"), spam: z.number().int(), ham: z.number().int(), required: z.number().int() }),
+  ])
+  .openapi("CutoffProposal");
+const tags = ["Sites (admin)"];
+
 /**
  * Admin routes (ADMIN_TOKEN) for a site's hard signal rules and calibrated cutoffs:
  * `GET|PATCH /v1/sites/:id/signals` `{honeypot?, tooFast?, minSubmitMs?}`;
@@ -30,47 +49,95 @@ const cutoffsPatchSchema = z.strictObject({
  * force) and `PATCH /v1/sites/:id/cutoffs` `{targetBlockedHam?, maxPassedSpam?, window?, autoApply?}`.
  */
 export function siteRuleRoutes(deps: Deps) {
-  const app = new Hono<AppEnv>();
+  const app = createApi();
   app.use("*", requireAdmin(deps.config.ADMIN_TOKEN));
 
-  app.get("/:id/signals", async (c) => {
-    const site = await findSiteOr404(deps, c.req.param("id"));
-    return c.json({ signals: signalSettingsOf(site) });
-  });
-
-  app.patch("/:id/signals", async (c) => {
-    const site = await findSiteOr404(deps, c.req.param("id"));
-    const patch = await readJson(c, signalsPatchSchema);
-    const next = signalSettingsSchema.parse({ ...signalSettingsOf(site), ...patch });
-    const updated = await updateSite(deps.db, site.id, { settings: { ...site.settings, signals: next } });
-    if (!updated) throw new ApiError("NOT_FOUND", "No such site");
-    // The cached site carries the settings: this process applies the change at once.
-    deps.keys.clear();
-    return c.json({ signals: signalSettingsOf(updated) });
-  });
-
-  app.get("/:id/cutoffs", async (c) => {
-    const site = await findSiteOr404(deps, c.req.param("id"));
-    const options = scoreOptionsFor(site);
-    const proposal = await proposeSiteCutoffs(deps.db, site);
-    return c.json({ settings: cutoffSettingsOf(site), current: { hamCutoff: options.hamCutoff, spamCutoff: options.spamCutoff }, proposed: proposal });
-  });
-
-  app.patch("/:id/cutoffs", async (c) => {
-    const site = await findSiteOr404(deps, c.req.param("id"));
-    const patch = await readJson(c, cutoffsPatchSchema);
-    const next = cutoffSettingsSchema.parse({ ...cutoffSettingsOf(site), ...patch });
-    let updated = await updateSite(deps.db, site.id, { settings: { ...site.settings, cutoffs: next } });
-    if (!updated) throw new ApiError("NOT_FOUND", "No such site");
-    if (next.autoApply) {
-      // Switching it on applies the current proposal now rather than at the next decision.
-      const proposal = await proposeSiteCutoffs(deps.db, updated);
-      if (proposal.ok) updated = (await updateSite(deps.db, site.id, { hamCutoff: proposal.hamCutoff, spamCutoff: proposal.spamCutoff })) ?? updated;
-    }
-    deps.keys.clear();
-    const options = scoreOptionsFor(updated);
-    return c.json({ settings: cutoffSettingsOf(updated), current: { hamCutoff: options.hamCutoff, spamCutoff: options.spamCutoff } });
-  });
-
-  return app;
+  return app
+    .openapi(
+      createRoute({
+        method: "get",
+        path: "/{id}/signals",
+        tags,
+        summary: "The site's hard signal rules (honeypot, too fast)",
+        security: ADMIN,
+        request: { params: SiteParams },
+        responses: { 200: json(SignalsAnswer, "The rules in force"), ...errors("NOT_FOUND") },
+      }),
+      async (c) => {
+        const site = await findSiteOr404(deps, c.req.valid("param").id);
+        return c.json({ signals: signalSettingsOf(site) }, 200);
+      },
+    )
+    .openapi(
+      createRoute({
+        method: "patch",
+        path: "/{id}/signals",
+        tags,
+        summary: "Change the site's hard signal rules",
+        security: ADMIN,
+        middleware: [jsonBody] as const,
+        request: { params: SiteParams, body: jsonRequest(signalsPatchSchema) },
+        responses: { 200: json(SignalsAnswer, "The rules now in force"), ...errors(...BODY_ERRORS, "NOT_FOUND") },
+      }),
+      async (c) => {
+        const site = await findSiteOr404(deps, c.req.valid("param").id);
+        const patch = c.req.valid("json");
+        const next = signalSettingsSchema.parse({ ...signalSettingsOf(site), ...patch });
+        const updated = await updateSite(deps.db, site.id, { settings: { ...site.settings, signals: next } });
+        if (!updated) throw new ApiError("NOT_FOUND", "No such site");
+        // The cached site carries the settings: this process applies the change at once.
+        deps.keys.clear();
+        return c.json({ signals: signalSettingsOf(updated) }, 200);
+      },
+    )
+    .openapi(
+      createRoute({
+        method: "get",
+        path: "/{id}/cutoffs",
+        tags,
+        summary: "The cutoffs in force, and those the site's recent decisions propose",
+        security: ADMIN,
+        request: { params: SiteParams },
+        responses: {
+          200: json(z.object({ settings: CutoffSettingsSchema, current: Current, proposed: Proposal }), "Settings, cutoffs and proposal"),
+          ...errors("NOT_FOUND"),
+        },
+      }),
+      async (c) => {
+        const site = await findSiteOr404(deps, c.req.valid("param").id);
+        const options = scoreOptionsFor(site);
+        const proposal = await proposeSiteCutoffs(deps.db, site);
+        return c.json({ settings: cutoffSettingsOf(site), current: { hamCutoff: options.hamCutoff, spamCutoff: options.spamCutoff }, proposed: proposal }, 200);
+      },
+    )
+    .openapi(
+      createRoute({
+        method: "patch",
+        path: "/{id}/cutoffs",
+        tags,
+        summary: "Change the cutoff targets; `autoApply` makes the cutoffs follow the proposal",
+        security: ADMIN,
+        middleware: [jsonBody] as const,
+        request: { params: SiteParams, body: jsonRequest(cutoffsPatchSchema) },
+        responses: {
+          200: json(z.object({ settings: CutoffSettingsSchema, current: Current }), "Settings and cutoffs now in force"),
+          ...errors(...BODY_ERRORS, "NOT_FOUND"),
+        },
+      }),
+      async (c) => {
+        const site = await findSiteOr404(deps, c.req.valid("param").id);
+        const patch = c.req.valid("json");
+        const next = cutoffSettingsSchema.parse({ ...cutoffSettingsOf(site), ...patch });
+        let updated = await updateSite(deps.db, site.id, { settings: { ...site.settings, cutoffs: next } });
+        if (!updated) throw new ApiError("NOT_FOUND", "No such site");
+        if (next.autoApply) {
+          // Switching it on applies the current proposal now rather than at the next decision.
+          const proposal = await proposeSiteCutoffs(deps.db, updated);
+          if (proposal.ok) updated = (await updateSite(deps.db, site.id, { hamCutoff: proposal.hamCutoff, spamCutoff: proposal.spamCutoff })) ?? updated;
+        }
+        deps.keys.clear();
+        const options = scoreOptionsFor(updated);
+        return c.json({ settings: cutoffSettingsOf(updated), current: { hamCutoff: options.hamCutoff, spamCutoff: options.spamCutoff } }, 200);
+      },
+    );
 }

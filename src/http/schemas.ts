@@ -1,0 +1,122 @@
+import { z } from "@hono/zod-openapi";
+import { akismetSettingsSchema } from "../akismet/settings.js";
+import { cutoffSettingsSchema, signalSettingsSchema } from "../comments/site-rules.js";
+import { publishingSettingsSchema } from "../comments/publishing.js";
+import { commentStatuses } from "../db/schema.js";
+import { rateLimitSettingsSchema } from "../rate-limit/settings.js";
+import { corsSettingsSchema } from "./cors.js";
+
+/**
+ * The response shapes of views.ts, for the API document (and the typed client). Each `.openapi(name)`
+ * becomes a component; test/openapi.test.ts validates real answers against them.
+ */
+
+const timestamp = z.iso.datetime({ offset: true }).openapi({ example: "2026-12-01T12:00:00.000Z" });
+
+export const DecisionSchema = z
+  .object({
+    id: z.number().int(),
+    label: z.enum(["spam", "ham"]),
+    note: z.string().nullable(),
+    actor: z.string().openapi({ description: "`moderator`, `akismet`, `import`, …" }),
+    createdAt: timestamp,
+  })
+  .openapi("Decision");
+
+export const CommentSchema = z
+  .object({
+    id: z.uuid(),
+    thread: z.string(),
+    parentId: z.uuid().nullable(),
+    externalId: z.string().nullable(),
+    content: z.string(),
+    author: z.object({ name: z.string().nullable(), email: z.string().nullable(), url: z.string().nullable() }),
+    ip: z.string().nullable(),
+    userAgent: z.string().nullable(),
+    referrer: z.string().nullable(),
+    source: z.string().openapi({ description: "`api`, `akismet`, `import`" }),
+    status: z.enum(commentStatuses),
+    verdict: z.enum(["ham", "unsure", "spam"]).nullable(),
+    verdictStatus: z
+      .enum(commentStatuses)
+      .nullable()
+      .openapi({ description: "What the verdict alone would have made the status (shadow mode's \"would have\"); null while pending" }),
+    shadow: z.boolean().openapi({ description: "Published by the site's shadow mode whatever the verdict" }),
+    trusted: z.boolean().openapi({ description: "The author was trusted at intake: published at once, scored after" }),
+    score: z.number().nullable().openapi({ description: "Spam probability, 0 to 1; null while pending" }),
+    reasons: z.array(z.unknown()).openapi({ description: "The top clues: token, probability, direction, weight" }),
+    insufficientTraining: z
+      .object({ spam: z.number().int(), ham: z.number().int(), required: z.number().int() })
+      .nullable()
+      .openapi({ description: "Set when the verdict is `unsure` only because too little was learned" }),
+    modelVersion: z.string().nullable(),
+    seenBefore: z.boolean(),
+    campaign: z
+      .object({ id: z.string(), size: z.number().int(), sites: z.number().int(), otherSites: z.number().int(), explanation: z.string() })
+      .nullable(),
+    createdAt: timestamp,
+    scoredAt: timestamp.nullable(),
+    decidedAt: timestamp.nullable(),
+    decisions: z.array(DecisionSchema).optional().openapi({ description: "On single-comment answers" }),
+  })
+  .openapi("Comment");
+
+export const PublishedCommentSchema = z
+  .object({
+    id: z.uuid(),
+    thread: z.string(),
+    parentId: z.uuid().nullable(),
+    externalId: z.string().nullable(),
+    content: z.string(),
+    author: z.object({ name: z.string().nullable(), url: z.string().nullable() }),
+    createdAt: timestamp,
+  })
+  .openapi("PublishedComment");
+
+/** What a post with the publishable key gets back: no score, and spam answered as `held`. */
+export const BrowserCommentSchema = z
+  .object({
+    id: z.uuid(),
+    thread: z.string(),
+    status: z.enum(["pending", "published", "held"]),
+    createdAt: timestamp,
+  })
+  .openapi("BrowserComment");
+
+// Rebuilt from the domain's shapes: a schema made before @hono/zod-openapi loaded has no `.openapi`.
+export const AkismetSettingsSchema = z.strictObject(akismetSettingsSchema.shape).openapi("AkismetSettings");
+export const SignalSettingsSchema = z.strictObject(signalSettingsSchema.shape).openapi("SignalSettings");
+export const CutoffSettingsSchema = z.strictObject(cutoffSettingsSchema.shape).openapi("CutoffSettings");
+export const PublishingSettingsSchema = z.strictObject(publishingSettingsSchema.shape).openapi("PublishingSettings");
+export const CorsSettingsSchema = z.strictObject(corsSettingsSchema.shape).openapi("CorsSettings");
+export const RateLimitSettingsSchema = z.strictObject(rateLimitSettingsSchema.shape).openapi("RateLimitSettings");
+
+const keyState = z.enum(["active", "revoked"]);
+
+export const SiteSchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    url: z.string(),
+    keys: z.object({
+      api: keyState,
+      moderator: keyState,
+      publishable: z.enum(["active", "none"]).openapi({ description: "`none` until the first rotate: browser posts are opt-in" }),
+    }),
+    settings: z
+      .looseObject({
+        hamCutoff: z.number(),
+        spamCutoff: z.number(),
+        minPerLabel: z.number().int(),
+        akismet: AkismetSettingsSchema,
+        signals: SignalSettingsSchema,
+        cutoffs: CutoffSettingsSchema,
+        publishing: PublishingSettingsSchema,
+        cors: CorsSettingsSchema,
+        rateLimit: RateLimitSettingsSchema,
+      })
+      .openapi({ description: "Every setting in force, defaults filled in (other features add their own keys)" }),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  })
+  .openapi("Site");
