@@ -8,8 +8,10 @@
  * - common short ham ("nice video!") streamed on many sites: the share put in a campaign.
  * Raw baseline in the same run: a primary-key SELECT per comment through the same pool.
  *
- * Environment: BENCH_DATABASE_URL (server; the bench recreates the database
- * commentinel_campaigns_bench there and leaves it for inspection), BENCH_CAMPAIGN_STORED,
+ * Environment: BENCH_DATABASE_URL (server; the bench recreates the database BENCH_CAMPAIGN_DB,
+ * default commentinel_campaigns_bench, there and leaves it for inspection), BENCH_CAMPAIGN_REUSE=1
+ * (keep a database already loaded with BENCH_CAMPAIGN_STORED comments: only the stream is redone,
+ * for profiling without a 10-minute load), BENCH_CAMPAIGN_STORED,
  * BENCH_CAMPAIGN_GROUPS (400 planted campaigns), BENCH_CAMPAIGN_VARIANTS (8 copies each),
  * BENCH_CAMPAIGN_BATCH (50 comments per assignCampaigns call).
  */
@@ -28,6 +30,8 @@ const GROUPS = Number(process.env.BENCH_CAMPAIGN_GROUPS ?? 400);
 const VARIANTS = Number(process.env.BENCH_CAMPAIGN_VARIANTS ?? 8);
 const BATCH = Number(process.env.BENCH_CAMPAIGN_BATCH ?? 50);
 const SITES = 20;
+const DB_NAME = process.env.BENCH_CAMPAIGN_DB ?? "commentinel_campaigns_bench";
+const REUSE = process.env.BENCH_CAMPAIGN_REUSE === "1";
 const LOAD_CHUNK = 5000;
 
 const SHORT_HAM = ["nice video!", "thanks!", "love this song", "first", "so good", "great job", "lol", "amazing ❤️", "who is here in 2015?", "wow"];
@@ -107,62 +111,85 @@ async function insertComments(sql: postgres.Sql, rows: readonly Row[]): Promise<
 const ms = (x: number) => `${x.toFixed(3)} ms`;
 
 export async function run(): Promise<void> {
+  if (!/^[a-z0-9_]+$/.test(DB_NAME)) throw new Error("BENCH_CAMPAIGN_DB: lower-case letters, digits and _ only");
   const url = new URL(SERVER);
-  url.pathname = "/commentinel_campaigns_bench";
+  url.pathname = `/${DB_NAME}`;
   const admin = postgres(SERVER, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`DROP DATABASE IF EXISTS commentinel_campaigns_bench WITH (FORCE)`);
+  const [exists] = await admin<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_database WHERE datname = ${DB_NAME}`;
+  let reuse = REUSE && (exists?.n ?? 0) > 0;
+  if (reuse) {
+    const probe = postgres(url.toString(), { max: 1, onnotice: () => {} });
+    const [stored] = await probe<{ n: number }[]>`SELECT count(*)::int AS n FROM comments WHERE thread ~ '^t[0-9]+$'`.catch(() => [{ n: -1 }]);
+    await probe.end();
+    reuse = stored?.n === STORED;
+  }
+  if (!reuse) await admin.unsafe(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
   await admin.end();
   await ensureDatabase(url.toString());
   await runMigrations(url.toString());
   const { sql, db } = createDb(url.toString(), { max: 4 });
   const gen = generator(12);
-  const now = new Date();
   const sites: string[] = [];
-  for (let i = 0; i < SITES; i++) {
-    const [row] = await sql<{ id: string }[]>`INSERT INTO sites (name, url) VALUES (${`bench-${i}`}, 'https://bench.example') RETURNING id`;
-    sites.push(row!.id);
-  }
-  const within7Days = () => new Date(now.getTime() - 1000 - Math.floor(gen.random() * 6.9 * 86_400_000));
-
-  // 1. The stored background: distinct comments over the last 7 days, fingerprinted as intake does.
-  //    Indexes are built after the load, as a restore would.
-  const indexes = await sql<{ indexname: string; indexdef: string }[]>`
-    SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'comment_fingerprints' AND indexname <> 'comment_fingerprints_pkey'`;
-  for (const ix of indexes) await sql.unsafe(`DROP INDEX ${ix.indexname}`);
-  const loadStart = performance.now();
+  let now = new Date();
+  let loadMs = 0;
   let fingerprintMs = 0;
-  for (let done = 0; done < STORED; done += LOAD_CHUNK) {
-    const rows: Row[] = [];
-    for (let i = 0; i < Math.min(LOAD_CHUNK, STORED - done); i++) {
-      rows.push({ id: randomUUID(), siteId: gen.pick(sites), thread: `t${Math.floor(gen.random() * 5000)}`, content: gen.distinct(), createdAt: within7Days() });
+  if (reuse) {
+    // The stream of the last run goes; the stored corpus (threads t0…t4999) stays.
+    await sql`DELETE FROM comments WHERE thread !~ '^t[0-9]+$'`;
+    await sql`UPDATE comment_fingerprints SET campaign_id = NULL WHERE campaign_id IS NOT NULL`;
+    await sql`DELETE FROM campaigns`;
+    sites.push(...(await sql<{ id: string }[]>`SELECT id FROM sites WHERE name LIKE 'bench-%' ORDER BY name`).map((r) => r.id));
+    const [latest] = await sql<{ at: Date }[]>`SELECT max(created_at) AS at FROM comment_fingerprints`;
+    now = new Date(Math.max(now.getTime(), new Date(latest?.at ?? now).getTime() + 1000));
+    await sql`VACUUM ANALYZE comment_fingerprints`;
+  } else {
+    for (let i = 0; i < SITES; i++) {
+      const [row] = await sql<{ id: string }[]>`INSERT INTO sites (name, url) VALUES (${`bench-${String(i).padStart(2, "0")}`}, 'https://bench.example') RETURNING id`;
+      sites.push(row!.id);
     }
-    await insertComments(sql, rows);
-    const t = performance.now();
-    await storeFingerprints(db, rows);
-    fingerprintMs += performance.now() - t;
+    const within7Days = () => new Date(now.getTime() - 1000 - Math.floor(gen.random() * 6.9 * 86_400_000));
+
+    // 1. The stored background: distinct comments over the last 7 days, fingerprinted as intake does.
+    //    Indexes are built after the load, as a restore would.
+    const indexes = await sql<{ indexname: string; indexdef: string }[]>`
+      SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'comment_fingerprints' AND indexname <> 'comment_fingerprints_pkey'`;
+    for (const ix of indexes) await sql.unsafe(`DROP INDEX ${ix.indexname}`);
+    const loadStart = performance.now();
+    for (let done = 0; done < STORED; done += LOAD_CHUNK) {
+      const rows: Row[] = [];
+      for (let i = 0; i < Math.min(LOAD_CHUNK, STORED - done); i++) {
+        rows.push({ id: randomUUID(), siteId: gen.pick(sites), thread: `t${Math.floor(gen.random() * 5000)}`, content: gen.distinct(), createdAt: within7Days() });
+      }
+      await insertComments(sql, rows);
+      const t = performance.now();
+      await storeFingerprints(db, rows);
+      fingerprintMs += performance.now() - t;
+    }
+    for (const ix of indexes) await sql.unsafe(ix.indexdef);
+    await sql`VACUUM ANALYZE comment_fingerprints`;
+    await sql`VACUUM ANALYZE comments`;
+    loadMs = performance.now() - loadStart;
   }
-  for (const ix of indexes) await sql.unsafe(ix.indexdef);
-  await sql`VACUUM ANALYZE comment_fingerprints`;
-  await sql`VACUUM ANALYZE comments`;
-  const loadMs = performance.now() - loadStart;
   const [size] = await sql<{ table: string; indexes: string }[]>`
     SELECT pg_size_pretty(pg_table_size('comment_fingerprints')) AS table, pg_size_pretty(pg_indexes_size('comment_fingerprints')) AS indexes`;
 
   // 2. The stream: planted campaigns' copies, fresh distinct comments and common short ham, mixed.
+  //    Its own seed, so a reused corpus gets the same stream as a fresh one.
+  const sgen = generator(13);
   type Item = Row & { group?: number; kind: "planted" | "distinct" | "short" };
   const stream: Item[] = [];
   for (let g = 0; g < GROUPS; g++) {
-    const base = gen.campaignBase(g);
+    const base = sgen.campaignBase(g);
     for (let v = 0; v < VARIANTS; v++) {
-      stream.push({ id: randomUUID(), siteId: gen.pick(sites), thread: `c${g}-${v}`, content: v === 0 ? base : gen.variant(base), createdAt: now, group: g, kind: "planted" });
+      stream.push({ id: randomUUID(), siteId: sgen.pick(sites), thread: `c${g}-${v}`, content: v === 0 ? base : sgen.variant(base), createdAt: now, group: g, kind: "planted" });
     }
   }
   for (let i = 0; i < GROUPS * VARIANTS; i++) {
-    stream.push({ id: randomUUID(), siteId: gen.pick(sites), thread: `d${i}`, content: gen.distinct(), createdAt: now, kind: "distinct" });
+    stream.push({ id: randomUUID(), siteId: sgen.pick(sites), thread: `d${i}`, content: sgen.distinct(), createdAt: now, kind: "distinct" });
   }
-  for (let i = 0; i < 1000; i++) stream.push({ id: randomUUID(), siteId: gen.pick(sites), thread: `s${i}`, content: gen.pick(SHORT_HAM), createdAt: now, kind: "short" });
+  for (let i = 0; i < 1000; i++) stream.push({ id: randomUUID(), siteId: sgen.pick(sites), thread: `s${i}`, content: sgen.pick(SHORT_HAM), createdAt: now, kind: "short" });
   for (let i = stream.length - 1; i > 0; i--) {
-    const j = Math.floor(gen.random() * (i + 1));
+    const j = Math.floor(sgen.random() * (i + 1));
     [stream[i], stream[j]] = [stream[j]!, stream[i]!];
   }
   stream.forEach((item, i) => (item.createdAt = new Date(now.getTime() + i)));
@@ -176,7 +203,8 @@ export async function run(): Promise<void> {
   const rawPerComment = (performance.now() - rawStart) / probeIds.length;
 
   // Intake (not timed here: it is the comment insert plus one fingerprint insert), then the timed
-  // scoring-side step: fingerprint + candidates + assignment + counts, BATCH comments per call.
+  // scoring-side step: fingerprint + candidates + assignment + counts, BATCH comments per call. The
+  // signals are not written here: the scorer writes them with the verdict, an update it makes anyway.
   let assignMs = 0;
   let singleMs = 0;
   let singles = 0;
@@ -187,11 +215,11 @@ export async function run(): Promise<void> {
     const t = performance.now();
     // Every tenth batch goes one comment per call, as today's worker does, to time that case too.
     if ((i / BATCH) % 10 === 9) {
-      for (const c of batch) await assignCampaigns(db, [c], undefined, new Date(now.getTime() + stream.length));
+      for (const c of batch) await assignCampaigns(db, [c], undefined, new Date(now.getTime() + stream.length), false);
       singleMs += performance.now() - t;
       singles += batch.length;
     } else {
-      await assignCampaigns(db, batch, undefined, new Date(now.getTime() + stream.length));
+      await assignCampaigns(db, batch, undefined, new Date(now.getTime() + stream.length), false);
       assignMs += performance.now() - t;
     }
   }

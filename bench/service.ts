@@ -11,7 +11,8 @@
  * BENCH_STEP_SECONDS (3 per step of the sustained-rate search), BENCH_DRAIN_JOBS (20000),
  * BENCH_PHASES (intake,e2e,drain,visibility), BENCH_CONCURRENCY (64 jobs in flight per worker process, raw and ours alike), BENCH_PORT (3381,
  * and the next one), BENCH_CHILD_NODE_ARGS (extra node flags for every child process, e.g.
- * `--cpu-prof --cpu-prof-dir=/tmp/prof`: NODE_OPTIONS does not take --cpu-prof).
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof`: NODE_OPTIONS does not take --cpu-prof). The drain's comments
+ * get their fingerprints as intake stores them, and the drain runs once more with CAMPAIGNS=off.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -22,6 +23,7 @@ import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import postgres from "postgres";
 import { recordDecision } from "../src/comments/decisions.js";
+import { storeFingerprints } from "../src/comments/campaigns.js";
 import { storeComment } from "../src/comments/intake.js";
 import { createLiveModel } from "../src/comments/live-model.js";
 import { createDb } from "../src/db/client.js";
@@ -339,7 +341,7 @@ export async function run(): Promise<void> {
      * (found by application name). Throughput swings with the machine's load; CPU per job does not,
      * so it is the figure to compare on a shared machine.
      */
-    const drain = async (kind: "raw" | "ours", processes = 1) => {
+    const drain = async (kind: "raw" | "ours", processes = 1, extraEnv: Record<string, string> = {}) => {
       const queuePrefix = kind === "raw" ? `${prefix}-raw` : prefix;
       const queueName = kind === "raw" ? "raw" : SCORE_QUEUE;
       const appName = `${prefix}-drain-${kind}-${processes}`;
@@ -357,9 +359,12 @@ export async function run(): Promise<void> {
       } else {
         await sql`UPDATE comments SET status = 'held' WHERE site_id = ${site.id} AND status = 'pending'`;
         const texts = corpus.slice(400).map((d) => d.text);
-        ids = (
-          await raw<{ id: string }[]>`INSERT INTO comments (site_id, thread, content) SELECT ${site.id}, 'drain', (${raw.array(texts)}::text[])[1 + (g % ${texts.length})] FROM generate_series(1, ${DRAIN_JOBS}) g RETURNING id`
-        ).map((r) => r.id);
+        const inserted = await raw<{ id: string; site_id: string; thread: string; content: string; created_at: Date }[]>`INSERT INTO comments (site_id, thread, content) SELECT ${site.id}, 'drain', (${raw.array(texts)}::text[])[1 + (g % ${texts.length})] FROM generate_series(1, ${DRAIN_JOBS}) g RETURNING id, site_id, thread, content, created_at`;
+        ids = inserted.map((r) => r.id);
+        // Fingerprints as intake stores them (storeComment, the intake batches): intake's cost, not the worker's.
+        for (let i = 0; i < inserted.length; i += 1000) {
+          await storeFingerprints(db, inserted.slice(i, i + 1000).map((r) => ({ id: r.id, siteId: r.site_id, thread: r.thread, content: r.content, createdAt: new Date(r.created_at) })));
+        }
       }
       for (let i = 0; i < ids.length; i += 1000) {
         await queue.addBulk(
@@ -375,7 +380,7 @@ export async function run(): Promise<void> {
         children.push(
           kind === "raw"
             ? await startChild(["bench/service-raw.ts", "worker"], { ...rawEnv, CONCURRENCY, PGAPPNAME: appName }, /ready/)
-            : await startChild(["src/main.ts", "worker"], { ...appEnv, WORKER_CONCURRENCY: CONCURRENCY, PGAPPNAME: appName }, /worker started/),
+            : await startChild(["src/main.ts", "worker"], { ...appEnv, WORKER_CONCURRENCY: CONCURRENCY, PGAPPNAME: appName, ...extraEnv }, /worker started/),
         );
       }
       await new Promise((r) => setTimeout(r, 1500));
@@ -400,6 +405,8 @@ export async function run(): Promise<void> {
     const rawDrain = await drain("raw");
     const ourDrain = await drain("ours");
     const ourDrain2 = await drain("ours", 2);
+    // The same drain with campaigns off (issue 12's hook skipped), to show what the hook costs.
+    const plainDrain = await drain("ours", 1, { CAMPAIGNS: "off" });
     say("");
     const cpuCells = (d: { workerMs: number; pgMs: number }) => `${d.workerMs.toFixed(3)} ms | ${d.pgMs.toFixed(3)} ms`;
     say(`| worker drain (${DRAIN_JOBS.toLocaleString("en-US")} queued jobs, concurrency ${CONCURRENCY} per process) | jobs/s | ratio to raw | worker CPU per job | its Postgres backends' CPU per job |`);
@@ -407,6 +414,7 @@ export async function run(): Promise<void> {
     say(`| raw: SELECT + UPDATE per job, 1 process | ${rate(rawDrain.perSecond)} | 1.00× | ${cpuCells(rawDrain)} |`);
     say(`| score-comment, 1 process (batched read, counts from memory, batched guarded write) | ${rate(ourDrain.perSecond)} | **${(ourDrain.perSecond / rawDrain.perSecond).toFixed(2)}×** (goal ≥ 1.5×) | ${cpuCells(ourDrain)} |`);
     say(`| score-comment, 2 processes | ${rate(ourDrain2.perSecond)} | ${(ourDrain2.perSecond / rawDrain.perSecond).toFixed(2)}× (${(ourDrain2.perSecond / ourDrain.perSecond).toFixed(2)}× of 1 process) | ${cpuCells(ourDrain2)} |`);
+    say(`| score-comment, 1 process, CAMPAIGNS=off | ${rate(plainDrain.perSecond)} | ${(plainDrain.perSecond / rawDrain.perSecond).toFixed(2)}× (campaigns on: ${(ourDrain.perSecond / plainDrain.perSecond).toFixed(2)}× of off) | ${cpuCells(plainDrain)} |`);
 
     }
 

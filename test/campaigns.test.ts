@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tokenize } from "../src/classifier/index.js";
+import { checkComment } from "../src/akismet/calls.js";
+import { purgeOldFingerprints } from "../src/comments/campaigns.js";
+import { findSiteById } from "../src/db/queries/sites.js";
 import { featuresOf } from "../src/comments/scoring.js";
 import { findComment } from "../src/db/queries/comments.js";
 import { dumpCounts } from "../src/db/queries/model.js";
@@ -179,5 +182,67 @@ describe("campaigns", () => {
     expect((await post(off, text, "x")).campaign).toBeNull();
     expect((await post(b, text, "x")).campaign).toMatchObject({ size: 2, sites: 2 });
     expect((await post(off, text, "y")).campaign).toMatchObject({ size: 2, sites: 1, otherSites: 0 });
+  });
+
+  it("purges fingerprints older than the window, except members of a campaign still active, and the campaigns it empties", async () => {
+    const oldText = "Cheap replica handbags and sunglasses shipped overnight from our warehouse, see bags-cheap.example for the catalogue";
+    const freshText = "Win a free cruise for two to the islands this summer, just answer three questions at cruise-winner.example before Friday";
+    const old1 = await post(a, oldText, "p1");
+    const old2 = await post(b, oldText, "p2");
+    const lone = await post(a, "A long and thoughtful comment about the history of this bridge and the people who built it over the years", "p3");
+    const active1 = await post(a, freshText, "p4");
+    const active2 = await post(c, freshText, "p5");
+    const oldCampaign = old2.campaign!.id;
+    expect(active2.campaign?.id).not.toBe(oldCampaign);
+    // Ten days ago, past the 7-day window: the old campaign entirely, the lone comment, and one
+    // member of the active campaign.
+    const tenDaysAgo = new Date(Date.now() - 10 * 86_400_000);
+    await h.deps.db.$client`UPDATE comment_fingerprints SET created_at = ${tenDaysAgo.toISOString()} WHERE comment_id IN ${h.deps.db.$client([old1.id, old2.id, lone.id, active1.id])}`;
+    const fingerprinted = async () =>
+      new Set((await h.deps.db.$client<{ id: string }[]>`SELECT comment_id::text AS id FROM comment_fingerprints WHERE comment_id IN ${h.deps.db.$client([old1.id, old2.id, lone.id, active1.id, active2.id])}`).map((r) => r.id));
+    // A batch at a time: a limit of 1 deletes one row per call.
+    expect(await purgeOldFingerprints(h.deps.db, 7, new Date(), 1)).toBe(1);
+    while ((await purgeOldFingerprints(h.deps.db, 7)) > 0);
+    expect(await fingerprinted()).toEqual(new Set([active1.id, active2.id]));
+    const [gone] = await h.deps.db.$client<{ n: number }[]>`SELECT count(*)::int AS n FROM campaigns WHERE id = ${oldCampaign}`;
+    expect(gone?.n).toBe(0);
+    // The comments themselves stay; the purged campaign is simply no longer listed.
+    expect(await findComment(h.deps.db, old1.id)).toMatchObject({ id: old1.id });
+    expect((await call(h.app, "GET", `/v1/campaigns/${oldCampaign}`, { key: a.moderatorKey })).status).toBe(404);
+    expect((await call(h.app, "GET", `/v1/campaigns/${active2.campaign!.id}`, { key: a.moderatorKey })).body).toMatchObject({ campaign: { size: 2 } });
+    // Once the active campaign's last member is past the window too, it goes.
+    await h.deps.db.$client`UPDATE comment_fingerprints SET created_at = ${tenDaysAgo.toISOString()} WHERE comment_id = ${active2.id}`;
+    expect(await purgeOldFingerprints(h.deps.db, 7)).toBe(2);
+    expect(await fingerprinted()).toEqual(new Set());
+  });
+
+  it("the worker's sweep purges old fingerprints by itself", async () => {
+    const swept = harness({ databaseUrl: db.url, config: { SWEEP_INTERVAL_MS: "100" } });
+    try {
+      const old = await post(a, "An old remark about the weather that nobody will ever repeat in quite the same words again, surely", "sw");
+      const tenDaysAgo = new Date(Date.now() - 10 * 86_400_000).toISOString();
+      await h.deps.db.$client`UPDATE comment_fingerprints SET created_at = ${tenDaysAgo} WHERE comment_id = ${old.id}`;
+      swept.startWorker();
+      const deadline = Date.now() + 5000;
+      let left = 1;
+      while (left > 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+        const [row] = await h.deps.db.$client<{ n: number }[]>`SELECT count(*)::int AS n FROM comment_fingerprints WHERE comment_id = ${old.id}`;
+        left = row?.n ?? 0;
+      }
+      expect(left).toBe(0);
+    } finally {
+      await swept.close();
+    }
+  });
+
+  it("an Akismet comment-check stores the comment's fingerprint: a later copy through the API clusters with it", async () => {
+    const site = await findSiteById(h.deps.db, a.id);
+    const content = "Download the leaked album for free before it is taken down, fast mirror links at album-leaks.example/get";
+    const checked = await checkComment(h.deps, site!, { blog: "https://blog.example", ip: "192.0.2.7", author: {}, content, honeypotFilled: false, context: [], isTest: false });
+    const [row] = await h.deps.db.$client<{ n: number }[]>`SELECT count(*)::int AS n FROM comment_fingerprints WHERE comment_id = ${checked.guid}`;
+    expect(row?.n).toBe(1);
+    const copy = await post(b, content, "leaks");
+    expect(copy.campaign).toMatchObject({ size: 2, sites: 2, otherSites: 1 });
   });
 });

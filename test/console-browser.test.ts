@@ -270,6 +270,35 @@ describe.skipIf(!CHROMIUM && !IN_CI)("moderation console in Chromium", () => {
     expect(await dumpCounts(h.deps.db)).toEqual(countsBefore);
   });
 
+  it("a comment's campaign: this site's members, only counts of the other site, decided as one action and undone", async () => {
+    const text = (w: string) => `Make ${w} money from home with our crypto robot, join thousands of happy members at robot-profit.example today`;
+    await postComment(h.app, site, { thread: "news/a", content: text("easy") });
+    const second = await postComment(h.app, site, { thread: "news/b", content: text("easy") });
+    await postComment(h.app, other, { thread: "other-site-thread", content: `${text("quick")} secret-other-site-words` });
+    await page.goto(`${server.url}/moderate/comments/${second}`);
+    await page.getByTestId("campaign-link").click();
+    await page.getByRole("heading", { name: /A campaign/ }).waitFor();
+    expect(await page.textContent('[data-testid="campaign-here"]')).toBe("2");
+    expect(await page.textContent('[data-testid="campaign-other-sites"]')).toBe("1");
+    expect(await page.textContent('[data-testid="campaign-other-copies"]')).toBe("1");
+    expect(await page.locator("article.comment").count()).toBe(2);
+    const content = await page.content();
+    expect(content).not.toContain("secret-other-site-words");
+    expect(content).not.toContain("other-site-thread");
+    await shot("campaign");
+    await axe("campaign");
+    const countsBefore = await dumpCounts(h.deps.db);
+    await page.getByRole("button", { name: "All spam" }).click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="campaign-here-spam"]')?.textContent === "2");
+    expect(await page.textContent("p.notice")).toMatch(/Marked 2 as spam/);
+    expect(await dumpCounts(h.deps.db)).not.toEqual(countsBefore);
+    // The console's one Undo takes the campaign action back, exactly.
+    await page.waitForFunction(() => document.body.dataset.enhanced === "true");
+    await page.keyboard.press("z");
+    await page.waitForFunction(() => document.querySelector('[data-testid="campaign-here-spam"]')?.textContent === "0");
+    expect(await dumpCounts(h.deps.db)).toEqual(countsBefore);
+  });
+
   it("the settings preview follows the cutoffs as they are typed", async () => {
     await page.goto(`${server.url}/moderate/settings`);
     await page.waitForFunction(() => document.body.dataset.enhanced === "true");

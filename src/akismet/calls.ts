@@ -13,6 +13,7 @@ import {
   storeCheckedComment,
   type UsageDelta,
 } from "../comments/akismet-checks.js";
+import { storeFingerprints } from "../comments/campaigns.js";
 import { recordDecision } from "../comments/decisions.js";
 import { commentRow, enqueueScoring, storeComment, type CommentInput } from "../comments/intake.js";
 import { THREAD_MAX_CHARS } from "../comments/limits.js";
@@ -215,15 +216,20 @@ export async function checkComment(
     }
   }
 
-  const store = (write: VerdictWrite | undefined, spam: boolean) =>
-    storeCheckedComment(deps.db, {
-      comment: checkedRow(site.id, id, comment, write, { trusted }),
+  const store = async (write: VerdictWrite | undefined, spam: boolean) => {
+    const stored = checkedRow(site.id, id, comment, write, { trusted });
+    await storeCheckedComment(deps.db, {
+      comment: stored,
       blog: blogHost(comment.blog),
       fingerprint: fingerprintOf(comment),
       answeredSpam: spam,
       usage: { apiCalls: 1, ...(spam ? { spam: 1 } : { ham: 1 }) },
       durable: CHECKS_DURABLE,
     });
+    // Campaign fingerprints, as intake stores them (issue 12): later comments from any path cluster
+    // with this one and count it. Its own verdict, made before it was stored, has no campaign signals.
+    await storeFingerprints(deps.db, [{ id, siteId: site.id, thread: stored.thread, content: stored.content, createdAt: new Date() }]);
+  };
 
   const write = await judge();
   if (write) {

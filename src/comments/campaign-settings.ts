@@ -21,6 +21,8 @@ export function campaignSettingsOf(siteSettings: Record<string, unknown>): Campa
   return parsed.success ? parsed.data : { crossSite: true };
 }
 
-export function campaignOptionsOf(config: Pick<Config, "CAMPAIGN_MIN_JACCARD" | "CAMPAIGN_WINDOW_DAYS">): CampaignOptions {
+/** The installation's campaign options, or false when `CAMPAIGNS=off` (no clustering, no signals). */
+export function campaignOptionsOf(config: Pick<Config, "CAMPAIGNS" | "CAMPAIGN_MIN_JACCARD" | "CAMPAIGN_WINDOW_DAYS">): CampaignOptions | false {
+  if (config.CAMPAIGNS === "off") return false;
   return { minJaccard: config.CAMPAIGN_MIN_JACCARD, windowDays: config.CAMPAIGN_WINDOW_DAYS };
 }

@@ -1,27 +1,23 @@
 import { randomUUID } from "node:crypto";
 import { DEFAULT_MIN_JACCARD, FINGERPRINT_VERSION, fingerprint, matchCandidates, type CampaignCandidate } from "../classifier/index.js";
+import { createBatcher } from "../db/batch.js";
 import type { Db, Executor } from "../db/client.js";
 import {
   campaignSiteStats,
-  clearDecided,
-  findCampaignAction,
-  findCampaignCandidates,
-  insertCampaignAction,
   insertFingerprints,
-  latestDecisionIds,
   listSiteCampaignIds,
   listSiteMembers,
-  lockCampaigns,
-  markCampaignActionUndone,
+  lockAndFindCandidates,
+  purgeFingerprints,
   writeCampaignAssignment,
+  writeCampaignSignals,
   type CampaignSiteStats,
   type FingerprintInsert,
 } from "../db/queries/campaigns.js";
-import { findSiteComment, lockComment } from "../db/queries/comments.js";
-import type { CampaignActionMember, CampaignActionRow, CampaignFacts, CommentRow, CommentSignals, SiteRow } from "../db/schema.js";
+import { findSiteComment } from "../db/queries/comments.js";
+import type { CampaignFacts, CommentRow, CommentSignals, ConsoleActionRow, SiteRow } from "../db/schema.js";
 import { campaignSettingsOf } from "./campaign-settings.js";
-import { lockModelShared } from "../db/queries/model.js";
-import { applyLearning, recordDecision } from "./decisions.js";
+import { decideAsAction, MAX_ACTION_COMMENTS, undoAction } from "./undo.js";
 
 export interface CampaignOptions {
   /** Estimated Jaccard at or above which two texts are near-duplicates. */
@@ -118,8 +114,8 @@ export function explainCampaign(facts: Pick<CampaignFacts, "size" | "sites" | "o
  * Finds each comment's campaign and whether its site saw the same text lately, for a whole batch
  * at once, and stores the result as the comments' `signals` (read back by `featuresOf`). Under one
  * advisory lock, in one transaction: the candidates (one statement, which also stores any missing
- * fingerprint), then only when something was found the assignment, the campaigns' counts and the
- * signals (one statement each).
+ * fingerprint, pipelined behind the lock), then the assignment and the campaigns' counts
+ * (pipelined); the signals after the commit.
  *
  * Comments of one batch see each other: intake stored their fingerprints before they were queued.
  * When a comment links two campaigns, the two become one.
@@ -129,14 +125,18 @@ export async function assignCampaigns(
   comments: readonly (FingerprintSource & { crossSite?: boolean })[],
   options: CampaignOptions = DEFAULT_CAMPAIGN_OPTIONS,
   now: Date = new Date(),
+  /** false: the caller stores the signals itself (the scorer, with the verdict: one row update, not two). */
+  storeSignals = true,
 ): Promise<Map<string, CommentSignals>> {
   const out = new Map<string, CommentSignals>();
   if (comments.length === 0) return out;
   const rows = comments.map(fingerprintRow);
   const since = new Date(now.getTime() - options.windowDays * 86_400_000);
-  return db.transaction(async (tx) => {
-    await lockCampaigns(tx);
-    const found = await findCampaignCandidates(tx, rows, { since, perKind: CANDIDATES_PER_KIND, rareDomainMax: RARE_DOMAIN_MAX });
+  // Under the lock: candidates, then the assignment and the counts (two round trips, plus BEGIN and
+  // COMMIT). The signals are written after the lock is released: no other batch reads them.
+  const signals: { commentId: string; signals: CommentSignals }[] = [];
+  await db.transaction(async (tx) => {
+    const found = await lockAndFindCandidates(tx, rows, { since, perKind: CANDIDATES_PER_KIND, rareDomainMax: RARE_DOMAIN_MAX });
     const byComment = new Map<string, CampaignCandidate[]>();
     for (const c of found) {
       let list = byComment.get(c.forId);
@@ -187,9 +187,7 @@ export async function assignCampaigns(
 
     const campaignIds = [...new Set(rows.map((r) => assigned.get(r.commentId)).filter((id): id is string => id !== undefined))];
     // Counts include this batch's own writes, so the assignment goes first.
-    await writeCampaignAssignment(tx, { created, merged, members, signals: [] });
-    const stats = await campaignSiteStats(tx, campaignIds);
-    const signals: { commentId: string; signals: CommentSignals }[] = [];
+    const stats = await writeCampaignAssignment(tx, { created, merged, members }, campaignIds);
     for (const [i, row] of rows.entries()) {
       const campaignId = assigned.get(row.commentId);
       const s: CommentSignals = {};
@@ -199,9 +197,26 @@ export async function assignCampaigns(
       // Nothing to say is left unwritten: a null `signals` reads the same, and most batches skip this write.
       if (s.seenBefore || s.campaign) signals.push({ commentId: row.commentId, signals: s });
     }
-    await writeCampaignAssignment(tx, { created: [], merged: [], members: [], signals });
-    return out;
   });
+  if (storeSignals) await writeCampaignSignals(db, signals);
+  return out;
+}
+
+/**
+ * The scorer's hook: comments scored at once are assigned together, and one batch at a time per
+ * process. Assignment serializes on its lock anyway; with batches in parallel, each small one held
+ * a pooled connection while it waited, and the verdict reads and writes starved behind them
+ * (BENCHMARKS.md, "Campaigns": the drain at 0.07x raw). Jobs that arrive meanwhile wait and go as
+ * the next batch. The signals are not written here: the scorer stores them with the verdict.
+ */
+export function createCampaignBatcher(db: Db, options: CampaignOptions, opts: { maxSize: number; windowMs: number }) {
+  return createBatcher<FingerprintSource & { crossSite: boolean }, CommentSignals | null>(
+    async (rows) => {
+      const found = await assignCampaigns(db, rows, options, new Date(), false);
+      return rows.map((r) => found.get(r.id) ?? null);
+    },
+    { ...opts, maxInFlight: 1 },
+  );
 }
 
 /** The campaign as `site` may see it, or undefined when none of its members is the site's. */
@@ -209,6 +224,21 @@ export async function siteCampaign(db: Executor, site: Pick<SiteRow, "id" | "set
   const stats = await campaignSiteStats(db, [campaignId]);
   if (!stats.some((s) => s.siteId === site.id)) return undefined;
   return factsFor(campaignId, site.id, stats, campaignSettingsOf(site.settings).crossSite);
+}
+
+/**
+ * The campaign as `site` may see it, with the site's own share (members, threads, decided labels):
+ * the console's campaign page. Undefined when none of its members is the site's.
+ */
+export async function siteCampaignDetail(
+  db: Executor,
+  site: Pick<SiteRow, "id" | "settings">,
+  campaignId: string,
+): Promise<{ facts: CampaignFacts; here: CampaignSiteStats } | undefined> {
+  const stats = await campaignSiteStats(db, [campaignId]);
+  const here = stats.find((s) => s.siteId === site.id);
+  if (!here) return undefined;
+  return { facts: factsFor(campaignId, site.id, stats, campaignSettingsOf(site.settings).crossSite), here };
 }
 
 /** The site's campaigns, most recently active first, with their counts (two statements). */
@@ -223,8 +253,8 @@ export async function listSiteCampaigns(
   return ids.map((id) => factsFor(id, site.id, stats, crossSite));
 }
 
-/** Most members one campaign action decides: a larger campaign is decided in several actions. */
-export const MAX_ACTION_MEMBERS = 1000;
+/** Most members one campaign action decides: the console's bound for one action. */
+export const MAX_ACTION_MEMBERS = MAX_ACTION_COMMENTS;
 
 /** The site's own members of a campaign (full rows; other sites' members are never read here). */
 export async function siteMembers(db: Db, siteId: string, campaignId: string, limit: number): Promise<CommentRow[]> {
@@ -234,64 +264,43 @@ export async function siteMembers(db: Db, siteId: string, campaignId: string, li
 }
 
 /**
- * Decides every one of the site's members of a campaign in one action. Each member is learned as an
- * individual decision through `recordDecision` (its own transaction, exactly as if decided alone);
- * the action remembers what each member was, for `undoCampaignAction`.
+ * Decides every one of the site's members of a campaign in one action: the console's action
+ * (`decideAsAction`), so the API, the console's campaign page and its Undo share one path. Each
+ * member is learned as an individual decision; the action remembers what each was before.
  */
 export async function decideCampaign(
   db: Db,
   params: { siteId: string; campaignId: string; label: "spam" | "ham"; note?: string | null; actor: string },
-): Promise<{ action: CampaignActionRow; decided: number } | undefined> {
+): Promise<{ action: ConsoleActionRow; decided: number; comments: CommentRow[] } | undefined> {
   const ids = await listSiteMembers(db, { campaignId: params.campaignId, siteId: params.siteId, limit: MAX_ACTION_MEMBERS });
   if (ids.length === 0) return undefined;
-  const members: CampaignActionMember[] = [];
-  for (const id of ids) {
-    const before = await findSiteComment(db, params.siteId, id);
-    if (!before) continue;
-    const result = await recordDecision(db, { siteId: params.siteId, commentId: id, label: params.label, note: params.note ?? null, actor: params.actor });
-    if (!result) continue;
-    members.push({ commentId: id, decisionId: result.decision.id, previousLabel: before.learnedLabel, previousStatus: before.status });
-  }
-  const action = await insertCampaignAction(db, { campaignId: params.campaignId, siteId: params.siteId, label: params.label, members });
-  return { action, decided: members.length };
+  const { action, comments } = await decideAsAction(db, { ...params, commentIds: ids });
+  return { action, decided: comments.length, comments };
 }
 
-export type UndoOutcome =
+export type CampaignUndoOutcome =
   | { outcome: "undone"; reverted: number; skipped: number }
   | { outcome: "already-undone" }
+  | { outcome: "expired" }
   | { outcome: "missing" };
 
 /**
- * Undoes a campaign action member by member: a member decided before goes back to its earlier
- * label (a new decision, learned as one), a member never decided before is unlearned and gets its
- * earlier status back. A member decided again since the action keeps that later decision.
+ * Undoes a campaign action exactly (`undoAction`): each member gets back its earlier status and
+ * what it had taught the model; a member decided again since keeps that later decision.
  */
-export async function undoCampaignAction(db: Db, params: { siteId: string; campaignId: string; actionId: string }): Promise<UndoOutcome> {
-  const action = await findCampaignAction(db, { id: params.actionId, siteId: params.siteId, campaignId: params.campaignId });
-  if (!action) return { outcome: "missing" };
-  if (!(await markCampaignActionUndone(db, action.id))) return { outcome: "already-undone" };
-  const latest = await latestDecisionIds(db, action.members.map((m) => m.commentId));
-  let reverted = 0;
-  let skipped = 0;
-  for (const m of action.members) {
-    if (latest.get(m.commentId) !== m.decisionId) {
-      skipped++;
-      continue;
-    }
-    if (m.previousLabel) {
-      await recordDecision(db, { siteId: params.siteId, commentId: m.commentId, label: m.previousLabel, note: `undo campaign action ${action.id}`, actor: "moderator" });
-    } else {
-      await db.transaction(async (tx) => {
-        await lockModelShared(tx);
-        const comment = await lockComment(tx, params.siteId, m.commentId);
-        if (!comment) return;
-        if (comment.learnedLabel && comment.learnedTokens) {
-          await applyLearning(tx, [{ kind: "unlearn", siteId: comment.siteId, tokens: comment.learnedTokens, label: comment.learnedLabel }]);
-        }
-        await clearDecided(tx, comment.id, m.previousStatus);
-      });
-    }
-    reverted++;
-  }
-  return { outcome: "undone", reverted, skipped };
+export async function undoCampaignAction(db: Db, params: { siteId: string; campaignId: string; actionId: string; actor?: string }): Promise<CampaignUndoOutcome> {
+  const out = await undoAction(db, { siteId: params.siteId, actionId: params.actionId, actor: params.actor ?? "moderator", campaignId: params.campaignId });
+  if (out.outcome !== "undone") return out;
+  return { outcome: "undone", reverted: out.restored.length, skipped: out.skipped.length };
+}
+
+/** Fingerprints deleted per purge round: at the sweep's 5 s, 2,000/s, past any intake rate measured here. */
+export const PURGE_BATCH = 10_000;
+
+/**
+ * Deletes fingerprints older than the campaign window (one batch; the sweep calls it every round):
+ * nothing older clusters or counts as seen before. Members of a campaign still active stay.
+ */
+export async function purgeOldFingerprints(db: Executor, windowDays: number, now: Date = new Date(), limit = PURGE_BATCH): Promise<number> {
+  return purgeFingerprints(db, { before: new Date(now.getTime() - windowDays * 86_400_000), limit });
 }

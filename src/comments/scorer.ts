@@ -4,7 +4,7 @@ import { findComment, findCommentsWithSites, writeVerdicts, type VerdictWrite } 
 import { CHANNELS, notify } from "../db/notify.js";
 import type { CommentRow, SiteRow } from "../db/schema.js";
 import type { Log } from "../log.js";
-import { DEFAULT_CAMPAIGN_OPTIONS, assignCampaigns, type CampaignOptions } from "./campaigns.js";
+import { DEFAULT_CAMPAIGN_OPTIONS, createCampaignBatcher, type CampaignOptions } from "./campaigns.js";
 import { campaignSettingsOf } from "./campaign-settings.js";
 import type { LiveModel } from "./live-model.js";
 import { awaitsVerdict, publishPolicyFor } from "./publishing.js";
@@ -47,17 +47,15 @@ export interface Scorer {
  * one `id = ANY(...)`, scored from the in-memory model (CPU only), and their verdicts written by
  * one guarded UPDATE, then announced by one NOTIFY. Two round trips per batch, not three per job.
  */
-export function createScorer(deps: { db: Db; model: LiveModel; log: Log; campaigns?: CampaignOptions; onVerdicts?: OnVerdicts }, opts: BatchOptions = DEFAULT_BATCH): Scorer {
+export function createScorer(deps: { db: Db; model: LiveModel; log: Log; campaigns?: CampaignOptions | false; onVerdicts?: OnVerdicts }, opts: BatchOptions = DEFAULT_BATCH): Scorer {
   const reads = createBatcher<string, { comment: CommentRow; site: SiteRow } | undefined>(async (ids) => {
     const found = await findCommentsWithSites(deps.db, [...new Set(ids)]);
     return ids.map((id) => found.get(id));
   }, opts);
 
-  // Campaigns (issue 12): the batch's comments are clustered together, one transaction per batch.
-  const campaigns = createBatcher<CommentRow & { crossSite: boolean }, CommentRow["signals"]>(async (rows) => {
-    const found = await assignCampaigns(deps.db, rows, deps.campaigns ?? DEFAULT_CAMPAIGN_OPTIONS);
-    return rows.map((r) => found.get(r.id) ?? null);
-  }, opts);
+  // Campaigns (issue 12): the batch's comments are clustered together, one transaction per batch,
+  // one batch in flight (assignment serializes on its lock: see createCampaignBatcher).
+  const campaigns = deps.campaigns === false ? undefined : createCampaignBatcher(deps.db, deps.campaigns ?? DEFAULT_CAMPAIGN_OPTIONS, opts);
 
   const notifying = new Set<Promise<void>>();
   const writes = createBatcher<{ id: string; write: VerdictWrite }, Date | undefined>(async (rows) => {
@@ -96,10 +94,11 @@ export function createScorer(deps: { db: Db; model: LiveModel; log: Log; campaig
       const { site } = found;
       let { comment } = found;
       if (!awaitsVerdict(comment)) return { outcome: "settled", comment };
-      comment = { ...comment, signals: await campaigns.add({ ...comment, crossSite: campaignSettingsOf(site.settings).crossSite }) };
+      if (campaigns) comment = { ...comment, signals: await campaigns.add({ ...comment, crossSite: campaignSettingsOf(site.settings).crossSite }) };
       await modelReady();
       const scored = await scoreFeatures(deps.model, site, featuresOf(comment));
-      const write = verdictWrite(scored, publishPolicyFor(site, comment));
+      // The campaign signals go with the verdict: one update of the comment row.
+      const write = { ...verdictWrite(scored, publishPolicyFor(site, comment)), signals: comment.signals };
       const scoredAt = await writes.add({ id: comment.id, write });
       if (scoredAt) return { outcome: "scored", comment: { ...comment, ...write, scoredAt, updatedAt: scoredAt }, scored };
       // Someone else settled it meanwhile (a duplicate job, or a moderator): report what stands.
@@ -108,7 +107,7 @@ export function createScorer(deps: { db: Db; model: LiveModel; log: Log; campaig
     },
     async close() {
       await reads.flush();
-      await campaigns.flush();
+      await campaigns?.flush();
       await writes.flush();
       await Promise.all([...notifying]);
     },

@@ -24,7 +24,7 @@ export interface ActionResult {
  */
 export async function decideAsAction(
   db: Db,
-  params: { siteId: string; commentIds: string[]; label: Label; actor: string; note?: string | null; now?: Date },
+  params: { siteId: string; commentIds: string[]; label: Label; actor: string; note?: string | null; now?: Date; campaignId?: string },
 ): Promise<ActionResult> {
   const ids = [...new Set(params.commentIds)].slice(0, MAX_ACTION_COMMENTS);
   const now = params.now ?? new Date();
@@ -48,7 +48,7 @@ export async function decideAsAction(
     }
     const action = await insertAction(
       tx,
-      { siteId: params.siteId, label: params.label, actor: params.actor, undoableUntil: new Date(now.getTime() + UNDO_WINDOW_MS) },
+      { siteId: params.siteId, label: params.label, actor: params.actor, undoableUntil: new Date(now.getTime() + UNDO_WINDOW_MS), campaignId: params.campaignId ?? null },
       (actionId) => items.map((item) => ({ ...item, actionId })),
     );
     return { action, comments: decided };
@@ -73,12 +73,16 @@ function sameTokens(a: readonly string[] | null, b: readonly string[] | null): b
  * decision row (`undoesId`) in the comment's history. A comment decided again since is skipped: its
  * newer decision stands.
  */
-export async function undoAction(db: Db, params: { siteId: string; actionId: string; actor: string; now?: Date }): Promise<UndoOutcome> {
+export async function undoAction(
+  db: Db,
+  /** With `campaignId`, an action that did not decide that campaign is "missing". */
+  params: { siteId: string; actionId: string; actor: string; now?: Date; campaignId?: string },
+): Promise<UndoOutcome> {
   const now = params.now ?? new Date();
   return db.transaction(async (tx) => {
     await lockModelShared(tx);
     const found = await lockAction(tx, params.siteId, params.actionId);
-    if (!found) return { outcome: "missing" } as const;
+    if (!found || (params.campaignId !== undefined && found.action.campaignId !== params.campaignId)) return { outcome: "missing" } as const;
     if (found.action.undoneAt) return { outcome: "already-undone" } as const;
     if (found.action.undoableUntil <= now) return { outcome: "expired" } as const;
     const restored: CommentRow[] = [];

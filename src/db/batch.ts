@@ -12,8 +12,19 @@ export interface Batcher<I, O> {
   flush(): Promise<void>;
 }
 
-export function createBatcher<I, O>(run: (items: I[]) => Promise<O[]>, opts: { maxSize: number; windowMs: number }): Batcher<I, O> {
-  let waiting: { item: I; resolve: (o: O) => void; reject: (e: unknown) => void }[] = [];
+export interface BatcherOptions {
+  maxSize: number;
+  windowMs: number;
+  /**
+   * At most this many batches in flight (default: no bound). Items added meanwhile wait and go
+   * together once one settles: for work that serializes anyway (campaigns' assignment lock), one
+   * large batch beats many small ones queued on the lock, each holding a pooled connection.
+   */
+  maxInFlight?: number;
+}
+
+export function createBatcher<I, O>(run: (items: I[]) => Promise<O[]>, opts: BatcherOptions): Batcher<I, O> {
+  const waiting: { item: I; resolve: (o: O) => void; reject: (e: unknown) => void }[] = [];
   let timer: NodeJS.Timeout | undefined;
   const inflight = new Set<Promise<void>>();
 
@@ -22,15 +33,18 @@ export function createBatcher<I, O>(run: (items: I[]) => Promise<O[]>, opts: { m
   const sendNow = () => {
     clearTimeout(timer);
     timer = undefined;
-    const batch = waiting;
-    waiting = [];
-    if (batch.length === 0) return;
+    if (waiting.length === 0 || inflight.size >= (opts.maxInFlight ?? Infinity)) return;
+    const batch = waiting.splice(0, opts.maxSize);
     const p = run(batch.map((w) => w.item)).then(
       (out) => batch.forEach((w, i) => w.resolve(out[i] as O)),
       (err: unknown) => batch.forEach((w) => w.reject(err)),
     );
     inflight.add(p);
-    void p.finally(() => inflight.delete(p));
+    void p.finally(() => {
+      inflight.delete(p);
+      // What waited behind a bounded flight goes now, without another window.
+      if (waiting.length > 0 && opts.maxInFlight !== undefined) send();
+    });
   };
 
   return {
@@ -43,7 +57,10 @@ export function createBatcher<I, O>(run: (items: I[]) => Promise<O[]>, opts: { m
     },
     async flush() {
       send();
-      await Promise.all([...inflight]);
+      while (inflight.size > 0) {
+        await Promise.all([...inflight]);
+        send();
+      }
     },
   };
 }

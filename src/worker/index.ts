@@ -43,6 +43,7 @@ export function startWorker(deps: Deps, hooks: WorkerHooks = { onDeliveryOutcome
   const sweep = startSweep({ db: deps.db, scoreQueue: deps.scoreQueue, log }, {
     intervalMs: deps.config.SWEEP_INTERVAL_MS,
     olderThanMs: deps.config.SWEEP_MIN_AGE_MS,
+    campaignWindowDays: deps.config.CAMPAIGN_WINDOW_DAYS,
   });
   const deliveries = startDeliverWebhookWorker(
     deps.queueBackend,

@@ -1,3 +1,4 @@
+import { purgeOldFingerprints } from "../comments/campaigns.js";
 import { enqueueScoring } from "../comments/intake.js";
 import { findStalePending } from "../db/queries/comments.js";
 import { pruneModelChanges } from "../db/queries/model-changes.js";
@@ -32,12 +33,20 @@ export async function sweepPending(
   return ok ? ids.length : 0;
 }
 
-/** Runs the sweep every `intervalMs`, never two rounds at once. */
-export function startSweep(deps: Pick<Deps, "db" | "scoreQueue" | "log">, opts: { intervalMs: number; olderThanMs: number }) {
+/**
+ * Runs the sweep every `intervalMs`, never two rounds at once. With `campaignWindowDays`, each
+ * round also purges a batch of fingerprints older than the campaign window (issue 12).
+ */
+export function startSweep(deps: Pick<Deps, "db" | "scoreQueue" | "log">, opts: { intervalMs: number; olderThanMs: number; campaignWindowDays?: number }) {
   let running: Promise<unknown> | undefined;
   const timer = setInterval(() => {
     if (running) return;
-    running = Promise.all([sweepPending(deps, opts), pruneModelChanges(deps.db, MODEL_CHANGES_RETENTION_MS)])
+    const windowDays = opts.campaignWindowDays;
+    running = Promise.all([
+      sweepPending(deps, opts),
+      pruneModelChanges(deps.db, MODEL_CHANGES_RETENTION_MS),
+      windowDays === undefined ? 0 : purgeOldFingerprints(deps.db, windowDays),
+    ])
       .catch((err: unknown) => deps.log.warn("sweep failed", { error: err }))
       .finally(() => (running = undefined));
   }, opts.intervalMs);

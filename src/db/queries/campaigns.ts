@@ -1,15 +1,6 @@
-import { and, eq, isNull } from "drizzle-orm";
 import type { CampaignCandidate, Fingerprint } from "../../classifier/index.js";
 import type { Db, Executor } from "../client.js";
-import {
-  campaignActions,
-  comments,
-  type CampaignActionMember,
-  type CampaignActionRow,
-  type CommentRow,
-  type CommentStatus,
-} from "../schema.js";
-import { CHANNELS, notify } from "../notify.js";
+import type { CommentRow } from "../schema.js";
 
 /** Serializes campaign assignment: two workers never create two campaigns for one cluster. */
 export const CAMPAIGN_LOCK_KEY = 7_326_120;
@@ -114,17 +105,22 @@ export async function findCampaignCandidates(
             AND f.created_at > $2 AND f.comment_id <> q.comment_id AND ${visible}
           ORDER BY f.created_at DESC LIMIT $3`, false)}
        UNION ALL
-       (SELECT f.comment_id::text, f.site_id::text, f.campaign_id::text, f.text_hash::text, f.minhash, true, true
-        FROM comment_fingerprints f JOIN comments c ON c.id = f.comment_id
-        WHERE q.domains <> '{}' AND f.campaign_id IS NOT NULL AND f.domains <> '{}' AND f.domains && q.domains
-          AND c.learned_label = 'spam' AND f.created_at > $2 AND f.comment_id <> q.comment_id AND ${visible}
-          AND EXISTS (
-            SELECT 1 FROM unnest(f.domains) AS d(domain)
-            WHERE d.domain = ANY (q.domains)
-              AND (SELECT count(*) FROM (
-                     SELECT 1 FROM comment_fingerprints o
-                     WHERE o.domains @> ARRAY[d.domain] AND o.domains <> '{}' AND o.campaign_id IS NULL AND o.created_at > $2
-                     LIMIT $4) AS outside) < $4)
+       -- Domain first: each of the comment's domains, the decided-spam campaign members linking it
+       -- (the GIN on members' domains), and only when one is found, whether the domain is rare.
+       (SELECT m.comment_id::text, m.site_id::text, m.campaign_id::text, m.text_hash::text, m.minhash, true, true
+        FROM unnest(q.domains) AS d(domain)
+        CROSS JOIN LATERAL (
+          SELECT f.comment_id, f.site_id, f.campaign_id, f.text_hash, f.minhash
+          FROM comment_fingerprints f JOIN comments c ON c.id = f.comment_id
+          WHERE (CASE WHEN f.campaign_id IS NOT NULL THEN f.domains END) @> ARRAY[d.domain] AND f.domains <> '{}'
+            AND c.learned_label = 'spam' AND f.created_at > $2 AND f.comment_id <> q.comment_id AND ${visible}
+          LIMIT $3) AS m
+        -- Refers to m so that it runs per member found, not for every domain of every comment.
+        WHERE (SELECT count(*) FROM (
+                 SELECT 1 FROM comment_fingerprints o
+                 WHERE o.domains @> ARRAY[d.domain] AND o.domains <> '{}' AND o.campaign_id IS NULL AND o.created_at > $2
+                   AND o.comment_id <> m.comment_id
+                 LIMIT $4) AS outside) < $4
         LIMIT $3)
      ) m`,
     [JSON.stringify(fingerprintRecords(rows)), params.since.toISOString(), params.perKind, params.rareDomainMax],
@@ -142,8 +138,9 @@ export async function findCampaignCandidates(
 }
 
 /**
- * Writes one batch's assignment: new campaigns, merged campaigns folded into the one kept, members
- * set, and each scored comment's signals. One statement.
+ * Writes one batch's assignment (new campaigns, merged campaigns folded into the one kept, members
+ * set) and reads the counts of `campaignIds` afterwards, pipelined: one round trip. The counts
+ * statement runs after the write on the same connection, so it sees the batch's own members.
  */
 export async function writeCampaignAssignment(
   db: Executor,
@@ -151,45 +148,56 @@ export async function writeCampaignAssignment(
     created: string[];
     merged: { from: string; into: string }[];
     members: { commentId: string; campaignId: string }[];
-    signals: { commentId: string; signals: unknown }[];
   },
-): Promise<void> {
-  if (params.created.length + params.merged.length + params.members.length + params.signals.length === 0) return;
-  await clientOf(db).unsafe(
-    `WITH created AS (
-       INSERT INTO campaigns (id) SELECT unnest($1::uuid[]) RETURNING id
-     ),
-     merged AS (
-       UPDATE comment_fingerprints f SET campaign_id = m.keep
-       FROM jsonb_to_recordset($2::jsonb) AS m(gone uuid, keep uuid)
-       WHERE f.campaign_id = m.gone
-       RETURNING f.comment_id
-     ),
-     members AS (
-       UPDATE comment_fingerprints f SET campaign_id = m.campaign_id
-       FROM jsonb_to_recordset($3::jsonb) AS m(comment_id uuid, campaign_id uuid), (SELECT count(*) FROM created) AS force_created
-       WHERE f.comment_id = m.comment_id
-       RETURNING f.comment_id
-     ),
-     signals AS (
-       UPDATE comments c SET signals = s.signals
-       FROM jsonb_to_recordset($4::jsonb) AS s(comment_id uuid, signals jsonb)
-       WHERE c.id = s.comment_id
-       RETURNING c.id
-     )
-     SELECT (SELECT count(*) FROM merged) + (SELECT count(*) FROM members) + (SELECT count(*) FROM signals) AS n`,
-    [
-      params.created,
-      JSON.stringify(params.merged.map((m) => ({ gone: m.from, keep: m.into }))),
-      JSON.stringify(params.members.map((m) => ({ comment_id: m.commentId, campaign_id: m.campaignId }))),
-      JSON.stringify(params.signals.map((s) => ({ comment_id: s.commentId, signals: s.signals }))),
-    ],
-  );
-  // Merged-away campaigns have no members left; a second statement because a data-modifying CTE
-  // cannot see the rows its siblings changed.
-  if (params.merged.length > 0) {
-    await clientOf(db).unsafe(`DELETE FROM campaigns WHERE id = ANY ($1::uuid[])`, [params.merged.map((m) => m.from)]);
+  campaignIds: readonly string[],
+): Promise<CampaignSiteStats[]> {
+  const client = clientOf(db);
+  const pending: Promise<unknown>[] = [];
+  if (params.created.length + params.merged.length + params.members.length > 0) {
+    pending.push(
+      client.unsafe(
+        `WITH created AS (
+           INSERT INTO campaigns (id) SELECT unnest($1::uuid[]) RETURNING id
+         ),
+         merged AS (
+           UPDATE comment_fingerprints f SET campaign_id = m.keep
+           FROM jsonb_to_recordset($2::jsonb) AS m(gone uuid, keep uuid)
+           WHERE f.campaign_id = m.gone
+           RETURNING f.comment_id
+         ),
+         members AS (
+           UPDATE comment_fingerprints f SET campaign_id = m.campaign_id
+           FROM jsonb_to_recordset($3::jsonb) AS m(comment_id uuid, campaign_id uuid), (SELECT count(*) FROM created) AS force_created
+           WHERE f.comment_id = m.comment_id
+           RETURNING f.comment_id
+         )
+         SELECT (SELECT count(*) FROM merged) + (SELECT count(*) FROM members) AS n`,
+        [
+          params.created,
+          JSON.stringify(params.merged.map((m) => ({ gone: m.from, keep: m.into }))),
+          JSON.stringify(params.members.map((m) => ({ comment_id: m.commentId, campaign_id: m.campaignId }))),
+        ],
+      ).execute(),
+    );
   }
+  // Merged-away campaigns have no members left; a statement of its own because a data-modifying
+  // CTE cannot see the rows its siblings changed.
+  if (params.merged.length > 0) pending.push(client.unsafe(`DELETE FROM campaigns WHERE id = ANY ($1::uuid[])`, [params.merged.map((m) => m.from)]).execute());
+  // postgres.js sends a query once it is executed (or awaited): the writes above went first.
+  const stats = campaignSiteStats(db, campaignIds);
+  await Promise.all(pending);
+  return stats;
+}
+
+/** Stores each scored comment's campaign and repeat facts (`comments.signals`), one statement. */
+export async function writeCampaignSignals(db: Executor, signals: readonly { commentId: string; signals: unknown }[]): Promise<void> {
+  if (signals.length === 0) return;
+  await clientOf(db).unsafe(
+    `UPDATE comments c SET signals = s.signals
+     FROM jsonb_to_recordset($1::jsonb) AS s(comment_id uuid, signals jsonb)
+     WHERE c.id = s.comment_id`,
+    [JSON.stringify(signals.map((s) => ({ comment_id: s.commentId, signals: s.signals })))],
+  );
 }
 
 /** Per campaign and site: members, threads, first and last seen, decided labels. */
@@ -253,60 +261,55 @@ export async function listSiteMembers(db: Executor, params: { campaignId: string
 }
 
 /**
- * Takes the assignment lock for the transaction, and turns JIT off for it in the same round trip:
- * the planner prices the per-comment lateral lookups over a 100-row recordset estimate above
- * `jit_above_cost`, and compiling them cost ~230 ms per batch where executing took a few.
+ * Takes the assignment lock for the transaction, and in the same statement turns off for it:
+ * - JIT: the planner prices the per-comment lateral lookups over a 100-row recordset estimate
+ *   above `jit_above_cost`, and compiling them cost ~230 ms per batch where executing took a few;
+ * - the commit's wait for its WAL flush (a few ms held under the lock per batch): the verdict write
+ *   that follows is a synchronous commit, and its flush covers this earlier WAL, so a crash cannot
+ *   keep a verdict whose campaign was lost (and the fingerprints themselves were stored at intake).
  */
 export async function lockCampaigns(tx: Executor): Promise<void> {
-  await clientOf(tx).unsafe(`SELECT set_config('jit', 'off', true), pg_advisory_xact_lock($1)`, [CAMPAIGN_LOCK_KEY]);
-}
-
-export async function insertCampaignAction(
-  db: Executor,
-  params: { campaignId: string; siteId: string; label: "spam" | "ham"; members: CampaignActionMember[] },
-): Promise<CampaignActionRow> {
-  const [row] = await db.insert(campaignActions).values(params).returning();
-  if (!row) throw new Error("insert returned no row");
-  return row;
-}
-
-/** The site's action, or undefined (another site's action looks exactly like a missing one). */
-export async function findCampaignAction(db: Executor, params: { id: string; siteId: string; campaignId: string }): Promise<CampaignActionRow | undefined> {
-  const [row] = await db
-    .select()
-    .from(campaignActions)
-    .where(and(eq(campaignActions.id, params.id), eq(campaignActions.siteId, params.siteId), eq(campaignActions.campaignId, params.campaignId)));
-  return row;
-}
-
-/** Marks an action undone; false when it already was (two undos racing: one wins). */
-export async function markCampaignActionUndone(db: Executor, id: string): Promise<boolean> {
-  const rows = await db
-    .update(campaignActions)
-    .set({ undoneAt: new Date() })
-    .where(and(eq(campaignActions.id, id), isNull(campaignActions.undoneAt)))
-    .returning({ id: campaignActions.id });
-  return rows.length > 0;
-}
-
-/** The newest decision id of each comment (to tell whether a member was decided again since). */
-export async function latestDecisionIds(db: Executor, commentIds: readonly string[]): Promise<Map<string, number>> {
-  if (commentIds.length === 0) return new Map();
-  const rows = await clientOf(db).unsafe<{ comment_id: string; id: string }[]>(
-    `SELECT comment_id::text, max(id) AS id FROM decisions WHERE comment_id = ANY ($1::uuid[]) GROUP BY comment_id`,
-    [commentIds],
-  );
-  return new Map(rows.map((r) => [r.comment_id, Number(r.id)]));
+  await clientOf(tx).unsafe(`SELECT set_config('jit', 'off', true), set_config('synchronous_commit', 'off', true), pg_advisory_xact_lock($1)`, [CAMPAIGN_LOCK_KEY]);
 }
 
 /**
- * Puts a decided comment back to what it was before its first decision: no learned label, the status
- * its verdict gave. Inside the undo's transaction, after its tokens were unlearned.
+ * The lock, then the candidates, pipelined (one round trip): Postgres runs them in order, and the
+ * candidates statement takes its snapshot after the lock is granted, so it sees every assignment
+ * committed before it (READ COMMITTED: one snapshot per statement).
  */
-export async function clearDecided(tx: Executor, id: string, status: CommentStatus): Promise<void> {
-  await tx
-    .update(comments)
-    .set({ status, learnedLabel: null, learnedTokens: null, learnedTokenizerVersion: null, decidedAt: null, updatedAt: new Date() })
-    .where(eq(comments.id, id));
-  await notify(tx, CHANNELS.commentStatus, [id]);
+export async function lockAndFindCandidates(
+  tx: Executor,
+  rows: readonly FingerprintInsert[],
+  params: { since: Date; perKind: number; rareDomainMax: number },
+): Promise<CandidateRow[]> {
+  const [, found] = await Promise.all([lockCampaigns(tx), findCampaignCandidates(tx, rows, params)]);
+  return found;
+}
+
+/**
+ * Deletes up to `limit` fingerprints older than `before` (the created_at index): rows outside any
+ * campaign, and members of campaigns with no member left inside the window, so a campaign still
+ * active keeps all its members for the console and the API. Then the campaigns it emptied.
+ * Returns the fingerprints deleted.
+ */
+export async function purgeFingerprints(db: Executor, params: { before: Date; limit: number }): Promise<number> {
+  const client = clientOf(db);
+  const gone = await client.unsafe<{ campaign_id: string | null }[]>(
+    `DELETE FROM comment_fingerprints d WHERE d.comment_id IN (
+       SELECT f.comment_id FROM comment_fingerprints f
+       WHERE f.created_at < $1
+         AND (f.campaign_id IS NULL OR NOT EXISTS (
+           SELECT 1 FROM comment_fingerprints n WHERE n.campaign_id = f.campaign_id AND n.created_at >= $1))
+       ORDER BY f.created_at LIMIT $2)
+     RETURNING d.campaign_id::text`,
+    [params.before.toISOString(), params.limit],
+  );
+  const campaignIds = [...new Set(gone.map((r) => r.campaign_id).filter((id): id is string => id !== null))];
+  if (campaignIds.length > 0) {
+    await client.unsafe(
+      `DELETE FROM campaigns k WHERE k.id = ANY ($1::uuid[]) AND NOT EXISTS (SELECT 1 FROM comment_fingerprints m WHERE m.campaign_id = k.id)`,
+      [campaignIds],
+    );
+  }
+  return gone.length;
 }

@@ -2,7 +2,7 @@ import { and, asc, desc, eq, gt, lt, or, sql } from "drizzle-orm";
 import type { Db, Executor } from "../client.js";
 import { hotQuery, selectList } from "../hot.js";
 import { CHANNELS, notify } from "../notify.js";
-import { comments, sites, type CommentRow, type CommentStatus, type InsufficientTraining, type SiteRow, type StatusOverride } from "../schema.js";
+import { comments, sites, type CommentRow, type CommentSignals, type CommentStatus, type InsufficientTraining, type SiteRow, type StatusOverride } from "../schema.js";
 
 export type NewComment = typeof comments.$inferInsert;
 
@@ -116,6 +116,8 @@ export interface VerdictWrite {
   insufficientTraining?: InsufficientTraining | null;
   /** Why `status` is not the verdict's own (shadow mode, a trusted author); see comments/publishing.ts. */
   statusOverride?: StatusOverride | null;
+  /** Campaign and repeat facts the verdict was made with (issue 12); absent or null keeps what is stored. */
+  signals?: CommentSignals | null;
 }
 
 const COMMENT_COLS = selectList<CommentRow>(comments, "c", "c.");
@@ -145,9 +147,10 @@ const WRITE_VERDICTS = hotQuery(
     SET ${n(comments.status)} = v.status, ${n(comments.verdict)} = v.verdict, ${n(comments.score)} = v.score,
         ${n(comments.reasons)} = v.reasons, ${n(comments.modelVersion)} = v.model_version,
         ${n(comments.insufficientTraining)} = v.insufficient_training, ${n(comments.statusOverride)} = v.status_override,
+        ${n(comments.signals)} = coalesce(v.signals, c.${n(comments.signals)}),
         ${n(comments.scoredAt)} = now(), ${n(comments.updatedAt)} = now()
     FROM jsonb_to_recordset($1::text::jsonb)
-      AS v(id uuid, status text, verdict text, score float8, reasons jsonb, model_version text, insufficient_training jsonb, status_override text)
+      AS v(id uuid, status text, verdict text, score float8, reasons jsonb, model_version text, insufficient_training jsonb, status_override text, signals jsonb)
     WHERE c.${n(comments.id)} = v.id
       AND (c.${n(comments.status)} = 'pending'
         -- A trusted author's comment was published at intake and is scored after (awaitsVerdict).
@@ -176,6 +179,7 @@ export async function writeVerdicts(db: Db, rows: readonly { id: string; write: 
     model_version: v.modelVersion,
     insufficient_training: v.insufficientTraining ?? null,
     status_override: v.statusOverride ?? null,
+    signals: v.signals ?? null,
   }));
   const written = await db.$client.unsafe<{ id: string; scored_at: Date }[]>(WRITE_VERDICTS.text, [JSON.stringify(payload)], { prepare: true });
   return new Map(written.map((r) => [r.id, new Date(r.scored_at)]));

@@ -424,7 +424,7 @@ export async function lastDecidedScored(db: Executor, siteId: string, limit: num
 
 export async function insertAction(
   tx: Executor,
-  action: { siteId: string; label: "spam" | "ham"; actor: string; undoableUntil: Date },
+  action: { siteId: string; label: "spam" | "ham"; actor: string; undoableUntil: Date; campaignId?: string | null },
   items: ConsoleActionItemRow[] | ((actionId: string) => ConsoleActionItemRow[]),
 ): Promise<ConsoleActionRow> {
   const [row] = await tx.insert(consoleActions).values(action).returning();

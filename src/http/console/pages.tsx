@@ -1,4 +1,5 @@
 import type { Child } from "hono/jsx";
+import { explainCampaign } from "../../comments/campaigns.js";
 import { cluesOf, describeSignal, highlightClues, linksIn, revealControls, signalClues, type CutoffPreview } from "../../comments/moderation.js";
 import type { CutoffProposal } from "../../classifier/index.js";
 import type { CutoffSettings } from "../../comments/site-rules.js";
@@ -17,7 +18,7 @@ export interface Layout {
   js: string;
   site: SiteRow | null;
   csrf?: string;
-  current?: "queue" | "dashboard" | "settings" | "author" | "sites" | "comment";
+  current?: "queue" | "dashboard" | "settings" | "author" | "sites" | "comment" | "campaign";
   tab?: string;
   role?: "moderator" | "admin";
   /** Where the undo form comes back to without the script. */
@@ -226,6 +227,17 @@ export function CommentCard(p: { row: CommentRow; o: CardOptions; full?: boolean
         <time datetime={row.createdAt.toISOString()}>{row.createdAt.toISOString().slice(0, 16).replace("T", " ")} UTC</time>
         {p.full ? null : <a href={`/moderate/comments/${row.id}`}>details</a>}
       </div>
+      {row.signals?.campaign ? (
+        <p class="campaign">
+          Part of a campaign:{" "}
+          <a href={`/moderate/campaigns/${encodeURIComponent(row.signals.campaign.id)}`} data-testid="campaign-link">
+            {explainCampaign(row.signals.campaign)}
+          </a>{" "}
+          (when it was scored)
+        </p>
+      ) : row.signals?.seenBefore ? (
+        <p class="campaign">This site had the same text in the last days.</p>
+      ) : null}
       {row.insufficientTraining ? (
         <p class="training">
           Held because the model has not learned enough yet: it knows {row.insufficientTraining.spam} spam and {row.insufficientTraining.ham} good

@@ -6,6 +6,7 @@ import { ipv4Prefix24, previewCutoffs } from "../../comments/moderation.js";
 import { scoreOptionsFor } from "../../comments/scoring.js";
 import { cutoffSettingsOf, proposeSiteCutoffs } from "../../comments/site-rules.js";
 import { decideAsAction, MAX_ACTION_COMMENTS, undoAction } from "../../comments/undo.js";
+import { decideCampaign, explainCampaign, siteCampaignDetail, siteMembers } from "../../comments/campaigns.js";
 import {
   authorCommentIdsToDecide,
   authorCounts,
@@ -567,6 +568,88 @@ export function consoleRoutes(deps: Deps) {
     const { action, comments } = await decideAsAction(deps.db, { siteId: site.id, commentIds: ids, label, actor: c.var.session.actor });
     const back = `${BASE}/author?${new URLSearchParams(key.kind === "net" ? { net: key.prefix24 } : { [key.kind]: key.value }).toString()}`;
     return actionAnswer(c, { actionId: action.id, comments }, back, `${comments.length} ${label}`);
+  });
+
+  // ------------------------------------------------------------------ a campaign (issue 12)
+
+  const campaignOr404 = async (c: C, site: SiteRow) => {
+    const id = c.req.param("id") ?? "";
+    // Another site's campaign (no member here) looks exactly like a missing one.
+    const found = z.uuid().safeParse(id).success ? await siteCampaignDetail(deps.db, site, id) : undefined;
+    if (!found) throw new ConsoleError(404, "No such campaign on this site.");
+    return found;
+  };
+
+  app.get("/campaigns/:id", async (c) => {
+    const site = siteOf(c);
+    const { facts, here } = await campaignOr404(c, site);
+    // This site's members only: another site's comments are never read, only counted.
+    const rows = await siteMembers(deps.db, site.id, facts.id, PAGE_SIZE);
+    const history = historyOf(await listDecisionsFor(deps.db, rows.map((r) => r.id)));
+    const opts = scoreOptionsFor(site);
+    const csrf = c.var.session.row.csrfToken;
+    return render(c, {
+      ...layoutFor(c, "Campaign", "campaign"),
+      children: (
+        <>
+          <h1>A campaign: the same comment posted again and again</h1>
+          <DoneNotice done={c.req.query("done")} />
+          <p data-testid="campaign-explanation">{explainCampaign(facts)}.</p>
+          <table aria-label="Campaign counts" id="campaign-counts">
+            <thead>
+              <tr>
+                <th scope="col">On this site</th>
+                <th scope="col">Threads here</th>
+                <th scope="col">Decided spam here</th>
+                <th scope="col">Decided not spam here</th>
+                <th scope="col">Other sites</th>
+                <th scope="col">Copies on other sites</th>
+              </tr>
+            </thead>
+            <tbody>
+              <tr>
+                <td data-testid="campaign-here">{here.size}</td>
+                <td>{here.threads}</td>
+                <td data-testid="campaign-here-spam">{here.decidedSpam}</td>
+                <td>{here.decidedHam}</td>
+                <td data-testid="campaign-other-sites">{facts.otherSites}</td>
+                <td data-testid="campaign-other-copies">{facts.size - here.size}</td>
+              </tr>
+            </tbody>
+          </table>
+          <p class="help">Other sites' comments are never shown here, only how many there are.</p>
+          <form method="post" action={`${BASE}/campaigns/${facts.id}/decide`} class="bulk" id="campaign-decide">
+            <input type="hidden" name="csrf" value={csrf} />
+            <span>Decide this site's {Math.min(here.size, MAX_ACTION_COMMENTS)} as one action:</span>
+            <button type="submit" name="label" value="spam" class="spam">
+              All spam
+            </button>
+            <button type="submit" name="label" value="ham" class="ham">
+              All not spam
+            </button>
+          </form>
+          <ol class="queue" id="queue-list">
+            {rows.map((row) => (
+              <li>
+                <CommentCard row={row} o={{ csrf, hamCutoff: opts.hamCutoff, spamCutoff: opts.spamCutoff, history: history.get(row.id) ?? [], contentLength: row.content.length, selectable: false }} />
+              </li>
+            ))}
+          </ol>
+        </>
+      ),
+    });
+  });
+
+  app.post("/campaigns/:id/decide", async (c) => {
+    const site = siteOf(c);
+    const { facts } = await campaignOr404(c, site);
+    const form = await c.req.parseBody({ all: true });
+    const label = form.label === "spam" || form.label === "ham" ? form.label : undefined;
+    if (!label) throw new ConsoleError(400, "Choose spam or not spam.");
+    // The console's own action (undone by Undo or z like any other), tagged with the campaign.
+    const result = await decideCampaign(deps.db, { siteId: site.id, campaignId: facts.id, label, actor: c.var.session.actor });
+    if (!result) throw new ConsoleError(404, "No such campaign on this site.");
+    return actionAnswer(c, { actionId: result.action.id, comments: result.comments }, `${BASE}/campaigns/${facts.id}`, `${result.decided} ${label}`);
   });
 
   // ------------------------------------------------------------------ dashboard

@@ -130,7 +130,7 @@ export function campaignRoutes(deps: Deps) {
         method: "post",
         path: "/{id}/decision",
         tags,
-        summary: "Decide every member on this site (up to 1,000 per action)",
+        summary: "Decide every member on this site (up to 500 per action)",
         security: MODERATOR_KEY,
         middleware: [jsonBody] as const,
         request: { params: CampaignParams, body: jsonRequest(decisionSchema) },
@@ -182,6 +182,7 @@ export function campaignRoutes(deps: Deps) {
         const out = await undoCampaignAction(deps.db, { siteId: site.id, campaignId: facts.id, actionId: body.actionId });
         if (out.outcome === "missing") throw new ApiError("NOT_FOUND", "No such action on this campaign");
         if (out.outcome === "already-undone") throw new ApiError("CONFLICT", "This action was already undone");
+        if (out.outcome === "expired") throw new ApiError("CONFLICT", "This action is too old to undo (10 minutes)");
         const after = (await siteCampaign(deps.db, site, facts.id)) ?? facts;
         return c.json({ campaign: campaignView(after), undo: { reverted: out.reverted, skipped: out.skipped } }, 200);
       },

@@ -106,7 +106,7 @@
   async function refreshQueue(focusId) {
     const res = await fetch(location.href, { headers: { Accept: "text/html" }, credentials: "same-origin" });
     const doc = new DOMParser().parseFromString(await res.text(), "text/html");
-    for (const id of ["queue-list", "queue-tabs", "author-counts"]) {
+    for (const id of ["queue-list", "queue-tabs", "author-counts", "campaign-counts"]) {
       const fresh = doc.getElementById(id);
       const old = document.getElementById(id);
       if (fresh && old) old.replaceWith(document.importNode(fresh, true));
