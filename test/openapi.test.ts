@@ -70,6 +70,22 @@ describe("GET /openapi.json", () => {
     await checked("GET", `/v1/sites/${site.id}/rate-limit`, { key: ADMIN_TOKEN });
     await checked("PATCH", `/v1/sites/${site.id}/rate-limit`, { key: ADMIN_TOKEN, body: { perMinute: null } });
 
+    // Webhook endpoints, from the admin and from the site's own key (the .test name never resolves:
+    // the save-time check lets it through and deliveries keep retrying).
+    const hooks = `/v1/sites/${site.id}/webhooks`;
+    const created = await checked("POST", hooks, { key: ADMIN_TOKEN, body: { url: "https://hooks.example.test/a", events: ["comment.decided"] } });
+    expect(created.status).toBe(201);
+    const wid = (created.body.endpoint as { id: string }).id;
+    await checked("POST", "/v1/webhooks", { key: site.apiKey, body: { url: "https://hooks.example.test/b", events: ["comment.scored"], enabled: false } });
+    await checked("GET", hooks, { key: ADMIN_TOKEN });
+    expect((await checked("GET", "/v1/webhooks", { key: site.apiKey })).body.endpoints).toHaveLength(2);
+    await checked("GET", `/v1/webhooks/${wid}`, { key: site.apiKey });
+    await checked("PATCH", `${hooks}/${wid}`, { key: ADMIN_TOKEN, body: { description: "CRM sync" } });
+    const rotatedHook = await checked("POST", `${hooks}/${wid}/rotate`, { key: ADMIN_TOKEN });
+    expect(rotatedHook.body.endpoint).toMatchObject({ previousSecretExpiresAt: expect.any(String) as unknown });
+    await checked("POST", `/v1/webhooks/${wid}/rotate`, { key: site.apiKey, body: { overlapSeconds: 0 } });
+    expect((await checked("GET", "/v1/webhooks", { key: site.moderatorKey })).status).toBe(403);
+
     const body = { thread: "t-openapi", content: "Cheap pills at http://pills.example", author: { name: "A", email: "a@example.test" }, ip: "203.0.113.9" };
     const accepted = await checked("POST", "/v1/comments", { key: site.apiKey, body });
     expect(accepted.status).toBe(202);
@@ -83,6 +99,14 @@ describe("GET /openapi.json", () => {
     const waited = await checked("POST", "/v1/comments?wait=2000", { key: site.apiKey, body: { thread: "t-openapi", content: "A friendly reply", timeToSubmitMs: 9000 } });
     expect([200, 202]).toContain(waited.status);
     await checked("POST", `/v1/comments/${String(waited.body.id)}/decision`, { key: site.moderatorKey, body: { label: "ham" } });
+
+    // Each decision wrote a comment.decided delivery for the endpoint (in the decision's transaction).
+    const sent = await checked("GET", `${hooks}/${wid}/deliveries?limit=1`, { key: ADMIN_TOKEN });
+    expect(sent.body.nextCursor).toEqual(expect.any(String));
+    const [delivery] = sent.body.deliveries as { id: string }[];
+    await checked("GET", `${hooks}/${wid}/deliveries?cursor=${String(sent.body.nextCursor)}`, { key: ADMIN_TOKEN });
+    await checked("GET", `/v1/webhooks/${wid}/deliveries/${delivery!.id}`, { key: site.apiKey });
+    await checked("GET", `/v1/webhooks/${wid}/attempts`, { key: site.apiKey });
 
     const listed = await checked("GET", "/v1/threads/t-openapi/comments?limit=1", { key: site.apiKey });
     expect(listed.body.nextCursor).toEqual(expect.any(String));
@@ -119,6 +143,10 @@ describe("GET /openapi.json", () => {
     await checked("POST", "/v1/comments", { key: site.apiKey, body: "thread=t", headers: { "content-type": "text/plain" } });
     await checked("POST", "/v1/comments", { key: site.apiKey, body: { thread: "t", content: "x".repeat(70_000) } });
     await checked("GET", "/v1/threads/t/comments?limit=0", { key: site.apiKey });
+    await checked("POST", `/v1/sites/${site.id}/webhooks`, { key: ADMIN_TOKEN, body: { url: "ftp://hooks.example.test/", events: [] } });
+    await checked("GET", "/v1/webhooks/00000000-0000-4000-8000-000000000000/deliveries", { key: site.apiKey });
+    await checked("POST", "/v1/webhooks/not-a-uuid/rotate", { key: site.apiKey, body: "x", headers: { "content-type": "text/plain" } });
+    await checked("GET", "/v1/webhooks", { key: "nope" });
     // 429: the site's own limit of one comment a minute.
     await checked("PATCH", `/v1/sites/${site.id}/rate-limit`, { key: ADMIN_TOKEN, body: { perMinute: 1 } });
     await checked("POST", "/v1/comments", { key: site.apiKey, body: { thread: "t-limit", content: "first" } });

@@ -35,6 +35,16 @@ export const jsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
 };
 
+/**
+ * `jsonBody` for a route whose body may be left out (`body: {..., required: false}`): a request
+ * with neither a Content-Type nor a body goes on, and the validator hands the handler `{}`.
+ */
+export const optionalJsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const length = c.req.header("content-length");
+  if (c.req.header("content-type") === undefined && (length === undefined || length === "0")) return next();
+  return jsonBody(c, next);
+};
+
 const TARGET_MESSAGE: Record<string, string> = {
   json: "Invalid request body",
   query: "Invalid query parameters",
@@ -149,6 +159,8 @@ export const DOCUMENT_INFO = {
     { name: "Moderation", description: "Moderators decide (moderator key)" },
     { name: "Campaigns", description: "The same spam across threads and sites (moderator key)" },
     { name: "Sites (admin)", description: "Sites, keys and settings (admin token)" },
+    { name: "Webhooks (admin)", description: "Any site's webhook endpoints, deliveries and attempts (admin token)" },
+    { name: "Webhooks", description: "A site's own webhook endpoints, deliveries and attempts (site API key)" },
     { name: "Form helper", description: "The script a site adds to its comment form (public)" },
   ],
 };

@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { akismetSettingsSchema } from "../akismet/settings.js";
 import { cutoffSettingsSchema, signalSettingsSchema } from "../comments/site-rules.js";
 import { publishingSettingsSchema } from "../comments/publishing.js";
-import { commentStatuses } from "../db/schema.js";
+import { commentStatuses, webhookAttemptOutcomes, webhookDeliveryStatuses, webhookEvents } from "../db/schema.js";
 import { rateLimitSettingsSchema } from "../rate-limit/settings.js";
 import { corsSettingsSchema } from "./cors.js";
 
@@ -120,3 +120,52 @@ export const SiteSchema = z
     updatedAt: timestamp,
   })
   .openapi("Site");
+
+// The webhook views of routes/webhooks.ts (endpointView, deliveryView, attemptView).
+export const WebhookEndpointSchema = z
+  .object({
+    id: z.uuid(),
+    siteId: z.uuid(),
+    url: z.string(),
+    description: z.string().nullable(),
+    events: z.array(z.enum(webhookEvents)),
+    enabled: z.boolean(),
+    disabledReason: z.string().nullable().openapi({ description: "`410 Gone from the receiver …` or `disabled by an admin`" }),
+    previousSecretExpiresAt: timestamp.nullable().openapi({ description: "While set, deliveries carry a signature with the previous secret too" }),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  })
+  .openapi("WebhookEndpoint");
+
+export const WebhookDeliverySchema = z
+  .object({
+    id: z.uuid(),
+    endpointId: z.uuid(),
+    messageId: z.string().openapi({ description: "The `webhook-id` header (`msg_…`), the same on every retry and re-send" }),
+    eventType: z.enum(webhookEvents),
+    status: z.enum(webhookDeliveryStatuses),
+    attempts: z.number().int(),
+    lastStatusCode: z.number().int().nullable(),
+    lastError: z.string().nullable(),
+    nextAttemptAt: timestamp.nullable().openapi({ description: "Set while pending" }),
+    deliveredAt: timestamp.nullable(),
+    payload: z.record(z.string(), z.unknown()).openapi({ description: "The signed message: `{type, timestamp, data}`" }),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  })
+  .openapi("WebhookDelivery");
+
+export const WebhookAttemptSchema = z
+  .object({
+    id: z.uuid(),
+    deliveryId: z.uuid(),
+    attempt: z.number().int().openapi({ description: "1-based over the delivery's whole life, re-sends included" }),
+    trigger: z.enum(["queue", "manual"]),
+    outcome: z.enum(webhookAttemptOutcomes),
+    statusCode: z.number().int().nullable().openapi({ description: "Null when no answer came (refused, connection error, timeout)" }),
+    durationMs: z.number().int(),
+    error: z.string().nullable(),
+    responseExcerpt: z.string().nullable().openapi({ description: "The answer's first bytes, as text" }),
+    createdAt: timestamp,
+  })
+  .openapi("WebhookAttempt");
