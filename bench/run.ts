@@ -9,6 +9,7 @@ const MODULES: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   campaigns: () => import("./campaigns.js"),
   model: () => import("./model.js"),
   console: () => import("./console.js"),
+  "rate-limit": () => import("./rate-limit.js"),
 };
 
 async function main(names: readonly string[]): Promise<void> {

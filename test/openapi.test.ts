@@ -25,15 +25,15 @@ describe("GET /openapi.json", () => {
   /** A request through the app, its answer checked against the document before it is returned. */
   async function checked(method: string, path: string, opts: Parameters<typeof call>[3] = {}) {
     const res = await call(s.h.app, method, path, opts);
-    expect(problems(method, path, res.status, res.status === 304 ? undefined : res.body), `${method} ${path} → ${res.status}`).toEqual([]);
+    expect(problems(method, path, res.status, res.status === 304 || res.status === 204 ? undefined : res.body), `${method} ${path} → ${res.status}`).toEqual([]);
     return res;
   }
 
-  it("is OpenAPI 3.1 with the error envelope and the three security schemes", () => {
+  it("is OpenAPI 3.1 with the error envelope and the four security schemes", () => {
     expect(doc.openapi).toBe("3.1.0");
     expect(doc.components.schemas.Error).toMatchObject({ type: "object", required: ["error"] });
-    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(["adminToken", "moderatorKey", "siteKey"]);
-    expect(doc.paths["/v1/comments"]?.post?.security).toEqual([{ siteKey: [] }]);
+    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(["adminToken", "moderatorKey", "publishableKey", "siteKey"]);
+    expect(doc.paths["/v1/comments"]?.post?.security).toEqual([{ siteKey: [] }, { publishableKey: [] }]);
     expect(doc.paths["/v1/sites"]?.get?.security).toEqual([{ adminToken: [] }]);
   });
 
@@ -63,6 +63,12 @@ describe("GET /openapi.json", () => {
     await checked("PATCH", `/v1/sites/${site.id}/cutoffs`, { key: ADMIN_TOKEN, body: { window: 100 } });
     await checked("GET", `/v1/sites/${site.id}/campaigns`, { key: ADMIN_TOKEN });
     await checked("PATCH", `/v1/sites/${site.id}/campaigns`, { key: ADMIN_TOKEN, body: { crossSite: false } });
+    await checked("GET", `/v1/sites/${site.id}/publishing`, { key: ADMIN_TOKEN });
+    await checked("PATCH", `/v1/sites/${site.id}/publishing`, { key: ADMIN_TOKEN, body: { trustAfterPublished: 5 } });
+    await checked("GET", `/v1/sites/${site.id}/cors`, { key: ADMIN_TOKEN });
+    await checked("PATCH", `/v1/sites/${site.id}/cors`, { key: ADMIN_TOKEN, body: { origins: ["https://blog.example"] } });
+    await checked("GET", `/v1/sites/${site.id}/rate-limit`, { key: ADMIN_TOKEN });
+    await checked("PATCH", `/v1/sites/${site.id}/rate-limit`, { key: ADMIN_TOKEN, body: { perMinute: null } });
 
     // Webhook endpoints, from the admin and from the site's own key (the .test name never resolves:
     // the save-time check lets it through and deliveries keep retrying).
@@ -112,9 +118,22 @@ describe("GET /openapi.json", () => {
     expect(rotated.body.moderatorKey).toEqual(expect.any(String));
     await checked("POST", `/v1/sites/${site.id}/keys/moderator/revoke`, { key: ADMIN_TOKEN });
     s.site.moderatorKey = "revoked";
+
+    // Browser posts: the publishable key, its preflight, and the answer without scores.
+    const publishable = await checked("POST", `/v1/sites/${site.id}/keys/publishable/rotate`, { key: ADMIN_TOKEN });
+    const pk = publishable.body.publishableKey as string;
+    const origin = { origin: "https://blog.example" };
+    const preflight = await checked("OPTIONS", "/v1/comments", { headers: { ...origin, "access-control-request-method": "POST" } });
+    expect(preflight.status).toBe(204);
+    await checked("OPTIONS", "/v1/comments", { headers: { origin: "https://elsewhere.example" } });
+    const browser = await checked("POST", "/v1/comments", { key: pk, headers: origin, body: { thread: "t-openapi", content: "From the page" } });
+    expect(browser.status).toBe(202);
+    expect(browser.body.score).toBeUndefined();
+    await checked("POST", "/v1/comments", { key: pk, headers: origin, body: { thread: "t-openapi", content: "Vouched", author: { trusted: true } } });
+    await checked("POST", `/v1/sites/${site.id}/keys/publishable/revoke`, { key: ADMIN_TOKEN });
   });
 
-  it("describes real error answers in the envelope: 400, 401, 403, 404, 413, 415", async () => {
+  it("describes real error answers in the envelope: 400, 401, 403, 404, 413, 415, 429", async () => {
     const { site } = s;
     await checked("POST", "/v1/comments", { key: site.apiKey, body: { content: "no thread" } });
     await checked("POST", "/v1/comments", { key: "nope" });
@@ -128,6 +147,12 @@ describe("GET /openapi.json", () => {
     await checked("GET", "/v1/webhooks/00000000-0000-4000-8000-000000000000/deliveries", { key: site.apiKey });
     await checked("POST", "/v1/webhooks/not-a-uuid/rotate", { key: site.apiKey, body: "x", headers: { "content-type": "text/plain" } });
     await checked("GET", "/v1/webhooks", { key: "nope" });
+    // 429: the site's own limit of one comment a minute.
+    await checked("PATCH", `/v1/sites/${site.id}/rate-limit`, { key: ADMIN_TOKEN, body: { perMinute: 1 } });
+    await checked("POST", "/v1/comments", { key: site.apiKey, body: { thread: "t-limit", content: "first" } });
+    const limited = await checked("POST", "/v1/comments", { key: site.apiKey, body: { thread: "t-limit", content: "second" } });
+    expect(limited.status).toBe(429);
+    await checked("PATCH", `/v1/sites/${site.id}/rate-limit`, { key: ADMIN_TOKEN, body: { perMinute: null } });
   });
 
   it("reports an answer the document does not describe (the check can fail)", async () => {

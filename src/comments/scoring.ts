@@ -3,6 +3,7 @@ import type { CommentFeatures, HardRules, ScoreOptions, ScoreResult, ScoringData
 import type { NewComment, VerdictWrite } from "../db/queries/comments.js";
 import type { CommentStatus, SiteRow } from "../db/schema.js";
 import type { LiveModel } from "./live-model.js";
+import { overrideOf, VERDICT_ONLY, type PublishPolicy } from "./publishing.js";
 import { hardRulesFor } from "./site-rules.js";
 
 /** ham → shown, unsure → waits for a moderator, spam → hidden. */
@@ -102,6 +103,15 @@ export async function scoreFeatures(
 }
 
 /**
+ * The status a verdict gives under the site's publishing policy: shadow mode and trusted authors
+ * publish whatever the verdict (issue 11), and say so in `statusOverride`.
+ */
+export function statusUnder(verdict: Verdict, policy: PublishPolicy): Pick<VerdictWrite, "status" | "statusOverride"> {
+  const statusOverride = overrideOf(policy);
+  return { status: statusOverride === null ? statusForVerdict[verdict] : "published", statusOverride };
+}
+
+/**
  * The step every scorer shares once a comment's tokens and their counts are at hand: the service
  * (scoreFeatures, counts from the live model) and the eval (counts from its in-memory model). The
  * model's score, then the site's hard rules (honeypot, too fast), which override it; see
@@ -118,10 +128,10 @@ export function scoreTokens(
 }
 
 /** The one mapping from a score to the verdict stored with the comment. */
-export function verdictWrite(scored: Pick<Scored, "result" | "modelVersion">): VerdictWrite {
+export function verdictWrite(scored: Pick<Scored, "result" | "modelVersion">, policy: PublishPolicy = VERDICT_ONLY): VerdictWrite {
   const { result } = scored;
   return {
-    status: statusForVerdict[result.verdict],
+    ...statusUnder(result.verdict, policy),
     verdict: result.verdict,
     score: result.probability,
     reasons: result.reasons,

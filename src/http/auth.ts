@@ -18,12 +18,20 @@ export function generateModeratorKey(): string {
   return `mod_${randomBytes(24).toString("base64url")}`;
 }
 
+/**
+ * A publishable key (issue 11): public, put in a site's pages for posts straight from the browser,
+ * so it can only create comments. The prefix keeps it from ever being taken for the secret key.
+ */
+export function generatePublishableKey(): string {
+  return `pk_${randomBytes(24).toString("base64url")}`;
+}
+
 /** Keys are random and high-entropy, so a fast hash is enough: nothing to brute-force offline. */
 export function hashKey(key: string): string {
   return createHash("sha256").update(key, "utf8").digest("hex");
 }
 
-export type Role = "site" | "moderator";
+export type Role = "site" | "moderator" | "publishable";
 export interface AuthContext {
   site: SiteRow;
   role: Role;
@@ -42,7 +50,14 @@ export function requireKey(deps: Pick<Deps, "keys">, roles: readonly Role[]): Mi
     const found = await deps.keys.lookup(hashKey(key));
     if (!found) throw new ApiError("UNAUTHORIZED", "Unknown or revoked key");
     if (!roles.includes(found.role)) {
-      throw new ApiError("FORBIDDEN", roles.includes("moderator") ? "This route needs the site's moderator key" : "This route needs the site's API key");
+      throw new ApiError(
+        "FORBIDDEN",
+        found.role === "publishable"
+          ? "A publishable key can only create comments (POST /v1/comments)"
+          : roles.includes("moderator")
+            ? "This route needs the site's moderator key"
+            : "This route needs the site's API key",
+      );
     }
     c.set("auth", found);
     await next();

@@ -111,7 +111,8 @@ const ERROR_TEXT: Record<ErrorCode, string> = {
   INTERNAL: "A bug; the log has it under the request id",
 };
 
-const errorResponse = (code: ErrorCode) => ({
+/** One error answer, for a route outside `errors()`'s usual set (no key, say). */
+export const errorResponse = (code: ErrorCode) => ({
   description: ERROR_TEXT[code],
   content: { "application/json": { schema: ErrorSchema } },
 });
@@ -169,11 +170,13 @@ export const securitySchemes = {
   siteKey: { type: "http", scheme: "bearer", description: "The site's API key (12 lowercase letters and digits), for its servers" },
   moderatorKey: { type: "http", scheme: "bearer", description: "The site's moderator key (`mod_…`)" },
   adminToken: { type: "http", scheme: "bearer", description: "The install's ADMIN_TOKEN" },
+  publishableKey: { type: "http", scheme: "bearer", description: "The site's publishable key (`pk_…`), public, for posts straight from its pages: it can only create comments" },
 } as const;
 
 export const SITE_KEY = [{ siteKey: [] }];
 export const MODERATOR_KEY = [{ moderatorKey: [] }];
 export const ADMIN = [{ adminToken: [] }];
+export const PUBLISHABLE_KEY = [{ publishableKey: [] }];
 
 /** A path id: any string reaches the handler, which answers 404 for one that cannot exist. */
 export const idParam = (name: string, what: string) =>

@@ -1,7 +1,10 @@
 import { z } from "@hono/zod-openapi";
 import { akismetSettingsSchema } from "../akismet/settings.js";
 import { cutoffSettingsSchema, signalSettingsSchema } from "../comments/site-rules.js";
+import { publishingSettingsSchema } from "../comments/publishing.js";
 import { commentStatuses, webhookAttemptOutcomes, webhookDeliveryStatuses, webhookEvents } from "../db/schema.js";
+import { rateLimitSettingsSchema } from "../rate-limit/settings.js";
+import { corsSettingsSchema } from "./cors.js";
 
 /**
  * The response shapes of views.ts, for the API document (and the typed client). Each `.openapi(name)`
@@ -34,6 +37,12 @@ export const CommentSchema = z
     source: z.string().openapi({ description: "`api`, `akismet`, `import`" }),
     status: z.enum(commentStatuses),
     verdict: z.enum(["ham", "unsure", "spam"]).nullable(),
+    verdictStatus: z
+      .enum(commentStatuses)
+      .nullable()
+      .openapi({ description: "What the verdict alone would have made the status (shadow mode's \"would have\"); null while pending" }),
+    shadow: z.boolean().openapi({ description: "Published by the site's shadow mode whatever the verdict" }),
+    trusted: z.boolean().openapi({ description: "The author was trusted at intake: published at once, scored after" }),
     score: z.number().nullable().openapi({ description: "Spam probability, 0 to 1; null while pending" }),
     reasons: z.array(z.unknown()).openapi({ description: "The top clues: token, probability, direction, weight" }),
     insufficientTraining: z
@@ -64,10 +73,23 @@ export const PublishedCommentSchema = z
   })
   .openapi("PublishedComment");
 
+/** What a post with the publishable key gets back: no score, and spam answered as `held`. */
+export const BrowserCommentSchema = z
+  .object({
+    id: z.uuid(),
+    thread: z.string(),
+    status: z.enum(["pending", "published", "held"]),
+    createdAt: timestamp,
+  })
+  .openapi("BrowserComment");
+
 // Rebuilt from the domain's shapes: a schema made before @hono/zod-openapi loaded has no `.openapi`.
 export const AkismetSettingsSchema = z.strictObject(akismetSettingsSchema.shape).openapi("AkismetSettings");
 export const SignalSettingsSchema = z.strictObject(signalSettingsSchema.shape).openapi("SignalSettings");
 export const CutoffSettingsSchema = z.strictObject(cutoffSettingsSchema.shape).openapi("CutoffSettings");
+export const PublishingSettingsSchema = z.strictObject(publishingSettingsSchema.shape).openapi("PublishingSettings");
+export const CorsSettingsSchema = z.strictObject(corsSettingsSchema.shape).openapi("CorsSettings");
+export const RateLimitSettingsSchema = z.strictObject(rateLimitSettingsSchema.shape).openapi("RateLimitSettings");
 
 const keyState = z.enum(["active", "revoked"]);
 
@@ -76,7 +98,11 @@ export const SiteSchema = z
     id: z.uuid(),
     name: z.string(),
     url: z.string(),
-    keys: z.object({ api: keyState, moderator: keyState }),
+    keys: z.object({
+      api: keyState,
+      moderator: keyState,
+      publishable: z.enum(["active", "none"]).openapi({ description: "`none` until the first rotate: browser posts are opt-in" }),
+    }),
     settings: z
       .looseObject({
         hamCutoff: z.number(),
@@ -85,6 +111,9 @@ export const SiteSchema = z
         akismet: AkismetSettingsSchema,
         signals: SignalSettingsSchema,
         cutoffs: CutoffSettingsSchema,
+        publishing: PublishingSettingsSchema,
+        cors: CorsSettingsSchema,
+        rateLimit: RateLimitSettingsSchema,
       })
       .openapi({ description: "Every setting in force, defaults filled in (other features add their own keys)" }),
     createdAt: timestamp,

@@ -1,11 +1,14 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { akismetSettingsOf } from "../../akismet/settings.js";
 import { cutoffSettingsOf, signalSettingsOf } from "../../comments/site-rules.js";
+import { publishingSettingsOf } from "../../comments/publishing.js";
+import { rateLimitSettingsOf } from "../../rate-limit/settings.js";
+import { corsSettingsOf } from "../cors.js";
 import { siteView as baseSiteView } from "../views.js";
 import { findSiteById, insertSite, listSites, updateSite } from "../../db/queries/sites.js";
 import type { SiteRow } from "../../db/schema.js";
 import type { Deps } from "../../deps.js";
-import { generateApiKey, generateModeratorKey, hashKey, requireAdmin } from "../auth.js";
+import { generateApiKey, generateModeratorKey, generatePublishableKey, hashKey, requireAdmin } from "../auth.js";
 import { ApiError } from "../errors.js";
 import { ADMIN, BODY_ERRORS, createApi, errors, idParam, json, jsonBody, jsonRequest } from "../openapi.js";
 import { SiteSchema } from "../schemas.js";
@@ -22,7 +25,12 @@ const settingsSchema = z.strictObject({
   minPerLabel: z.int().min(0).max(1_000_000).nullable().optional(),
 });
 const patchSchema = z.strictObject({ name: text(200).min(1).optional(), url: siteUrl.optional(), settings: settingsSchema.optional() });
-const keyKind = z.enum(["api", "moderator"]);
+const keyKind = z.enum(["api", "moderator", "publishable"]);
+type KeyKind = z.infer<typeof keyKind>;
+
+const KEY_COLUMN = { api: "apiKeyHash", moderator: "moderatorKeyHash", publishable: "publishableKeyHash" } as const satisfies Record<KeyKind, keyof SiteRow>;
+const KEY_FIELD = { api: "apiKey", moderator: "moderatorKey", publishable: "publishableKey" } as const satisfies Record<KeyKind, string>;
+const newKey = (kind: KeyKind) => (kind === "api" ? generateApiKey() : kind === "moderator" ? generateModeratorKey() : generatePublishableKey());
 
 /**
  * A site as admins see it: every setting effective, the Akismet, signal-rule and cutoff ones too
@@ -32,7 +40,15 @@ function siteView(site: SiteRow) {
   const view = baseSiteView(site);
   return {
     ...view,
-    settings: { ...view.settings, akismet: akismetSettingsOf(site.settings), signals: signalSettingsOf(site), cutoffs: cutoffSettingsOf(site) },
+    settings: {
+      ...view.settings,
+      akismet: akismetSettingsOf(site.settings),
+      signals: signalSettingsOf(site),
+      cutoffs: cutoffSettingsOf(site),
+      publishing: publishingSettingsOf(site),
+      cors: corsSettingsOf(site),
+      rateLimit: rateLimitSettingsOf(site),
+    },
   };
 }
 
@@ -47,7 +63,7 @@ const SiteParams = z.object({ id: idParam("id", "The site's id") });
 const SiteAnswer = z.object({ site: SiteSchema });
 const keyParams = z.object({
   id: idParam("id", "The site's id"),
-  kind: z.string().openapi({ param: { name: "kind", in: "path" }, enum: ["api", "moderator"], description: "Which key" }),
+  kind: z.string().openapi({ param: { name: "kind", in: "path" }, enum: ["api", "moderator", "publishable"], description: "Which key" }),
 });
 const tags = ["Sites (admin)"];
 
@@ -149,19 +165,23 @@ export function siteRoutes(deps: Deps) {
         security: ADMIN,
         request: { params: keyParams },
         responses: {
-          200: json(SiteAnswer.extend({ apiKey: z.string().optional(), moderatorKey: z.string().optional() }), "The site and the new key"),
+          200: json(
+            SiteAnswer.extend({ apiKey: z.string().optional(), moderatorKey: z.string().optional(), publishableKey: z.string().optional() }),
+            "The site and the new key",
+          ),
           ...errors("BAD_REQUEST", "NOT_FOUND"),
         },
       }),
       async (c) => {
         const params = c.req.valid("param");
         const site = await siteOr404(params.id);
-        const kind = parseWith(keyKind, params.kind, "Key kind must be api or moderator");
-        const key = kind === "api" ? generateApiKey() : generateModeratorKey();
-        const updated = await updateSite(deps.db, site.id, kind === "api" ? { apiKeyHash: hashKey(key) } : { moderatorKeyHash: hashKey(key) });
+        const kind = parseWith(keyKind, params.kind, "Key kind must be api, moderator or publishable");
+        // A site has no publishable key until the first rotate makes one (browser posts are opt-in).
+        const key = newKey(kind);
+        const updated = await updateSite(deps.db, site.id, { [KEY_COLUMN[kind]]: hashKey(key) });
         deps.keys.clear();
         if (!updated) throw new ApiError("NOT_FOUND", "No such site");
-        return c.json({ site: siteView(updated), ...(kind === "api" ? { apiKey: key } : { moderatorKey: key }) }, 200);
+        return c.json({ site: siteView(updated), [KEY_FIELD[kind]]: key }, 200);
       },
     )
     .openapi(
@@ -177,8 +197,8 @@ export function siteRoutes(deps: Deps) {
       async (c) => {
         const params = c.req.valid("param");
         const site = await siteOr404(params.id);
-        const kind = parseWith(keyKind, params.kind, "Key kind must be api or moderator");
-        const updated = await updateSite(deps.db, site.id, kind === "api" ? { apiKeyHash: null } : { moderatorKeyHash: null });
+        const kind = parseWith(keyKind, params.kind, "Key kind must be api, moderator or publishable");
+        const updated = await updateSite(deps.db, site.id, { [KEY_COLUMN[kind]]: null });
         deps.keys.clear();
         if (!updated) throw new ApiError("NOT_FOUND", "No such site");
         return c.json({ site: siteView(updated) }, 200);
