@@ -201,6 +201,9 @@ export async function run(opts: { rate?: number; seconds?: number } = {}): Promi
     LOG_LEVEL: "info",
     HOST: "127.0.0.1",
     PORT: "3991",
+    // One site from one address, far past the default rate limits (issue 11).
+    RATE_LIMIT_IP_PER_MINUTE: "0",
+    RATE_LIMIT_SITE_PER_MINUTE: "0",
   };
   let api: Child | undefined;
   let raw: Child | undefined;

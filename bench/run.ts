@@ -10,6 +10,7 @@ const MODULES: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   model: () => import("./model.js"),
   console: () => import("./console.js"),
   privacy: () => import("./privacy.js"),
+  "rate-limit": () => import("./rate-limit.js"),
 };
 
 async function main(names: readonly string[]): Promise<void> {

@@ -83,6 +83,24 @@ const envSchema = z.object({
   HTTP_MAX_CONNECTIONS: int(1, 1_000_000).default(900),
   /** How long an API process trusts a key it looked up; a key revoked elsewhere works that long. */
   KEY_CACHE_TTL_MS: int(0, 600_000).default(5_000),
+  /**
+   * Proxies in front of the service whose X-Forwarded-For is believed (issue 11): the client IP is
+   * the address this many hops back. 0 (default): the socket's address; the header is ignored, as
+   * anyone can send it.
+   */
+  TRUST_PROXY_HOPS: int(0, 16).default(0),
+  /**
+   * Requests per minute from one client IP on intake and the Akismet routes, counted before the key
+   * is checked (floods, key guessing). A site's server posting for its readers is one address: this
+   * sits above the per-site limit so that it never binds first. 0 turns it off.
+   */
+  RATE_LIMIT_IP_PER_MINUTE: int(0, 10_000_000).default(1200),
+  /** Comments (and Akismet calls) per minute per site; a site's `rateLimit.perMinute` overrides it. 0: off. */
+  RATE_LIMIT_SITE_PER_MINUTE: int(0, 10_000_000).default(600),
+  /** Browser posts (publishable key) per minute from one IP to one site: a person, not a server. 0: off. */
+  RATE_LIMIT_BROWSER_PER_MINUTE: int(0, 100_000).default(10),
+  /** A rate-limit store slower than this is treated as down for that request, which then passes. */
+  RATE_LIMIT_TIMEOUT_MS: int(10, 5_000).default(250),
   /** Campaigns (issue 12): `off` scores without clustering or campaign signals (fingerprints are still stored). */
   CAMPAIGNS: z.enum(["on", "off"]).default("on"),
   /** Campaigns (issue 12): estimated Jaccard at or above which two texts are near-duplicates. */

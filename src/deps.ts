@@ -6,6 +6,7 @@ import { createDb, type Db, type PoolUse } from "./db/client.js";
 import { createListener, createStatusListener, type Listener, type StatusListener } from "./db/notify.js";
 import { createKeyCache, type KeyCache } from "./http/key-cache.js";
 import type { Log } from "./log.js";
+import { createRateLimiter, type RateLimiter, type RateLimitStore } from "./rate-limit/limiter.js";
 import { createStateMetrics } from "./observe/collect.js";
 import { setPerSiteMetrics } from "./observe/metrics.js";
 import type { Registry } from "prom-client";
@@ -27,13 +28,15 @@ export interface Deps {
   model: LiveModel;
   /** API and moderator keys → site, cached for KEY_CACHE_TTL_MS. */
   keys: KeyCache;
+  /** Request counts per client IP and per site (Redis, else Postgres); fails open. */
+  rateLimiter: RateLimiter;
   /** How busy the Postgres pool is (counted in db/client.ts). */
   pool: PoolUse;
   /** This deps' state metrics (queue depth, pool, model), read at scrape; events are in observe/metrics.ts. */
   metrics: Registry;
   /** Flipped at the start of shutdown: /readyz then answers 503 so load balancers stop routing. */
   state: { shuttingDown: boolean };
-  /** Closes what createDeps opened: queue producer, LISTEN, the model's follower, then the Postgres pool. */
+  /** Closes what createDeps opened: queue producer, LISTEN, the model's follower, the limiter, then the Postgres pool. */
   close(): Promise<void>;
 }
 
@@ -42,6 +45,8 @@ export interface DepsOptions {
   databaseUrl: string;
   /** Defaults to Redis when REDIS_URL is set, else BullMQ's Postgres backend on `databaseUrl`. */
   queueBackend?: QueueBackendConfig;
+  /** Defaults to Redis when REDIS_URL is set, else the `rate_limits` table on `databaseUrl`. */
+  rateLimitStore?: RateLimitStore;
 }
 
 export function queueBackendFor(config: Config, databaseUrl: string): QueueBackendConfig {
@@ -65,10 +70,17 @@ export function createDeps(config: Config, log: Log, opts: DepsOptions): Deps {
     reloadBehind: config.MODEL_RELOAD_BEHIND,
     cacheRows: config.MODEL_CACHE_ROWS,
   });
+  const rateLimiter = createRateLimiter({
+    store: opts.rateLimitStore ?? (config.REDIS_URL ? { kind: "redis", url: config.REDIS_URL } : { kind: "postgres", url: opts.databaseUrl }),
+    prefix: config.QUEUE_PREFIX,
+    timeoutMs: config.RATE_LIMIT_TIMEOUT_MS,
+    log,
+  });
   setPerSiteMetrics(config.METRICS_PER_SITE);
   return {
     config,
     log,
+    rateLimiter,
     sql,
     db,
     queueBackend,
@@ -86,6 +98,7 @@ export function createDeps(config: Config, log: Log, opts: DepsOptions): Deps {
       await scoreQueue.close();
       await statusListener.close();
       await model.close();
+      await rateLimiter.close();
       await sql.end({ timeout: 5 });
     },
   };

@@ -1,15 +1,14 @@
 /// <reference lib="dom" />
 import { execSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import type { AddressInfo } from "node:net";
 import { createRequire } from "node:module";
-import { serve } from "@hono/node-server";
 import { sql } from "drizzle-orm";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dumpCounts } from "../src/db/queries/model.js";
 import { ADMIN_TOKEN, call, createSite, freshDatabase, harness, type Harness, type TestSite } from "./helpers.js";
 import { postComment } from "./helpers/console.js";
+import { listen } from "./helpers/listen.js";
 
 /**
  * The moderation console in a real browser: Debian's Chromium driven by playwright-core, against
@@ -34,30 +33,6 @@ if (!CHROMIUM && !IN_CI) console.log("console browser tests skipped: chromium is
 /** Screenshots of each main view land here (gitignored; the README names it). */
 export const SCREENSHOT_DIR = new URL("../test-artifacts/screenshots/", import.meta.url);
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-
-/** A port in this suite's range (3400-3499), retried when taken. */
-async function listen(fetch: (req: Request) => Response | Promise<Response>): Promise<{ url: string; close(): Promise<void> }> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const port = 3400 + Math.floor(Math.random() * 100);
-    try {
-      const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-        const s = serve({ fetch, hostname: "127.0.0.1", port }, () => resolve(s));
-        s.once("error", reject);
-      });
-      return {
-        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        close: () =>
-          new Promise<void>((resolve) => {
-            server.close(() => resolve());
-            (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-          }),
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE") throw err;
-    }
-  }
-  throw new Error("no free port in 3400-3499");
-}
 
 describe.skipIf(!CHROMIUM && !IN_CI)("moderation console in Chromium", () => {
   let db: Awaited<ReturnType<typeof freshDatabase>>;

@@ -29,6 +29,10 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     WORKER_CONCURRENCY: "4",
     // The sweep is driven explicitly by the tests that need it.
     SWEEP_INTERVAL_MS: "3600000",
+    // Off unless a test is about them (test/rate-limit.test.ts): suites post in bursts.
+    RATE_LIMIT_IP_PER_MINUTE: "0",
+    RATE_LIMIT_SITE_PER_MINUTE: "0",
+    RATE_LIMIT_BROWSER_PER_MINUTE: "0",
     ...overrides,
   });
 }

@@ -25,15 +25,15 @@ describe("GET /openapi.json", () => {
   /** A request through the app, its answer checked against the document before it is returned. */
   async function checked(method: string, path: string, opts: Parameters<typeof call>[3] = {}) {
     const res = await call(s.h.app, method, path, opts);
-    expect(problems(method, path, res.status, res.status === 304 ? undefined : res.body), `${method} ${path} → ${res.status}`).toEqual([]);
+    expect(problems(method, path, res.status, res.status === 304 || res.status === 204 ? undefined : res.body), `${method} ${path} → ${res.status}`).toEqual([]);
     return res;
   }
 
-  it("is OpenAPI 3.1 with the error envelope and the three security schemes", () => {
+  it("is OpenAPI 3.1 with the error envelope and the four security schemes", () => {
     expect(doc.openapi).toBe("3.1.0");
     expect(doc.components.schemas.Error).toMatchObject({ type: "object", required: ["error"] });
-    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(["adminToken", "moderatorKey", "siteKey"]);
-    expect(doc.paths["/v1/comments"]?.post?.security).toEqual([{ siteKey: [] }]);
+    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(["adminToken", "moderatorKey", "publishableKey", "siteKey"]);
+    expect(doc.paths["/v1/comments"]?.post?.security).toEqual([{ siteKey: [] }, { publishableKey: [] }]);
     expect(doc.paths["/v1/sites"]?.get?.security).toEqual([{ adminToken: [] }]);
   });
 
@@ -63,6 +63,28 @@ describe("GET /openapi.json", () => {
     await checked("PATCH", `/v1/sites/${site.id}/cutoffs`, { key: ADMIN_TOKEN, body: { window: 100 } });
     await checked("GET", `/v1/sites/${site.id}/campaigns`, { key: ADMIN_TOKEN });
     await checked("PATCH", `/v1/sites/${site.id}/campaigns`, { key: ADMIN_TOKEN, body: { crossSite: false } });
+    await checked("GET", `/v1/sites/${site.id}/publishing`, { key: ADMIN_TOKEN });
+    await checked("PATCH", `/v1/sites/${site.id}/publishing`, { key: ADMIN_TOKEN, body: { trustAfterPublished: 5 } });
+    await checked("GET", `/v1/sites/${site.id}/cors`, { key: ADMIN_TOKEN });
+    await checked("PATCH", `/v1/sites/${site.id}/cors`, { key: ADMIN_TOKEN, body: { origins: ["https://blog.example"] } });
+    await checked("GET", `/v1/sites/${site.id}/rate-limit`, { key: ADMIN_TOKEN });
+    await checked("PATCH", `/v1/sites/${site.id}/rate-limit`, { key: ADMIN_TOKEN, body: { perMinute: null } });
+
+    // Webhook endpoints, from the admin and from the site's own key (the .test name never resolves:
+    // the save-time check lets it through and deliveries keep retrying).
+    const hooks = `/v1/sites/${site.id}/webhooks`;
+    const created = await checked("POST", hooks, { key: ADMIN_TOKEN, body: { url: "https://hooks.example.test/a", events: ["comment.decided"] } });
+    expect(created.status).toBe(201);
+    const wid = (created.body.endpoint as { id: string }).id;
+    await checked("POST", "/v1/webhooks", { key: site.apiKey, body: { url: "https://hooks.example.test/b", events: ["comment.scored"], enabled: false } });
+    await checked("GET", hooks, { key: ADMIN_TOKEN });
+    expect((await checked("GET", "/v1/webhooks", { key: site.apiKey })).body.endpoints).toHaveLength(2);
+    await checked("GET", `/v1/webhooks/${wid}`, { key: site.apiKey });
+    await checked("PATCH", `${hooks}/${wid}`, { key: ADMIN_TOKEN, body: { description: "CRM sync" } });
+    const rotatedHook = await checked("POST", `${hooks}/${wid}/rotate`, { key: ADMIN_TOKEN });
+    expect(rotatedHook.body.endpoint).toMatchObject({ previousSecretExpiresAt: expect.any(String) as unknown });
+    await checked("POST", `/v1/webhooks/${wid}/rotate`, { key: site.apiKey, body: { overlapSeconds: 0 } });
+    expect((await checked("GET", "/v1/webhooks", { key: site.moderatorKey })).status).toBe(403);
 
     const body = { thread: "t-openapi", content: "Cheap pills at http://pills.example", author: { name: "A", email: "a@example.test" }, ip: "203.0.113.9" };
     const accepted = await checked("POST", "/v1/comments", { key: site.apiKey, body });
@@ -77,6 +99,14 @@ describe("GET /openapi.json", () => {
     const waited = await checked("POST", "/v1/comments?wait=2000", { key: site.apiKey, body: { thread: "t-openapi", content: "A friendly reply", timeToSubmitMs: 9000 } });
     expect([200, 202]).toContain(waited.status);
     await checked("POST", `/v1/comments/${String(waited.body.id)}/decision`, { key: site.moderatorKey, body: { label: "ham" } });
+
+    // Each decision wrote a comment.decided delivery for the endpoint (in the decision's transaction).
+    const sent = await checked("GET", `${hooks}/${wid}/deliveries?limit=1`, { key: ADMIN_TOKEN });
+    expect(sent.body.nextCursor).toEqual(expect.any(String));
+    const [delivery] = sent.body.deliveries as { id: string }[];
+    await checked("GET", `${hooks}/${wid}/deliveries?cursor=${String(sent.body.nextCursor)}`, { key: ADMIN_TOKEN });
+    await checked("GET", `/v1/webhooks/${wid}/deliveries/${delivery!.id}`, { key: site.apiKey });
+    await checked("GET", `/v1/webhooks/${wid}/attempts`, { key: site.apiKey });
 
     const listed = await checked("GET", "/v1/threads/t-openapi/comments?limit=1", { key: site.apiKey });
     expect(listed.body.nextCursor).toEqual(expect.any(String));
@@ -98,9 +128,22 @@ describe("GET /openapi.json", () => {
     expect(rotated.body.moderatorKey).toEqual(expect.any(String));
     await checked("POST", `/v1/sites/${site.id}/keys/moderator/revoke`, { key: ADMIN_TOKEN });
     s.site.moderatorKey = "revoked";
+
+    // Browser posts: the publishable key, its preflight, and the answer without scores.
+    const publishable = await checked("POST", `/v1/sites/${site.id}/keys/publishable/rotate`, { key: ADMIN_TOKEN });
+    const pk = publishable.body.publishableKey as string;
+    const origin = { origin: "https://blog.example" };
+    const preflight = await checked("OPTIONS", "/v1/comments", { headers: { ...origin, "access-control-request-method": "POST" } });
+    expect(preflight.status).toBe(204);
+    await checked("OPTIONS", "/v1/comments", { headers: { origin: "https://elsewhere.example" } });
+    const browser = await checked("POST", "/v1/comments", { key: pk, headers: origin, body: { thread: "t-openapi", content: "From the page" } });
+    expect(browser.status).toBe(202);
+    expect(browser.body.score).toBeUndefined();
+    await checked("POST", "/v1/comments", { key: pk, headers: origin, body: { thread: "t-openapi", content: "Vouched", author: { trusted: true } } });
+    await checked("POST", `/v1/sites/${site.id}/keys/publishable/revoke`, { key: ADMIN_TOKEN });
   });
 
-  it("describes real error answers in the envelope: 400, 401, 403, 404, 413, 415", async () => {
+  it("describes real error answers in the envelope: 400, 401, 403, 404, 413, 415, 429", async () => {
     const { site } = s;
     await checked("POST", "/v1/comments", { key: site.apiKey, body: { content: "no thread" } });
     await checked("POST", "/v1/comments", { key: "nope" });
@@ -112,6 +155,16 @@ describe("GET /openapi.json", () => {
     await checked("GET", "/v1/threads/t/comments?limit=0", { key: site.apiKey });
     await checked("DELETE", `/v1/sites/${site.id}`, { key: ADMIN_TOKEN });
     await checked("DELETE", `/v1/sites/${site.id}?confirm=not-its-name`, { key: ADMIN_TOKEN });
+    await checked("POST", `/v1/sites/${site.id}/webhooks`, { key: ADMIN_TOKEN, body: { url: "ftp://hooks.example.test/", events: [] } });
+    await checked("GET", "/v1/webhooks/00000000-0000-4000-8000-000000000000/deliveries", { key: site.apiKey });
+    await checked("POST", "/v1/webhooks/not-a-uuid/rotate", { key: site.apiKey, body: "x", headers: { "content-type": "text/plain" } });
+    await checked("GET", "/v1/webhooks", { key: "nope" });
+    // 429: the site's own limit of one comment a minute.
+    await checked("PATCH", `/v1/sites/${site.id}/rate-limit`, { key: ADMIN_TOKEN, body: { perMinute: 1 } });
+    await checked("POST", "/v1/comments", { key: site.apiKey, body: { thread: "t-limit", content: "first" } });
+    const limited = await checked("POST", "/v1/comments", { key: site.apiKey, body: { thread: "t-limit", content: "second" } });
+    expect(limited.status).toBe(429);
+    await checked("PATCH", `/v1/sites/${site.id}/rate-limit`, { key: ADMIN_TOKEN, body: { perMinute: null } });
   });
 
   it("reports an answer the document does not describe (the check can fail)", async () => {

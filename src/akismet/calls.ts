@@ -18,7 +18,8 @@ import { recordDecision } from "../comments/decisions.js";
 import { commentRow, enqueueScoring, storeComment, type CommentInput } from "../comments/intake.js";
 import { NO_INTAKE_PRIVACY, intakePrivacyFor, protectIdentity, type IntakePrivacy } from "../comments/privacy-settings.js";
 import { THREAD_MAX_CHARS } from "../comments/limits.js";
-import { featuresOf, scoreFeatures, statusForVerdict, verdictWrite } from "../comments/scoring.js";
+import { authorTrusted, overrideOf, publishPolicyFor, TRUSTED_AKISMET_ROLES } from "../comments/publishing.js";
+import { featuresOf, scoreFeatures, statusUnder, verdictWrite } from "../comments/scoring.js";
 import type { NewComment, VerdictWrite } from "../db/queries/comments.js";
 import type { SiteRow } from "../db/schema.js";
 import type { Deps } from "../deps.js";
@@ -48,9 +49,10 @@ export const CHECKS_DURABLE = false;
 export const TEST_VALUE_MODEL = "akismet-test-value";
 
 /** An Akismet comment as the service's intake takes it. The thread is the permalink (or the blog). */
-export function toCommentInput(c: AkismetComment): CommentInput {
+export function toCommentInput(c: AkismetComment, opts: { trusted?: boolean } = {}): CommentInput {
   const author = Object.keys(c.author).length > 0 ? c.author : undefined;
   return {
+    ...(opts.trusted === true ? { trusted: true } : {}),
     thread: (c.permalink ?? c.blog).slice(0, THREAD_MAX_CHARS),
     content: c.content,
     ...(author ? { author } : {}),
@@ -136,10 +138,10 @@ export function checkedRow(
   id: string,
   c: AkismetComment,
   write?: VerdictWrite,
-  privacy?: IntakePrivacy,
+  opts: { trusted?: boolean; privacy?: IntakePrivacy } = {},
 ): NewComment & { id: string; siteId: string } {
   return {
-    ...commentRow(siteId, toCommentInput(c), privacy),
+    ...commentRow(siteId, toCommentInput(c, opts), opts.privacy),
     id,
     siteId,
     ...(write
@@ -150,8 +152,9 @@ export function checkedRow(
           reasons: write.reasons,
           insufficientTraining: write.insufficientTraining ?? null,
           modelVersion: write.modelVersion,
+          statusOverride: write.statusOverride ?? null,
         }
-      : { status: "pending" as const }),
+      : {}),
   };
 }
 
@@ -175,18 +178,26 @@ export async function checkComment(
   const id = randomUUID();
   // The site's IP truncation and e-mail hashing apply before scoring: the model sees what is stored.
   const privacy = await intakePrivacyFor(deps.db, site);
-  const row = checkedRow(site.id, id, comment, undefined, privacy);
+  // Trusted authors (an editor or administrator, or the site's trust rule) and shadow mode publish
+  // whatever the verdict, so the answer is `false` and nothing is discarded (issue 11).
+  const trusted = (comment.userRole !== undefined && TRUSTED_AKISMET_ROLES.has(comment.userRole))
+    || (await authorTrusted(deps.db, site, { email: comment.author.email }));
+  const policy = publishPolicyFor(site, { trusted });
+  const publishes = overrideOf(policy) !== null;
+  const row = checkedRow(site.id, id, comment, undefined, { trusted, privacy });
+  const answer = (verdict: Verdict) => !publishes && answersSpam(verdict, settings);
+  const discards = (write: VerdictWrite) => !publishes && !fixed && shouldDiscard(write.verdict, write.score, settings);
 
   /** The verdict now, or undefined when the model is not loaded within the budget. */
   const judge = async (): Promise<VerdictWrite | undefined> => {
     if (fixed) {
       // Akismet's test values answer the same every time; the model is not asked.
-      return { status: statusForVerdict[fixed], verdict: fixed, score: fixed === "spam" ? 1 : 0, reasons: [], modelVersion: TEST_VALUE_MODEL };
+      return { ...statusUnder(fixed, policy), verdict: fixed, score: fixed === "spam" ? 1 : 0, reasons: [], modelVersion: TEST_VALUE_MODEL };
     }
     const loaded = await within(deps.model.ready(), opts.budgetMs ?? CHECK_BUDGET_MS);
     if (!loaded.done) return undefined;
     const timed = timeScoring("akismet");
-    const write = verdictWrite(await scoreFeatures(deps.model, site, featuresOf(row)));
+    const write = verdictWrite(await scoreFeatures(deps.model, site, featuresOf(row)), policy);
     timed();
     countVerdict(write.verdict, "akismet", site.id);
     return write;
@@ -195,8 +206,7 @@ export async function checkComment(
   if (comment.isTest) {
     const write = await judge();
     const verdict = write?.verdict ?? "unsure";
-    const spam = answersSpam(verdict, settings);
-    return { spam, discard: write !== undefined && !fixed && shouldDiscard(write.verdict, write.score, settings), guid: id, verdict, late: write === undefined };
+    return { spam: answer(verdict), discard: write !== undefined && discards(write), guid: id, verdict, late: write === undefined };
   }
 
   // A recheck (WordPress's "Check for spam" on its pending queue, an edited comment) of a comment
@@ -209,15 +219,16 @@ export async function checkComment(
       const decided: Verdict | undefined = stored.decidedAt === null ? undefined : stored.status === "spam" ? "spam" : "ham";
       const write = decided === undefined ? await judge() : undefined;
       const verdict = decided ?? write?.verdict ?? "unsure";
-      const spam = answersSpam(verdict, settings);
+      // A moderator's decision stands even in shadow mode: it is the site's own call.
+      const spam = decided === undefined ? answer(verdict) : decided === "spam";
       await recordAkismetCall(deps.db, { siteId: site.id, blog: blogHost(comment.blog), usage: { apiCalls: 1, ...(spam ? { spam: 1 } : { ham: 1 }) } });
-      const discard = write !== undefined && !fixed && shouldDiscard(write.verdict, write.score, settings);
+      const discard = write !== undefined && discards(write);
       return { spam, discard, guid: stored.id, verdict, late: false };
     }
   }
 
   const store = async (write: VerdictWrite | undefined, spam: boolean) => {
-    const stored = checkedRow(site.id, id, comment, write, privacy);
+    const stored = checkedRow(site.id, id, comment, write, { trusted, privacy });
     await storeCheckedComment(deps.db, {
       comment: stored,
       blog: blogHost(comment.blog),
@@ -233,14 +244,14 @@ export async function checkComment(
 
   const write = await judge();
   if (write) {
-    const spam = answersSpam(write.verdict, settings);
+    const spam = answer(write.verdict);
     await store(write, spam);
-    return { spam, discard: !fixed && shouldDiscard(write.verdict, write.score, settings), guid: id, verdict: write.verdict, late: false };
+    return { spam, discard: discards(write), guid: id, verdict: write.verdict, late: false };
   }
 
-  // Late: Postgres first, as a `pending` row, then the queue, as intake does; the sweep covers a
-  // failed enqueue.
-  const spam = answersSpam("unsure", settings);
+  // Late: Postgres first, as a `pending` row (a trusted author's: `published`), then the queue, as
+  // intake does; the sweep covers a failed enqueue.
+  const spam = answer("unsure");
   await store(undefined, spam);
   await enqueueScoring(deps, [id]);
   return { spam, discard: false, guid: id, verdict: "unsure", late: true };

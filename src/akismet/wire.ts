@@ -505,12 +505,12 @@ function omitUndefined<T extends Record<string, string | undefined>>(obj: T): { 
 
 /**
  * Akismet's fixed answers for integration tests (https://akismet.com/developers/detailed-docs/testing/):
- * author `viagra-test-123` or email `akismet-guaranteed-spam@example.com` is always spam, and
- * `user_role=administrator` is never spam (the role wins when both are sent, as Akismet documents
- * the administrator rule as unconditional).
+ * author `viagra-test-123` or email `akismet-guaranteed-spam@example.com` is always spam.
+ * Akismet's third, `user_role=administrator` is never spam, is not a fixed verdict here: an
+ * administrator is a trusted author (comments/publishing.ts), answered `false` whatever the verdict
+ * (the role wins over the spam values, as Akismet documents), and still scored.
  */
 export function fixedVerdict(comment: AkismetComment): "spam" | "ham" | undefined {
-  if (comment.userRole === "administrator") return "ham";
   if (comment.author.name === "viagra-test-123") return "spam";
   if (comment.author.email?.toLowerCase() === "akismet-guaranteed-spam@example.com") return "spam";
   return undefined;

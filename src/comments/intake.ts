@@ -10,6 +10,7 @@ import type { Deps } from "../deps.js";
 import { findSiteById } from "../db/queries/sites.js";
 import { storeFingerprints } from "./campaigns.js";
 import { NO_INTAKE_PRIVACY, intakePrivacyFor, protectIdentity, type IntakePrivacy } from "./privacy-settings.js";
+import { awaitsVerdict } from "./publishing.js";
 
 /** A comment as any intake path (JSON API, Akismet, import) hands it over, already validated. */
 export interface CommentInput {
@@ -24,6 +25,11 @@ export interface CommentInput {
   /** The honeypot field's value (non-empty means a bot filled it), or whether it was filled. */
   honeypot?: string | boolean;
   timeToSubmitMs?: number;
+  /**
+   * The author is trusted (see comments/publishing.ts `authorTrusted`): the comment is stored
+   * `published` at once, and scored after like any other.
+   */
+  trusted?: boolean;
   /** `api` (default), `akismet`, `import`. */
   source?: string;
   /** Extra source fields kept for display and debugging; scoring does not read them. */
@@ -55,6 +61,7 @@ export function commentRow(siteId: string, input: CommentInput, privacy: IntakeP
     timeToSubmitMs: input.timeToSubmitMs ?? null,
     source: input.source ?? "api",
     meta: input.meta ?? {},
+    ...(input.trusted === true ? { status: "published" as const, statusOverride: "trusted" as const } : {}),
   };
 }
 
@@ -174,7 +181,7 @@ export async function acceptComment(
   privacy?: IntakePrivacy,
 ): Promise<{ comment: CommentRow; created: boolean; enqueued: boolean }> {
   const { comment, created } = await deps.intake.store(siteId, input, privacy);
-  // A replayed externalId whose comment is still pending gets its job re-added (the job id dedups).
-  const enqueued = comment.status === "pending" ? await deps.intake.enqueue(comment.id) : true;
+  // A replayed externalId whose comment is still unscored gets its job re-added (the job id dedups).
+  const enqueued = awaitsVerdict(comment) ? await deps.intake.enqueue(comment.id) : true;
   return { comment, created, enqueued };
 }

@@ -17,3 +17,11 @@ export function generateModeratorKey(): string {
 export function hashKey(key: string): string {
   return createHash("sha256").update(key, "utf8").digest("hex");
 }
+
+/**
+ * A publishable key (issue 11): public, put in a site's pages for posts straight from the browser,
+ * so it can only create comments. The prefix keeps it from ever being taken for the secret key.
+ */
+export function generatePublishableKey(): string {
+  return `pk_${randomBytes(24).toString("base64url")}`;
+}

@@ -7,6 +7,7 @@ import type { Log } from "../log.js";
 import { DEFAULT_CAMPAIGN_OPTIONS, createCampaignBatcher, type CampaignOptions } from "./campaigns.js";
 import { campaignSettingsOf } from "./campaign-settings.js";
 import type { LiveModel } from "./live-model.js";
+import { awaitsVerdict, publishPolicyFor } from "./publishing.js";
 import { featuresOf, scoreFeatures, verdictWrite, type Scored } from "./scoring.js";
 
 export type ScoreOutcome =
@@ -92,12 +93,12 @@ export function createScorer(deps: { db: Db; model: LiveModel; log: Log; campaig
       if (!found) return { outcome: "missing" };
       const { site } = found;
       let { comment } = found;
-      if (comment.status !== "pending") return { outcome: "settled", comment };
+      if (!awaitsVerdict(comment)) return { outcome: "settled", comment };
       if (campaigns) comment = { ...comment, signals: await campaigns.add({ ...comment, crossSite: campaignSettingsOf(site.settings).crossSite }) };
       await modelReady();
       const scored = await scoreFeatures(deps.model, site, featuresOf(comment));
       // The campaign signals go with the verdict: one update of the comment row.
-      const write = { ...verdictWrite(scored), signals: comment.signals };
+      const write = { ...verdictWrite(scored, publishPolicyFor(site, comment)), signals: comment.signals };
       const scoredAt = await writes.add({ id: comment.id, write });
       if (scoredAt) return { outcome: "scored", comment: { ...comment, ...write, scoredAt, updatedAt: scoredAt }, scored };
       // Someone else settled it meanwhile (a duplicate job, or a moderator): report what stands.

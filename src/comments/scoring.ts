@@ -1,8 +1,9 @@
-import { DEFAULT_SCORE_OPTIONS, TOKENIZER_VERSION, applyHardRules, knownWordsIn, score, tokenize } from "../classifier/index.js";
-import type { CommentFeatures, ScoreOptions, ScoreResult, Verdict } from "../classifier/index.js";
+import { DEFAULT_HARD_RULES, DEFAULT_SCORE_OPTIONS, TOKENIZER_VERSION, applyHardRules, knownWordsIn, score, tokenize } from "../classifier/index.js";
+import type { CommentFeatures, HardRules, ScoreOptions, ScoreResult, ScoringData, Verdict } from "../classifier/index.js";
 import type { NewComment, VerdictWrite } from "../db/queries/comments.js";
 import type { CommentStatus, SiteRow } from "../db/schema.js";
 import type { LiveModel } from "./live-model.js";
+import { overrideOf, VERDICT_ONLY, type PublishPolicy } from "./publishing.js";
 import { hardRulesFor } from "./site-rules.js";
 
 /** ham → shown, unsure → waits for a moderator, spam → hidden. */
@@ -95,18 +96,42 @@ export async function scoreFeatures(
     }
   }
   const data = model.scoringData(site.id, tokens, overlay);
-  // The site's hard rules (honeypot, too fast) override the model's verdict; see site-rules.ts.
-  const result = applyHardRules(score(tokens, data, scoreOptionsFor(site)), features, hardRulesFor({ settings: site.settings ?? {} }));
+  const result = scoreTokens(tokens, data, scoreOptionsFor(site), features, hardRulesFor({ settings: site.settings ?? {} }));
   const g = data.global.totals;
   const s = data.site.totals;
   return { tokens, result, modelVersion: `tok${TOKENIZER_VERSION}/g${g.spam}s+${g.ham}h/s${s.spam}s+${s.ham}h` };
 }
 
+/**
+ * The status a verdict gives under the site's publishing policy: shadow mode and trusted authors
+ * publish whatever the verdict (issue 11), and say so in `statusOverride`.
+ */
+export function statusUnder(verdict: Verdict, policy: PublishPolicy): Pick<VerdictWrite, "status" | "statusOverride"> {
+  const statusOverride = overrideOf(policy);
+  return { status: statusOverride === null ? statusForVerdict[verdict] : "published", statusOverride };
+}
+
+/**
+ * The step every scorer shares once a comment's tokens and their counts are at hand: the service
+ * (scoreFeatures, counts from the live model) and the eval (counts from its in-memory model). The
+ * model's score, then the site's hard rules (honeypot, too fast), which override it; see
+ * site-rules.ts.
+ */
+export function scoreTokens(
+  tokens: readonly string[],
+  data: ScoringData,
+  options: ScoreOptions,
+  features: Pick<CommentFeatures, "honeypotFilled" | "timeToSubmitMs">,
+  rules: HardRules = DEFAULT_HARD_RULES,
+): ScoreResult {
+  return applyHardRules(score(tokens, data, options), features, rules);
+}
+
 /** The one mapping from a score to the verdict stored with the comment. */
-export function verdictWrite(scored: Pick<Scored, "result" | "modelVersion">): VerdictWrite {
+export function verdictWrite(scored: Pick<Scored, "result" | "modelVersion">, policy: PublishPolicy = VERDICT_ONLY): VerdictWrite {
   const { result } = scored;
   return {
-    status: statusForVerdict[result.verdict],
+    ...statusUnder(result.verdict, policy),
     verdict: result.verdict,
     score: result.probability,
     reasons: result.reasons,

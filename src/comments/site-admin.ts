@@ -7,7 +7,10 @@ import { akismetSettingsOf, akismetSettingsSchema } from "../akismet/settings.js
 import type { Executor } from "../db/client.js";
 import { findSiteById, insertSite, listSites, updateSite } from "../db/queries/sites.js";
 import type { SiteRow } from "../db/schema.js";
+import { corsSettingsOf, corsSettingsSchema } from "../http/cors.js";
+import { rateLimitSettingsOf, rateLimitSettingsSchema } from "../rate-limit/settings.js";
 import { campaignSettingsOf, campaignSettingsSchema } from "./campaign-settings.js";
+import { publishingSettingsOf, publishingSettingsSchema } from "./publishing.js";
 import { generateApiKey, generateModeratorKey, hashKey } from "./keys.js";
 import { privacySettingsOf, privacySettingsSchema, retentionSettingsOf, retentionSettingsSchema } from "./privacy-settings.js";
 import { scoreOptionsFor } from "./scoring.js";
@@ -96,6 +99,9 @@ export const SETTINGS_GROUPS: Record<string, SettingsGroup> = {
   signals: { schema: signalSettingsSchema, of: signalSettingsOf, update: stored("signals") },
   cutoffs: { schema: cutoffSettingsSchema, of: cutoffSettingsOf, update: (db, site, next) => updateCutoffSettings(db, site, cutoffSettingsSchema.parse(next)) },
   campaigns: { schema: campaignSettingsSchema, of: (s) => campaignSettingsOf(s.settings), update: stored("campaigns") },
+  publishing: { schema: publishingSettingsSchema, of: publishingSettingsOf, update: stored("publishing") },
+  cors: { schema: corsSettingsSchema, of: corsSettingsOf, update: stored("cors") },
+  rateLimit: { schema: rateLimitSettingsSchema, of: rateLimitSettingsOf, update: stored("rateLimit") },
   privacy: { schema: privacySettingsSchema, of: privacySettingsOf, update: stored("privacy") },
   retention: { schema: retentionSettingsSchema, of: retentionSettingsOf, update: stored("retention") },
 };

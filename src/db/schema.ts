@@ -15,6 +15,7 @@ import {
   timestamp,
   uniqueIndex,
   uuid,
+  varchar,
   type AnyPgColumn,
 } from "drizzle-orm/pg-core";
 
@@ -28,6 +29,8 @@ export const sites = pgTable("sites", {
   /** sha256 hex of the site's API key; null once revoked. Keys are random, so no slow hash is needed. */
   apiKeyHash: text("api_key_hash").unique(),
   moderatorKeyHash: text("moderator_key_hash").unique(),
+  /** sha256 hex of the site's publishable key (public, for browser posts: it can only create comments). */
+  publishableKeyHash: text("publishable_key_hash").unique(),
   /** Per-site scoring settings; null means the classifier's default. */
   hamCutoff: real("ham_cutoff"),
   spamCutoff: real("spam_cutoff"),
@@ -40,6 +43,8 @@ export const sites = pgTable("sites", {
 
 export const commentStatuses = ["pending", "published", "held", "spam"] as const;
 export type CommentStatus = (typeof commentStatuses)[number];
+export const statusOverrides = ["trusted", "shadow"] as const;
+export type StatusOverride = (typeof statusOverrides)[number];
 
 /** Labels learned (site and global, the larger of the two) against the minimum the site asks for. */
 export interface InsufficientTraining {
@@ -98,6 +103,12 @@ export const comments = pgTable(
     /** Extra fields a source sends that scoring does not read (Akismet's permalink, blog_lang, …). */
     meta: jsonb("meta").$type<Record<string, unknown>>().notNull().default({}),
     status: text("status").$type<CommentStatus>().notNull().default("pending"),
+    /**
+     * Why the status is not the verdict's own (src/comments/publishing.ts): `trusted` (the author was
+     * trusted at intake: published at once, scored after) or `shadow` (the site's shadow mode
+     * published it whatever the verdict). Null: the status is the verdict's, or a moderator's.
+     */
+    statusOverride: text("status_override").$type<StatusOverride>(),
     verdict: text("verdict").$type<"ham" | "unsure" | "spam">(),
     score: doublePrecision("score"),
     reasons: jsonb("reasons").$type<unknown[]>(),
@@ -141,6 +152,7 @@ export const comments = pgTable(
       .on(t.createdAt)
       .where(sql`${t.status} = 'pending'`),
     check("comments_status_ck", sql`${t.status} IN ('pending', 'published', 'held', 'spam')`),
+    check("comments_status_override_ck", sql`${t.statusOverride} IN ('trusted', 'shadow')`),
   ],
 );
 
@@ -508,6 +520,16 @@ export const installSecrets = pgTable("install_secrets", {
 });
 
 export type ErasureRow = typeof erasures.$inferSelect;
+
+// Rate limits (issue 11): rate-limiter-flexible's RateLimiterPostgres table, in the exact shape its
+// own CREATE TABLE makes (so it runs with `tableCreated: true`), used when there is no Redis. The
+// migration makes it UNLOGGED: counters of the last minute are not worth a WAL write per request,
+// and a crash that empties them only forgives the current window.
+export const rateLimits = pgTable("rate_limits", {
+  key: varchar("key", { length: 255 }).primaryKey(),
+  points: integer("points").notNull().default(0),
+  expire: bigint("expire", { mode: "number" }),
+});
 
 // ------------------------------------------------------------------------------------------------
 // Webhooks (issue 10). Kept in one block, owned by src/webhooks, src/worker/deliver-webhook.ts and

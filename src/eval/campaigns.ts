@@ -15,7 +15,6 @@ import {
   knownWordsOf,
   learnSite,
   matchCandidates,
-  score,
   scoringData,
   tokenize,
   type CampaignCandidate,
@@ -24,6 +23,7 @@ import {
   type Label,
   type ScoreOptions,
 } from "../classifier/index.js";
+import { featuresOf, scoreTokens } from "../comments/scoring.js";
 import type { Example } from "./data.js";
 import { seededRandom } from "./folds.js";
 import type { Prediction } from "./metrics.js";
@@ -200,7 +200,7 @@ export function replayStream(stream: readonly Example[], options: ReplayOptions)
   for (const example of stream) {
     const fp = fingerprint(example.text);
     const added = index.add(example.source, fp, options.minJaccard ?? DEFAULT_MIN_JACCARD);
-    const features: CommentFeatures = { content: example.text };
+    const features: CommentFeatures = featuresOf({ content: example.text });
     if (options.campaigns) {
       if (added.seenBefore) features.seenBefore = true;
       if (added.campaign) {
@@ -209,7 +209,7 @@ export function replayStream(stream: readonly Example[], options: ReplayOptions)
       }
     }
     const tokens = tokenize(features, { isKnownWord: knownWordsOf(model) });
-    const result = score(tokens, scoringData(model, example.source, tokens), options.scoreOptions);
+    const result = scoreTokens(tokens, scoringData(model, example.source, tokens), options.scoreOptions, features);
     predictions.push({ label: example.label, probability: result.probability, verdict: result.verdict });
 
     const wrong = (result.verdict === "ham" && example.label === "spam") || (result.verdict === "spam" && example.label === "ham");

@@ -5,12 +5,12 @@ import {
   createMemoryModel,
   knownWordsOf,
   learnSite,
-  score,
   scoringData,
   tokenize,
   type LearnOptions,
   type ScoreOptions,
 } from "../classifier/index.js";
+import { featuresOf, scoreTokens } from "../comments/scoring.js";
 import type { Example } from "./data.js";
 import type { Prediction } from "./metrics.js";
 
@@ -30,23 +30,25 @@ export interface RunResult {
   scoreMs: number;
 }
 
-function featuresOf(example: Example) {
-  return { content: example.text };
+/** An example as the service would see it: the one mapping from a stored comment to features. */
+function featuresOfExample(example: Example) {
+  return featuresOf({ content: example.text });
 }
 
 /** Trains a fresh in-memory model on `train` and scores every example of `test`. */
 export function runOurs(train: readonly Example[], test: readonly Example[], options: RunOptions = DEFAULT_RUN_OPTIONS): RunResult {
   const model = createMemoryModel();
   const trainStart = performance.now();
-  for (const example of train) learnSite(model, options.sites ? example.source : GLOBAL_SCOPE, tokenize(featuresOf(example)), example.label, options.learnOptions);
+  for (const example of train) learnSite(model, options.sites ? example.source : GLOBAL_SCOPE, tokenize(featuresOfExample(example)), example.label, options.learnOptions);
   const trainMs = performance.now() - trainStart;
   const scoreStart = performance.now();
   const isKnownWord = knownWordsOf(model);
   const predictions: Prediction[] = [];
   for (const example of test) {
     // Scoring may undo digit swaps and spaced letters into words the model knows (issue 5).
-    const tokens = tokenize(featuresOf(example), { isKnownWord });
-    const result = score(tokens, scoringData(model, options.sites ? example.source : undefined, tokens), options.scoreOptions);
+    const features = featuresOfExample(example);
+    const tokens = tokenize(features, { isKnownWord });
+    const result = scoreTokens(tokens, scoringData(model, options.sites ? example.source : undefined, tokens), options.scoreOptions, features);
     predictions.push({ label: example.label, probability: result.probability, verdict: result.verdict });
   }
   return { predictions, trainMs, scoreMs: performance.now() - scoreStart };

@@ -11,7 +11,6 @@ import {
   proposeCutoffs,
   knownWordsOf,
   learnSite,
-  score,
   scoringData,
   tokenize,
   type CutoffTargets,
@@ -21,6 +20,7 @@ import {
   type ScoreOptions,
   type Verdict,
 } from "../classifier/index.js";
+import { featuresOf, scoreTokens } from "../comments/scoring.js";
 import type { Example } from "./data.js";
 import { seededRandom } from "./folds.js";
 
@@ -140,9 +140,9 @@ export function runOnline(examples: readonly Example[], options: OnlineOptions =
     const decided: DecidedScore[] = [];
     let siteOptions = options.scoreOptions;
     for (const example of ordered) {
-      const features = { content: example.text };
+      const features = featuresOf({ content: example.text });
       const tokens = tokenize(features, { isKnownWord });
-      const result = score(tokens, scoringData(model, options.sites ? source : undefined, tokens), siteOptions);
+      const result = scoreTokens(tokens, scoringData(model, options.sites ? source : undefined, tokens), siteOptions, features);
       const learned = moderatorDecides(example.label, result.verdict, options, random);
       if (learned && options.siteCutoffs) {
         decided.push({ probability: result.probability, label: example.label });

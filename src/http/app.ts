@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { bodyLimit } from "hono/body-limit";
+import { secureHeaders } from "hono/secure-headers";
 import type { Deps } from "../deps.js";
 import { requestContext } from "./access-log.js";
 import { consoleRoutes, homeRoutes } from "./console/routes.js";
@@ -17,6 +18,7 @@ import { healthRoutes } from "./routes/health.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { QUEUES_PATH, queueRoutes } from "./routes/queues.js";
 import { moderationRoutes } from "./routes/moderation.js";
+import { siteGuardRoutes } from "./routes/site-guard.js";
 import { siteRoutes } from "./routes/sites.js";
 import { threadRoutes } from "./routes/threads.js";
 import { webhookAdminRoutes, webhookSiteRoutes } from "./routes/webhooks.js";
@@ -46,6 +48,7 @@ function v1Routes(deps: Deps) {
     .route("/v1/sites", privacyRoutes(deps))
     .route("/v1/campaigns", campaignRoutes(deps))
     .route("/v1/sites", campaignSettingsRoutes(deps))
+    .route("/v1/sites", siteGuardRoutes(deps))
     .route("/v1", formRoutes())
     // Webhook endpoints: any site's for the admin, its own for a site's API key.
     .route("/v1/sites", webhookAdminRoutes(deps))
@@ -100,6 +103,11 @@ export function createApp(deps: Deps) {
     return limitBody(c, next);
   };
   app.use("/v1/*", limitBodyFast);
+  // hono/secure-headers' defaults (nosniff, frame and referrer policies, HSTS, COOP/CORP, ...) on
+  // every answer, never over a header a route set itself (the console's CSP and frame policy). A
+  // page elsewhere loads the form helper with <script src>, which CORP same-origin would block.
+  app.use("*", secureHeaders({ overwrite: false }));
+  app.use("/v1/form.js", secureHeaders({ overwrite: false, crossOriginResourcePolicy: "cross-origin" }));
 
   app.route("/", healthRoutes(deps));
   // The moderation console (server-rendered pages) and the index page that links to it.

@@ -7,9 +7,9 @@ import { ApiError } from "./errors.js";
 import type { AppEnv } from "./types.js";
 
 // The key functions live in the domain layer (the CLI makes keys too); re-exported for the routes.
-export { generateApiKey, generateModeratorKey, hashKey } from "../comments/keys.js";
+export { generateApiKey, generateModeratorKey, generatePublishableKey, hashKey } from "../comments/keys.js";
 
-export type Role = "site" | "moderator";
+export type Role = "site" | "moderator" | "publishable";
 export interface AuthContext {
   site: SiteRow;
   role: Role;
@@ -28,7 +28,14 @@ export function requireKey(deps: Pick<Deps, "keys">, roles: readonly Role[]): Mi
     const found = await deps.keys.lookup(hashKey(key));
     if (!found) throw new ApiError("UNAUTHORIZED", "Unknown or revoked key");
     if (!roles.includes(found.role)) {
-      throw new ApiError("FORBIDDEN", roles.includes("moderator") ? "This route needs the site's moderator key" : "This route needs the site's API key");
+      throw new ApiError(
+        "FORBIDDEN",
+        found.role === "publishable"
+          ? "A publishable key can only create comments (POST /v1/comments)"
+          : roles.includes("moderator")
+            ? "This route needs the site's moderator key"
+            : "This route needs the site's API key",
+      );
     }
     c.set("auth", found);
     await next();

@@ -4,7 +4,7 @@ import type { SiteRow } from "../db/schema.js";
 
 export interface KeyLookup {
   site: SiteRow;
-  role: "site" | "moderator";
+  role: "site" | "moderator" | "publishable";
 }
 
 export interface KeyCache {

@@ -35,6 +35,16 @@ export const jsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
 };
 
+/**
+ * `jsonBody` for a route whose body may be left out (`body: {..., required: false}`): a request
+ * with neither a Content-Type nor a body goes on, and the validator hands the handler `{}`.
+ */
+export const optionalJsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const length = c.req.header("content-length");
+  if (c.req.header("content-type") === undefined && (length === undefined || length === "0")) return next();
+  return jsonBody(c, next);
+};
+
 const TARGET_MESSAGE: Record<string, string> = {
   json: "Invalid request body",
   query: "Invalid query parameters",
@@ -101,7 +111,8 @@ const ERROR_TEXT: Record<ErrorCode, string> = {
   INTERNAL: "A bug; the log has it under the request id",
 };
 
-const errorResponse = (code: ErrorCode) => ({
+/** One error answer, for a route outside `errors()`'s usual set (no key, say). */
+export const errorResponse = (code: ErrorCode) => ({
   description: ERROR_TEXT[code],
   content: { "application/json": { schema: ErrorSchema } },
 });
@@ -148,6 +159,8 @@ export const DOCUMENT_INFO = {
     { name: "Moderation", description: "Moderators decide (moderator key)" },
     { name: "Campaigns", description: "The same spam across threads and sites (moderator key)" },
     { name: "Sites (admin)", description: "Sites, keys and settings (admin token)" },
+    { name: "Webhooks (admin)", description: "Any site's webhook endpoints, deliveries and attempts (admin token)" },
+    { name: "Webhooks", description: "A site's own webhook endpoints, deliveries and attempts (site API key)" },
     { name: "Form helper", description: "The script a site adds to its comment form (public)" },
   ],
 };
@@ -157,11 +170,13 @@ export const securitySchemes = {
   siteKey: { type: "http", scheme: "bearer", description: "The site's API key (12 lowercase letters and digits), for its servers" },
   moderatorKey: { type: "http", scheme: "bearer", description: "The site's moderator key (`mod_…`)" },
   adminToken: { type: "http", scheme: "bearer", description: "The install's ADMIN_TOKEN" },
+  publishableKey: { type: "http", scheme: "bearer", description: "The site's publishable key (`pk_…`), public, for posts straight from its pages: it can only create comments" },
 } as const;
 
 export const SITE_KEY = [{ siteKey: [] }];
 export const MODERATOR_KEY = [{ moderatorKey: [] }];
 export const ADMIN = [{ adminToken: [] }];
+export const PUBLISHABLE_KEY = [{ publishableKey: [] }];
 
 /** A path id: any string reaches the handler, which answers 404 for one that cannot exist. */
 export const idParam = (name: string, what: string) =>

@@ -2,7 +2,10 @@ import { z } from "@hono/zod-openapi";
 import { akismetSettingsSchema } from "../akismet/settings.js";
 import { privacySettingsSchema, retentionSettingsSchema } from "../comments/privacy-settings.js";
 import { cutoffSettingsSchema, signalSettingsSchema } from "../comments/site-rules.js";
-import { commentStatuses } from "../db/schema.js";
+import { publishingSettingsSchema } from "../comments/publishing.js";
+import { commentStatuses, webhookAttemptOutcomes, webhookDeliveryStatuses, webhookEvents } from "../db/schema.js";
+import { rateLimitSettingsSchema } from "../rate-limit/settings.js";
+import { corsSettingsSchema } from "./cors.js";
 
 /**
  * The response shapes of views.ts, for the API document (and the typed client). Each `.openapi(name)`
@@ -35,6 +38,12 @@ export const CommentSchema = z
     source: z.string().openapi({ description: "`api`, `akismet`, `import`" }),
     status: z.enum(commentStatuses),
     verdict: z.enum(["ham", "unsure", "spam"]).nullable(),
+    verdictStatus: z
+      .enum(commentStatuses)
+      .nullable()
+      .openapi({ description: "What the verdict alone would have made the status (shadow mode's \"would have\"); null while pending" }),
+    shadow: z.boolean().openapi({ description: "Published by the site's shadow mode whatever the verdict" }),
+    trusted: z.boolean().openapi({ description: "The author was trusted at intake: published at once, scored after" }),
     score: z.number().nullable().openapi({ description: "Spam probability, 0 to 1; null while pending" }),
     reasons: z.array(z.unknown()).openapi({ description: "The top clues: token, probability, direction, weight" }),
     insufficientTraining: z
@@ -65,12 +74,25 @@ export const PublishedCommentSchema = z
   })
   .openapi("PublishedComment");
 
+/** What a post with the publishable key gets back: no score, and spam answered as `held`. */
+export const BrowserCommentSchema = z
+  .object({
+    id: z.uuid(),
+    thread: z.string(),
+    status: z.enum(["pending", "published", "held"]),
+    createdAt: timestamp,
+  })
+  .openapi("BrowserComment");
+
 // Rebuilt from the domain's shapes: a schema made before @hono/zod-openapi loaded has no `.openapi`.
 export const AkismetSettingsSchema = z.strictObject(akismetSettingsSchema.shape).openapi("AkismetSettings");
 export const SignalSettingsSchema = z.strictObject(signalSettingsSchema.shape).openapi("SignalSettings");
 export const CutoffSettingsSchema = z.strictObject(cutoffSettingsSchema.shape).openapi("CutoffSettings");
 export const PrivacySettingsSchema = z.strictObject(privacySettingsSchema.shape).openapi("PrivacySettings");
 export const RetentionSettingsSchema = z.strictObject(retentionSettingsSchema.shape).openapi("RetentionSettings");
+export const PublishingSettingsSchema = z.strictObject(publishingSettingsSchema.shape).openapi("PublishingSettings");
+export const CorsSettingsSchema = z.strictObject(corsSettingsSchema.shape).openapi("CorsSettings");
+export const RateLimitSettingsSchema = z.strictObject(rateLimitSettingsSchema.shape).openapi("RateLimitSettings");
 
 const keyState = z.enum(["active", "revoked"]);
 
@@ -79,7 +101,11 @@ export const SiteSchema = z
     id: z.uuid(),
     name: z.string(),
     url: z.string(),
-    keys: z.object({ api: keyState, moderator: keyState }),
+    keys: z.object({
+      api: keyState,
+      moderator: keyState,
+      publishable: z.enum(["active", "none"]).openapi({ description: "`none` until the first rotate: browser posts are opt-in" }),
+    }),
     settings: z
       .looseObject({
         hamCutoff: z.number(),
@@ -90,6 +116,9 @@ export const SiteSchema = z
         cutoffs: CutoffSettingsSchema,
         privacy: PrivacySettingsSchema,
         retention: RetentionSettingsSchema,
+        publishing: PublishingSettingsSchema,
+        cors: CorsSettingsSchema,
+        rateLimit: RateLimitSettingsSchema,
       })
       .openapi({ description: "Every setting in force, defaults filled in (other features add their own keys)" }),
     createdAt: timestamp,
@@ -164,3 +193,51 @@ export const ErasureSchema = z
     createdAt: timestamp,
   })
   .openapi("Erasure");
+// The webhook views of routes/webhooks.ts (endpointView, deliveryView, attemptView).
+export const WebhookEndpointSchema = z
+  .object({
+    id: z.uuid(),
+    siteId: z.uuid(),
+    url: z.string(),
+    description: z.string().nullable(),
+    events: z.array(z.enum(webhookEvents)),
+    enabled: z.boolean(),
+    disabledReason: z.string().nullable().openapi({ description: "`410 Gone from the receiver …` or `disabled by an admin`" }),
+    previousSecretExpiresAt: timestamp.nullable().openapi({ description: "While set, deliveries carry a signature with the previous secret too" }),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  })
+  .openapi("WebhookEndpoint");
+
+export const WebhookDeliverySchema = z
+  .object({
+    id: z.uuid(),
+    endpointId: z.uuid(),
+    messageId: z.string().openapi({ description: "The `webhook-id` header (`msg_…`), the same on every retry and re-send" }),
+    eventType: z.enum(webhookEvents),
+    status: z.enum(webhookDeliveryStatuses),
+    attempts: z.number().int(),
+    lastStatusCode: z.number().int().nullable(),
+    lastError: z.string().nullable(),
+    nextAttemptAt: timestamp.nullable().openapi({ description: "Set while pending" }),
+    deliveredAt: timestamp.nullable(),
+    payload: z.record(z.string(), z.unknown()).openapi({ description: "The signed message: `{type, timestamp, data}`" }),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  })
+  .openapi("WebhookDelivery");
+
+export const WebhookAttemptSchema = z
+  .object({
+    id: z.uuid(),
+    deliveryId: z.uuid(),
+    attempt: z.number().int().openapi({ description: "1-based over the delivery's whole life, re-sends included" }),
+    trigger: z.enum(["queue", "manual"]),
+    outcome: z.enum(webhookAttemptOutcomes),
+    statusCode: z.number().int().nullable().openapi({ description: "Null when no answer came (refused, connection error, timeout)" }),
+    durationMs: z.number().int(),
+    error: z.string().nullable(),
+    responseExcerpt: z.string().nullable().openapi({ description: "The answer's first bytes, as text" }),
+    createdAt: timestamp,
+  })
+  .openapi("WebhookAttempt");

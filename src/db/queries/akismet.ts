@@ -119,7 +119,7 @@ function escapeLike(s: string): string {
 /** The comment columns a check stores, in parameter order after the check's own. */
 const CHECKED_COLUMNS = [
   "id", "siteId", "thread", "content", "authorName", "authorEmail", "authorUrl", "ip", "userAgent", "referrer",
-  "honeypotFilled", "source", "meta", "status", "verdict", "score", "reasons", "insufficientTraining", "modelVersion",
+  "honeypotFilled", "source", "meta", "status", "verdict", "score", "reasons", "insufficientTraining", "modelVersion", "statusOverride",
 ] as const satisfies readonly (keyof NewComment)[];
 const JSON_COLUMNS = new Set<string>(["meta", "reasons", "insufficientTraining"]);
 /** $1 durable, $2 fingerprint, $3 answeredSpam, $4 blog, $5..$9 usage, then the comment columns. */
@@ -134,7 +134,7 @@ const INSERT_CHECKED = hotQuery("insert_checked_comment", (n) => {
     ),
     inserted AS (
       INSERT INTO ${n(comments)} (${cols}, ${n(comments.scoredAt)})
-      VALUES (${vals}, CASE WHEN $${FIRST_COMMENT_PARAM + CHECKED_COLUMNS.indexOf("status")}::text <> 'pending' THEN now() END)
+      VALUES (${vals}, CASE WHEN $${FIRST_COMMENT_PARAM + CHECKED_COLUMNS.indexOf("verdict")}::text IS NOT NULL THEN now() END)
       RETURNING ${n(comments.id)} AS id
     ),
     check_row AS (

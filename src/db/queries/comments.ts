@@ -2,14 +2,14 @@ import { and, asc, desc, eq, gt, lt, or, sql } from "drizzle-orm";
 import type { Db, Executor } from "../client.js";
 import { hotQuery, selectList } from "../hot.js";
 import { CHANNELS, notify } from "../notify.js";
-import { comments, sites, type CommentRow, type CommentSignals, type CommentStatus, type InsufficientTraining, type SiteRow } from "../schema.js";
+import { comments, sites, type CommentRow, type CommentSignals, type CommentStatus, type InsufficientTraining, type SiteRow, type StatusOverride } from "../schema.js";
 
 export type NewComment = typeof comments.$inferInsert;
 
 /** The columns intake sets; the rest take their defaults. */
 const INSERT_COLUMNS = [
   "siteId", "thread", "content", "authorName", "authorEmail", "authorUrl", "ip", "userAgent", "referrer",
-  "externalId", "parentId", "honeypotFilled", "timeToSubmitMs", "source", "meta",
+  "externalId", "parentId", "honeypotFilled", "timeToSubmitMs", "source", "meta", "status", "statusOverride",
 ] as const satisfies readonly (keyof NewComment)[];
 
 const RETURNED = selectList<CommentRow>(comments, "c");
@@ -35,6 +35,7 @@ export async function insertComment(db: Db, values: NewComment): Promise<{ comme
   const params = INSERT_COLUMNS.map((k) => {
     if (k === "meta") return JSON.stringify(values.meta ?? {});
     if (k === "source") return values.source ?? "api";
+    if (k === "status") return values.status ?? "pending";
     return values[k] ?? null;
   });
   const [raw] = await db.$client.unsafe<Record<string, unknown>[]>(INSERT_COMMENT.text, params as never[], { prepare: true });
@@ -67,7 +68,9 @@ const INSERT_COMMENTS = hotQuery("insert_comments", (n) => {
 export async function insertComments(db: Db, values: readonly (NewComment & { id: string })[]): Promise<Map<string, CommentRow>> {
   const payload = values.map((v) => {
     const row: Record<string, unknown> = {};
-    for (const k of INSERT_BATCH_COLUMNS) row[comments[k].name] = k === "source" ? (v.source ?? "api") : k === "meta" ? (v.meta ?? {}) : (v[k] ?? null);
+    for (const k of INSERT_BATCH_COLUMNS) {
+      row[comments[k].name] = k === "source" ? (v.source ?? "api") : k === "meta" ? (v.meta ?? {}) : k === "status" ? (v.status ?? "pending") : (v[k] ?? null);
+    }
     return row;
   });
   const raw = await db.$client.unsafe<Record<string, unknown>[]>(INSERT_COMMENTS.text, [JSON.stringify(payload)], { prepare: true });
@@ -111,6 +114,8 @@ export interface VerdictWrite {
   reasons: unknown[];
   modelVersion: string;
   insufficientTraining?: InsufficientTraining | null;
+  /** Why `status` is not the verdict's own (shadow mode, a trusted author); see comments/publishing.ts. */
+  statusOverride?: StatusOverride | null;
   /** Campaign and repeat facts the verdict was made with (issue 12); absent or null keeps what is stored. */
   signals?: CommentSignals | null;
 }
@@ -141,12 +146,15 @@ const WRITE_VERDICTS = hotQuery(
   (n) => `UPDATE ${n(comments)} AS c
     SET ${n(comments.status)} = v.status, ${n(comments.verdict)} = v.verdict, ${n(comments.score)} = v.score,
         ${n(comments.reasons)} = v.reasons, ${n(comments.modelVersion)} = v.model_version,
-        ${n(comments.insufficientTraining)} = v.insufficient_training,
+        ${n(comments.insufficientTraining)} = v.insufficient_training, ${n(comments.statusOverride)} = v.status_override,
         ${n(comments.signals)} = coalesce(v.signals, c.${n(comments.signals)}),
         ${n(comments.scoredAt)} = now(), ${n(comments.updatedAt)} = now()
     FROM jsonb_to_recordset($1::text::jsonb)
-      AS v(id uuid, status text, verdict text, score float8, reasons jsonb, model_version text, insufficient_training jsonb, signals jsonb)
-    WHERE c.${n(comments.id)} = v.id AND c.${n(comments.status)} = 'pending'
+      AS v(id uuid, status text, verdict text, score float8, reasons jsonb, model_version text, insufficient_training jsonb, status_override text, signals jsonb)
+    WHERE c.${n(comments.id)} = v.id
+      AND (c.${n(comments.status)} = 'pending'
+        -- A trusted author's comment was published at intake and is scored after (awaitsVerdict).
+        OR (c.${n(comments.statusOverride)} = 'trusted' AND c.${n(comments.scoredAt)} IS NULL AND c.${n(comments.decidedAt)} IS NULL))
     RETURNING c.${n(comments.id)} AS id, c.${n(comments.scoredAt)} AS scored_at`,
 );
 
@@ -170,6 +178,7 @@ export async function writeVerdicts(db: Db, rows: readonly { id: string; write: 
     reasons: v.reasons,
     model_version: v.modelVersion,
     insufficient_training: v.insufficientTraining ?? null,
+    status_override: v.statusOverride ?? null,
     signals: v.signals ?? null,
   }));
   const written = await db.$client.unsafe<{ id: string; scored_at: Date }[]>(WRITE_VERDICTS.text, [JSON.stringify(payload)], { prepare: true });
@@ -299,4 +308,25 @@ export async function clearLearned(db: Executor, siteId: string): Promise<void> 
     .update(comments)
     .set({ learnedLabel: null, learnedTokens: null, learnedTokenizerVersion: null })
     .where(eq(comments.siteId, siteId));
+}
+
+/**
+ * How many of the site's comments by this author e-mail were published on their merits (a `ham`
+ * verdict or a moderator's decision; shadow mode and trust do not count), counting at most `upTo`.
+ * The (site_id, author_email) index serves it.
+ */
+export async function countMeritPublished(db: Executor, params: { siteId: string; authorEmail: string; upTo: number }): Promise<number> {
+  const rows = await db
+    .select({ one: sql<number>`1` })
+    .from(comments)
+    .where(
+      and(
+        eq(comments.siteId, params.siteId),
+        eq(comments.authorEmail, params.authorEmail),
+        eq(comments.status, "published"),
+        or(eq(comments.verdict, "ham"), sql`${comments.decidedAt} IS NOT NULL`),
+      ),
+    )
+    .limit(params.upTo);
+  return rows.length;
 }

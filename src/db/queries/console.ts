@@ -224,6 +224,7 @@ function selectColumnsWithExcerpt(chars: number) {
     meta: comments.meta,
     signals: comments.signals,
     status: comments.status,
+    statusOverride: comments.statusOverride,
     verdict: comments.verdict,
     score: comments.score,
     reasons: comments.reasons,

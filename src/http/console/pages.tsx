@@ -159,10 +159,15 @@ export interface CardOptions {
 
 function statusWords(row: CommentRow): string {
   if (row.decidedAt) return `decided by a person: ${row.learnedLabel === "spam" ? "spam" : "not spam"}`;
-  if (row.verdict === "spam") return "the model called it spam";
-  if (row.verdict === "ham") return "the model called it fine";
-  if (row.verdict === "unsure") return "the model was not sure";
-  return "waiting for a verdict";
+  const words = row.verdict === "spam" ? "the model called it spam" : row.verdict === "ham" ? "the model called it fine" : row.verdict === "unsure" ? "the model was not sure" : "waiting for a verdict";
+  return `${words}${overrideWords(row)}`;
+}
+
+/** Shadow mode and trusted authors publish whatever the verdict: say what it would have done (issue 11). */
+function overrideWords(row: CommentRow): string {
+  if (row.statusOverride === null) return "";
+  const would = row.verdict === "spam" ? "; without it: spam" : row.verdict === "unsure" ? "; without it: held" : "";
+  return row.statusOverride === "shadow" ? ` (published by shadow mode${would})` : ` (trusted author, published at once${would})`;
 }
 
 function Author(p: { row: CommentRow }) {

@@ -1,4 +1,4 @@
-import { Hono, type Context } from "hono";
+import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { createRoute, z } from "@hono/zod-openapi";
 import { checkComment, submitComment } from "../../akismet/calls.js";
@@ -29,6 +29,8 @@ import { updateSite } from "../../db/queries/sites.js";
 import type { SiteRow } from "../../db/schema.js";
 import type { Deps } from "../../deps.js";
 import { hashKey, requireAdmin } from "../auth.js";
+import { siteLimitOf } from "../../rate-limit/settings.js";
+import { akismetRateLimited, clientIp, countRequest } from "../rate-limit.js";
 import { findSiteOr404 } from "./sites.js";
 import { ApiError, isUnavailable, RETRY_AFTER_S } from "../errors.js";
 import type { AppEnv } from "../types.js";
@@ -56,8 +58,9 @@ const BAD_KEY = "The API key is not valid.";
 /**
  * Akismet's REST API (https://akismet.com/developers/). Every answer to a request is HTTP 200 in
  * Akismet's own format, errors in the request included (`invalid` plus `X-akismet-debug-help`).
- * Only when the service itself cannot answer (Postgres down) is it HTTP 503 with Retry-After, which
- * Akismet clients treat as a transport failure. The key is the site's API key.
+ * Only when the service itself cannot answer (Postgres down) is it HTTP 503 with Retry-After, and
+ * past a rate limit HTTP 429 with Retry-After: Akismet clients treat both as a transport failure.
+ * The key is the site's API key.
  */
 export function akismetRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
@@ -71,6 +74,14 @@ export function akismetRoutes(deps: Deps) {
   // Scoped to Akismet's paths: this sub-app is mounted at the root, beside /v1.
   app.use("/1.1/*", limit);
   app.use("/1.2/*", limit);
+  // Per client IP before anything is read (a 429, which clients treat as a transport failure).
+  const perIp: MiddlewareHandler<AppEnv> = async (c, next) => {
+    const d = await countRequest(deps, c, "ip", clientIp(c, deps.config.TRUST_PROXY_HOPS), deps.config.RATE_LIMIT_IP_PER_MINUTE);
+    if (d && !d.allowed) return akismetRateLimited(d, c.var.requestId);
+    await next();
+  };
+  app.use("/1.1/*", perIp);
+  app.use("/1.2/*", perIp);
 
   // A failure is not `invalid`: clients read that as a broken key. Any non-2xx is a transport
   // failure to them, and they apply their own fail-open or fail-closed setting. The log has the
@@ -124,6 +135,8 @@ export function akismetRoutes(deps: Deps) {
     if (!key) return toResponse(invalidAnswer(NO_KEY));
     const site = await siteForKey(key.key);
     if (!site) return toResponse(invalidAnswer(BAD_KEY));
+    const perSite = await countRequest(deps, c, "site", site.id, siteLimitOf(deps.config, site));
+    if (perSite && !perSite.allowed) return akismetRateLimited(perSite, c.var.requestId);
     return { form: read.form, site };
   };
 

@@ -1,10 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { InvalidSettingsError, KEY_KINDS, createSite, revokeSiteKey, rotateSiteKey, scoringSettingsSchema, updateSiteFields } from "../../comments/site-admin.js";
+// The admin view (views.ts) is the CLI's --json shape too: every settings group, defaults filled in.
 import { adminSiteView as siteView } from "../views.js";
-import { findSiteById, listSites } from "../../db/queries/sites.js";
+import { findSiteById, insertSite, listSites, updateSite } from "../../db/queries/sites.js";
 import type { SiteRow } from "../../db/schema.js";
 import type { Deps } from "../../deps.js";
-import { requireAdmin } from "../auth.js";
+import { generateApiKey, generateModeratorKey, generatePublishableKey, hashKey, requireAdmin } from "../auth.js";
 import { ApiError } from "../errors.js";
 import { ADMIN, BODY_ERRORS, createApi, errors, idParam, json, jsonBody, jsonRequest } from "../openapi.js";
 import { SiteSchema } from "../schemas.js";
@@ -14,13 +14,19 @@ const siteUrl = text(2000).pipe(z.url({ protocol: /^https?$/, error: "must be an
 
 const createSchema = z.strictObject({ name: text(200).min(1), url: siteUrl });
 
-// Rebuilt with this module's z (schemas made before @hono/zod-openapi loaded have no `.openapi`).
-const patchSchema = z.strictObject({
-  name: text(200).min(1).optional(),
-  url: siteUrl.optional(),
-  settings: z.strictObject(scoringSettingsSchema.shape).optional(),
+const probability = z.number().gt(0).lt(1);
+const settingsSchema = z.strictObject({
+  hamCutoff: probability.nullable().optional(),
+  spamCutoff: probability.nullable().optional(),
+  minPerLabel: z.int().min(0).max(1_000_000).nullable().optional(),
 });
-const keyKind = z.enum(KEY_KINDS);
+const patchSchema = z.strictObject({ name: text(200).min(1).optional(), url: siteUrl.optional(), settings: settingsSchema.optional() });
+const keyKind = z.enum(["api", "moderator", "publishable"]);
+type KeyKind = z.infer<typeof keyKind>;
+
+const KEY_COLUMN = { api: "apiKeyHash", moderator: "moderatorKeyHash", publishable: "publishableKeyHash" } as const satisfies Record<KeyKind, keyof SiteRow>;
+const KEY_FIELD = { api: "apiKey", moderator: "moderatorKey", publishable: "publishableKey" } as const satisfies Record<KeyKind, string>;
+const newKey = (kind: KeyKind) => (kind === "api" ? generateApiKey() : kind === "moderator" ? generateModeratorKey() : generatePublishableKey());
 
 /** The site an admin route names, or a 404 (a malformed id is no site either). */
 export async function findSiteOr404(deps: Pick<Deps, "db">, id: string): Promise<SiteRow> {
@@ -33,7 +39,7 @@ const SiteParams = z.object({ id: idParam("id", "The site's id") });
 const SiteAnswer = z.object({ site: SiteSchema });
 const keyParams = z.object({
   id: idParam("id", "The site's id"),
-  kind: z.string().openapi({ param: { name: "kind", in: "path" }, enum: ["api", "moderator"], description: "Which key" }),
+  kind: z.string().openapi({ param: { name: "kind", in: "path" }, enum: ["api", "moderator", "publishable"], description: "Which key" }),
 });
 const tags = ["Sites (admin)"];
 
@@ -63,7 +69,9 @@ export function siteRoutes(deps: Deps) {
       }),
       async (c) => {
         const body = c.req.valid("json");
-        const { site, apiKey, moderatorKey } = await createSite(deps.db, body);
+        const apiKey = generateApiKey();
+        const moderatorKey = generateModeratorKey();
+        const site = await insertSite(deps.db, { ...body, apiKeyHash: hashKey(apiKey), moderatorKeyHash: hashKey(moderatorKey) });
         return c.json({ site: siteView(site), apiKey, moderatorKey }, 201);
       },
     )
@@ -105,13 +113,19 @@ export function siteRoutes(deps: Deps) {
       async (c) => {
         const site = await siteOr404(c.req.valid("param").id);
         const body = c.req.valid("json");
-        let updated: SiteRow | undefined;
-        try {
-          updated = await updateSiteFields(deps.db, site, body);
-        } catch (err) {
-          if (err instanceof InvalidSettingsError) throw new ApiError("BAD_REQUEST", err.message, err.details);
-          throw err;
+        const s = body.settings ?? {};
+        const ham = s.hamCutoff === undefined ? site.hamCutoff : s.hamCutoff;
+        const spam = s.spamCutoff === undefined ? site.spamCutoff : s.spamCutoff;
+        if (ham != null && spam != null && ham > spam) {
+          throw new ApiError("BAD_REQUEST", "hamCutoff must not exceed spamCutoff", [{ path: "settings", message: "hamCutoff > spamCutoff" }]);
         }
+        const updated = await updateSite(deps.db, site.id, {
+          ...(body.name === undefined ? {} : { name: body.name }),
+          ...(body.url === undefined ? {} : { url: body.url }),
+          ...(s.hamCutoff === undefined ? {} : { hamCutoff: s.hamCutoff }),
+          ...(s.spamCutoff === undefined ? {} : { spamCutoff: s.spamCutoff }),
+          ...(s.minPerLabel === undefined ? {} : { minPerLabel: s.minPerLabel }),
+        });
         deps.keys.clear();
         if (!updated) throw new ApiError("NOT_FOUND", "No such site");
         return c.json({ site: siteView(updated) }, 200);
@@ -127,18 +141,23 @@ export function siteRoutes(deps: Deps) {
         security: ADMIN,
         request: { params: keyParams },
         responses: {
-          200: json(SiteAnswer.extend({ apiKey: z.string().optional(), moderatorKey: z.string().optional() }), "The site and the new key"),
+          200: json(
+            SiteAnswer.extend({ apiKey: z.string().optional(), moderatorKey: z.string().optional(), publishableKey: z.string().optional() }),
+            "The site and the new key",
+          ),
           ...errors("BAD_REQUEST", "NOT_FOUND"),
         },
       }),
       async (c) => {
         const params = c.req.valid("param");
         const site = await siteOr404(params.id);
-        const kind = parseWith(keyKind, params.kind, "Key kind must be api or moderator");
-        const rotated = await rotateSiteKey(deps.db, site.id, kind);
+        const kind = parseWith(keyKind, params.kind, "Key kind must be api, moderator or publishable");
+        // A site has no publishable key until the first rotate makes one (browser posts are opt-in).
+        const key = newKey(kind);
+        const updated = await updateSite(deps.db, site.id, { [KEY_COLUMN[kind]]: hashKey(key) });
         deps.keys.clear();
-        if (!rotated) throw new ApiError("NOT_FOUND", "No such site");
-        return c.json({ site: siteView(rotated.site), ...(kind === "api" ? { apiKey: rotated.key } : { moderatorKey: rotated.key }) }, 200);
+        if (!updated) throw new ApiError("NOT_FOUND", "No such site");
+        return c.json({ site: siteView(updated), [KEY_FIELD[kind]]: key }, 200);
       },
     )
     .openapi(
@@ -154,8 +173,8 @@ export function siteRoutes(deps: Deps) {
       async (c) => {
         const params = c.req.valid("param");
         const site = await siteOr404(params.id);
-        const kind = parseWith(keyKind, params.kind, "Key kind must be api or moderator");
-        const updated = await revokeSiteKey(deps.db, site.id, kind);
+        const kind = parseWith(keyKind, params.kind, "Key kind must be api, moderator or publishable");
+        const updated = await updateSite(deps.db, site.id, { [KEY_COLUMN[kind]]: null });
         deps.keys.clear();
         if (!updated) throw new ApiError("NOT_FOUND", "No such site");
         return c.json({ site: siteView(updated) }, 200);
