@@ -134,17 +134,48 @@ describe("SIGTERM under keep-alive load", () => {
     let exitedAt = 0;
     void exited.then(() => (exitedAt = performance.now()));
     const started = performance.now();
+    // One request is surely in flight when the signal lands: its body is half sent before and the
+    // rest after (at 200/s on a fast machine every socket can happen to be idle at that instant).
+    const slowBody = JSON.stringify({ thread: "drain", content: `slow keep-alive comment ${uniqueName("c")}` });
+    const slowAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    onTestFinished(() => slowAgent.destroy());
+    let slowRequest: http.ClientRequest | undefined;
+    let slowStarted = false;
+    const slow = new Promise<void>((resolve) => {
+      slowRequest = http.request(
+        { host: "127.0.0.1", port, path: "/v1/comments", method: "POST", agent: slowAgent, headers: { authorization: `Bearer ${site.apiKey}`, "content-type": "application/json", "content-length": Buffer.byteLength(slowBody) } },
+        (res) => {
+          let text = "";
+          res.on("data", (d: Buffer) => (text += d.toString()));
+          res.on("end", () => {
+            statuses.set(String(res.statusCode), (statuses.get(String(res.statusCode)) ?? 0) + 1);
+            if (res.headers.connection === "close") closeHeaders++;
+            if (res.statusCode && res.statusCode < 300) accepted.push((JSON.parse(text) as { id: string }).id);
+            resolve();
+          });
+        },
+      );
+      slowRequest.on("error", (err: NodeJS.ErrnoException) => {
+        statuses.set(`slow ${err.code ?? "error"}`, 1);
+        resolve();
+      });
+    });
     for (let n = 0; n < 1200; n++) {
       const now = performance.now();
+      if (!slowStarted && now - started > 1900) {
+        slowStarted = true;
+        slowRequest?.write(slowBody.slice(0, 10));
+      }
       if (!signalledAt && now - started > 2000) {
         signalledAt = now;
         child.kill("SIGTERM");
+        setTimeout(() => slowRequest?.end(slowBody.slice(10)), 100);
       }
       if (exitedAt || (signalledAt && now - signalledAt > 3000)) break;
       inFlight.push(post(n));
       await new Promise((r) => setTimeout(r, 5));
     }
-    await Promise.all(inFlight);
+    await Promise.all([...inFlight, slow]);
     const [code] = await exited;
     const tookMs = exitedAt - signalledAt;
     const summary = { code, tookMs: Math.round(tookMs), statuses: Object.fromEntries(statuses), closeHeaders };
