@@ -9,6 +9,7 @@ const MODULES: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   campaigns: () => import("./campaigns.js"),
   model: () => import("./model.js"),
   console: () => import("./console.js"),
+  privacy: () => import("./privacy.js"),
   "rate-limit": () => import("./rate-limit.js"),
 };
 

@@ -41,6 +41,8 @@ const envSchema = z.object({
   MODEL_CACHE_ROWS: int(1_000, 100_000_000).default(1_000_000),
   /** How often the sweep looks for comments left `pending` (Redis lost a job, or was down). */
   SWEEP_INTERVAL_MS: int(100, 3_600_000).default(5_000),
+  /** How often the retention purge runs (a BullMQ job scheduler; sites without retention cost nothing). */
+  RETENTION_PURGE_INTERVAL_MS: int(100, 7 * 86_400_000).default(3_600_000),
   /** A pending comment younger than this is assumed to still have its job in flight. */
   SWEEP_MIN_AGE_MS: int(0, 86_400_000).default(15_000),
   /** An enqueue slower than this leaves the comment to the sweep instead of delaying the answer. */

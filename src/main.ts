@@ -1,55 +1,19 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
-import { retrain } from "./comments/retrain.js";
+import { runCli, type Serve } from "./cli/program.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
-import { createDb, isDroppedTypeFetch } from "./db/client.js";
+import { isDroppedTypeFetch } from "./db/client.js";
 import { runMigrations } from "./db/migrate.js";
+import { redact, resolveDatabase } from "./db/resolve.js";
 import { createDeps, queueBackendFor } from "./deps.js";
 import { createApp } from "./http/app.js";
 import { startHttpServer } from "./http/server.js";
 import { createLog, type Log } from "./log.js";
 import { startMetricsServer } from "./observe/server.js";
-import { createShutdown, type Shutdown } from "./shutdown.js";
+import { createShutdown } from "./shutdown.js";
 import { startWorker } from "./worker/index.js";
 
-const ROLES = ["api", "worker", "all", "migrate", "retrain"] as const;
-type Role = (typeof ROLES)[number];
-
-const USAGE = `usage: commentinel <role>
-  all       API and worker in one process (default; migrates first)
-  api       HTTP API only
-  worker    scoring worker, webhook deliveries and their sweeps only
-  migrate   apply database migrations and exit
-  retrain   rebuild the model's counts from all stored decisions and exit`;
-
-function redact(url: string): string {
-  const u = new URL(url);
-  if (u.password) u.password = "***";
-  return u.toString();
-}
-
-/**
- * The database to use: DATABASE_URL, or the embedded Postgres in DATA_DIR. Operator verbs beside a
- * running instance connect to its Postgres instead of starting a second one on the same folder.
- */
-async function resolveDatabase(config: Config, role: Role, log: Log, shutdown: Shutdown) {
-  if (config.DATABASE_URL) return { url: config.DATABASE_URL, description: `postgres ${redact(config.DATABASE_URL)}`, embedded: false, announce: () => {} };
-  if (role === "api" || role === "worker") {
-    throw new ConfigError(`DATABASE_URL is required for role ${role}: the embedded Postgres serves a single process (role all, migrate or retrain).`);
-  }
-  // Imported lazily: the container image runs with DATABASE_URL and may leave these binaries out.
-  const { openEmbeddedPostgres } = await import("./db/embedded.js");
-  const db = await openEmbeddedPostgres({ dataDir: config.DATA_DIR, port: config.EMBEDDED_PG_PORT, role, attach: role !== "all", log });
-  // Registered first, so it closes last: after every client of it has.
-  if (db.owned) shutdown.add("embedded postgres", () => db.stop());
-  const where = `127.0.0.1:${db.port} (data in ${path.resolve(config.DATA_DIR, "pg")})`;
-  return {
-    url: db.url,
-    description: db.owned ? `embedded postgres on ${where}` : `the running instance's embedded postgres on ${where}`,
-    embedded: true,
-    announce: (http: string) => db.announce(http),
-  };
-}
+type Role = Parameters<Serve>[0];
 
 async function resolveAdminToken(config: Config, embedded: boolean, log: Log): Promise<string | undefined> {
   if (config.ADMIN_TOKEN) return config.ADMIN_TOKEN;
@@ -61,13 +25,8 @@ async function resolveAdminToken(config: Config, embedded: boolean, log: Log): P
   return token;
 }
 
-async function main(argv: string[]): Promise<number> {
-  const roleArg = argv[0] ?? "all";
-  if (!ROLES.includes(roleArg as Role)) {
-    process.stderr.write(`unknown role: ${roleArg}\n${USAGE}\n`);
-    return 2;
-  }
-  const role = roleArg as Role;
+/** Runs a server role (`commentinel all|api|worker|migrate`); the operator verbs are in src/cli. */
+async function serve(role: Role): Promise<number> {
   const config = loadConfig();
   const log = createLog(config.LOG_LEVEL, { role });
   const shutdown = createShutdown(log, config.SHUTDOWN_TIMEOUT_MS);
@@ -100,14 +59,6 @@ async function main(argv: string[]): Promise<number> {
       log.info("migrations applied");
     }
     if (role === "migrate") return await shutdown.run("done");
-    if (role === "retrain") {
-      const { sql, db } = createDb(database.url, { max: 2 });
-      shutdown.add("postgres", () => sql.end({ timeout: 5 }));
-      const started = performance.now();
-      const result = await retrain(db);
-      log.info("retrain complete", { ...result, ms: Math.round(performance.now() - started) });
-      return await shutdown.run("done");
-    }
 
     const runApi = role === "api" || role === "all";
     const adminToken = runApi ? await resolveAdminToken(config, database.embedded, log) : config.ADMIN_TOKEN;
@@ -169,7 +120,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 try {
-  process.exitCode = await main(process.argv.slice(2));
+  process.exitCode = await runCli(process.argv.slice(2), serve);
 } catch (err) {
   // loadConfig failed before a logger existed.
   process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);

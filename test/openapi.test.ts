@@ -114,6 +114,16 @@ describe("GET /openapi.json", () => {
     await checked("GET", "/v1/moderation/queue?status=published", { key: site.moderatorKey });
     await checked("GET", "/v1/campaigns", { key: site.moderatorKey });
 
+    // Retention and privacy: settings, a person's export and erasure, the erasure log.
+    await checked("GET", `/v1/sites/${site.id}/privacy`, { key: ADMIN_TOKEN });
+    await checked("PATCH", `/v1/sites/${site.id}/privacy`, { key: ADMIN_TOKEN, body: { retention: { spamDays: 30 } } });
+    const exported = await checked("POST", `/v1/sites/${site.id}/people/export`, { key: ADMIN_TOKEN, body: { email: "a@example.test" } });
+    expect((exported.body.export as { comments: unknown[] }).comments).toHaveLength(1);
+    const erased = await checked("POST", `/v1/sites/${site.id}/people/erase`, { key: ADMIN_TOKEN, body: { ip: "203.0.113.9" } });
+    expect((erased.body.erasure as { comments: number }).comments).toBe(1);
+    const erasures = await checked("GET", `/v1/sites/${site.id}/erasures`, { key: ADMIN_TOKEN });
+    expect(erasures.body.erasures).toEqual([expect.objectContaining({ kind: "person", matchedOn: ["ip"], comments: 1 })]);
+
     const rotated = await checked("POST", `/v1/sites/${site.id}/keys/moderator/rotate`, { key: ADMIN_TOKEN });
     expect(rotated.body.moderatorKey).toEqual(expect.any(String));
     await checked("POST", `/v1/sites/${site.id}/keys/moderator/revoke`, { key: ADMIN_TOKEN });
@@ -143,6 +153,8 @@ describe("GET /openapi.json", () => {
     await checked("POST", "/v1/comments", { key: site.apiKey, body: "thread=t", headers: { "content-type": "text/plain" } });
     await checked("POST", "/v1/comments", { key: site.apiKey, body: { thread: "t", content: "x".repeat(70_000) } });
     await checked("GET", "/v1/threads/t/comments?limit=0", { key: site.apiKey });
+    await checked("DELETE", `/v1/sites/${site.id}`, { key: ADMIN_TOKEN });
+    await checked("DELETE", `/v1/sites/${site.id}?confirm=not-its-name`, { key: ADMIN_TOKEN });
     await checked("POST", `/v1/sites/${site.id}/webhooks`, { key: ADMIN_TOKEN, body: { url: "ftp://hooks.example.test/", events: [] } });
     await checked("GET", "/v1/webhooks/00000000-0000-4000-8000-000000000000/deliveries", { key: site.apiKey });
     await checked("POST", "/v1/webhooks/not-a-uuid/rotate", { key: site.apiKey, body: "x", headers: { "content-type": "text/plain" } });

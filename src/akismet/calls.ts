@@ -16,6 +16,7 @@ import {
 import { storeFingerprints } from "../comments/campaigns.js";
 import { recordDecision } from "../comments/decisions.js";
 import { commentRow, enqueueScoring, storeComment, type CommentInput } from "../comments/intake.js";
+import { NO_INTAKE_PRIVACY, intakePrivacyFor, protectIdentity, type IntakePrivacy } from "../comments/privacy-settings.js";
 import { THREAD_MAX_CHARS } from "../comments/limits.js";
 import { authorTrusted, overrideOf, publishPolicyFor, TRUSTED_AKISMET_ROLES } from "../comments/publishing.js";
 import { featuresOf, scoreFeatures, statusUnder, verdictWrite } from "../comments/scoring.js";
@@ -83,8 +84,10 @@ function akismetMeta(c: AkismetComment): Record<string, unknown> {
  * What identifies "the same comment" when a submission carries no guid: Akismet's own rule of the
  * same site, content, author and IP. Hashed so the index stays small whatever the content's size.
  */
-export function fingerprintOf(c: AkismetComment): string {
-  const parts = [c.content, c.author.name ?? "", (c.author.email ?? "").toLowerCase(), c.ip];
+export function fingerprintOf(c: AkismetComment, privacy: IntakePrivacy = NO_INTAKE_PRIVACY): string {
+  // Over the e-mail and IP as the site stores them, so the hash holds nothing the row does not.
+  const identity = protectIdentity({ email: c.author.email, ip: c.ip }, privacy);
+  const parts = [c.content, c.author.name ?? "", (identity.email ?? "").toLowerCase(), identity.ip ?? ""];
   return createHash("sha256").update(JSON.stringify(parts), "utf8").digest("hex");
 }
 
@@ -130,9 +133,15 @@ async function within<T>(p: Promise<T>, ms: number): Promise<Timed<T>> {
  * `toCommentInput(c)` (a test holds the two together), with our own id so the guid is known before
  * the write, and the verdict when it is already known.
  */
-export function checkedRow(siteId: string, id: string, c: AkismetComment, write?: VerdictWrite, opts: { trusted?: boolean } = {}): NewComment & { id: string; siteId: string } {
+export function checkedRow(
+  siteId: string,
+  id: string,
+  c: AkismetComment,
+  write?: VerdictWrite,
+  opts: { trusted?: boolean; privacy?: IntakePrivacy } = {},
+): NewComment & { id: string; siteId: string } {
   return {
-    ...commentRow(siteId, toCommentInput(c, opts)),
+    ...commentRow(siteId, toCommentInput(c, opts), opts.privacy),
     id,
     siteId,
     ...(write
@@ -167,13 +176,15 @@ export async function checkComment(
   const settings = akismetSettingsOf(site.settings);
   const fixed = fixedVerdict(comment);
   const id = randomUUID();
+  // The site's IP truncation and e-mail hashing apply before scoring: the model sees what is stored.
+  const privacy = await intakePrivacyFor(deps.db, site);
   // Trusted authors (an editor or administrator, or the site's trust rule) and shadow mode publish
   // whatever the verdict, so the answer is `false` and nothing is discarded (issue 11).
   const trusted = (comment.userRole !== undefined && TRUSTED_AKISMET_ROLES.has(comment.userRole))
     || (await authorTrusted(deps.db, site, { email: comment.author.email }));
   const policy = publishPolicyFor(site, { trusted });
   const publishes = overrideOf(policy) !== null;
-  const row = checkedRow(site.id, id, comment, undefined, { trusted });
+  const row = checkedRow(site.id, id, comment, undefined, { trusted, privacy });
   const answer = (verdict: Verdict) => !publishes && answersSpam(verdict, settings);
   const discards = (write: VerdictWrite) => !publishes && !fixed && shouldDiscard(write.verdict, write.score, settings);
 
@@ -202,7 +213,7 @@ export async function checkComment(
   // already stored here answers for that comment instead of storing it again: a moderator's
   // decision on it stands, otherwise it is scored afresh with what the model knows now.
   if (comment.recheckReason !== undefined) {
-    const prior = await findCheckByFingerprint(deps.db, site.id, fingerprintOf(comment));
+    const prior = await findCheckByFingerprint(deps.db, site.id, fingerprintOf(comment, privacy));
     const stored = prior && (await findSiteComment(deps.db, site.id, prior.commentId));
     if (stored) {
       const decided: Verdict | undefined = stored.decidedAt === null ? undefined : stored.status === "spam" ? "spam" : "ham";
@@ -217,11 +228,11 @@ export async function checkComment(
   }
 
   const store = async (write: VerdictWrite | undefined, spam: boolean) => {
-    const stored = checkedRow(site.id, id, comment, write, { trusted });
+    const stored = checkedRow(site.id, id, comment, write, { trusted, privacy });
     await storeCheckedComment(deps.db, {
       comment: stored,
       blog: blogHost(comment.blog),
-      fingerprint: fingerprintOf(comment),
+      fingerprint: fingerprintOf(comment, privacy),
       answeredSpam: spam,
       usage: { apiCalls: 1, ...(spam ? { spam: 1 } : { ham: 1 }) },
       durable: CHECKS_DURABLE,
@@ -268,7 +279,8 @@ export async function submitComment(
   label: Label,
 ): Promise<SubmitResult | undefined> {
   if (comment.isTest) return undefined;
-  const fingerprint = fingerprintOf(comment);
+  const privacy = await intakePrivacyFor(deps.db, site);
+  const fingerprint = fingerprintOf(comment, privacy);
   const blog = blogHost(comment.blog);
   const note = label === "spam" ? "akismet submit-spam" : "akismet submit-ham";
 
@@ -295,7 +307,7 @@ export async function submitComment(
 
   // Never checked here (or gone): a new labeled example. It is `pending` only for the moment until
   // the decision lands, far shorter than the sweep's minimum age, and a decision wins over any verdict.
-  const { comment: row } = await storeComment(deps.db, site.id, toCommentInput(comment));
+  const { comment: row } = await storeComment(deps.db, site.id, toCommentInput(comment), privacy);
   await recordDecision(deps.db, { siteId: site.id, commentId: row.id, label, note, actor: "akismet" });
   await recordAkismetCall(deps.db, {
     siteId: site.id,

@@ -15,6 +15,7 @@
 export type * from "./contract.js";
 export { SUBWORD_PREFIX, TOKENIZER_VERSION, tokenize } from "./tokenize.js";
 export type { TokenizeOptions } from "./tokenize.js";
+export { ipNetwork } from "./signals.js";
 export { knownWordQueries, knownWordsIn, knownWordsOf } from "./vocabulary.js";
 export { OBFUSCATION_SIGNALS } from "./deobfuscate/index.js";
 export { DEFAULT_SCORE_OPTIONS, score, tokenProbability } from "./score.js";

@@ -3,9 +3,10 @@ import type { Label } from "../classifier/index.js";
 import type { Db, Executor } from "../db/client.js";
 import { clearLearned, listSiteLearned, lockComment, setDecided } from "../db/queries/comments.js";
 import { insertDecision } from "../db/queries/decisions.js";
+import { insertDecisions, insertImportedComments, type ImportedComment } from "../db/queries/imports.js";
 import { insertDecidedDeliveries } from "../db/queries/webhooks.js";
 import { applyDeltas, lockModelShared } from "../db/queries/model.js";
-import { appendModelChange } from "../db/queries/model-changes.js";
+import { appendModelChange, appendModelChanges } from "../db/queries/model-changes.js";
 import type { CommentRow, DecisionRow } from "../db/schema.js";
 import { countDecision } from "../observe/metrics.js";
 import { featuresOf } from "./scoring.js";
@@ -34,8 +35,51 @@ export interface LearnChange {
  * last: they hold the log's ordering lock until commit, and must not wait on count rows meanwhile.
  */
 export async function applyLearning(tx: Executor, changes: readonly LearnChange[]): Promise<void> {
-  for (const c of changes) await applyToScopes(tx, c);
-  for (const c of changes) await appendModelChange(tx, c);
+  if (changes.length === 1 && changes[0]) {
+    await applyToScopes(tx, changes[0]);
+    await appendModelChange(tx, changes[0]);
+    return;
+  }
+  await applyMerged(tx, changes);
+  // One INSERT for the batch's log entries (an import's 500 learns took 500 round trips).
+  await appendModelChanges(tx, changes);
+}
+
+/**
+ * Several changes (a flip, a purge batch) summed into one write per scope: global first, then the
+ * sites in id order, each scope's tokens sorted. Every learner then takes its row locks in one
+ * global order, so a batch of 200 unlearnings cannot deadlock with a decision; the sums equal
+ * applying the changes one by one.
+ */
+async function applyMerged(tx: Executor, changes: readonly LearnChange[]): Promise<void> {
+  const scopes = new Map<string, { deltas: Map<string, { spam: number; ham: number }>; totals: { spam: number; ham: number } }>();
+  const scopeOf = (scope: string) => {
+    let acc = scopes.get(scope);
+    if (!acc) scopes.set(scope, (acc = { deltas: new Map(), totals: { spam: 0, ham: 0 } }));
+    return acc;
+  };
+  for (const c of changes) {
+    const sign = c.kind === "learn" ? 1 : -1;
+    for (const scope of [GLOBAL_SCOPE, c.siteId]) {
+      const acc = scopeOf(scope);
+      acc.totals[c.label] += sign;
+      for (const d of learnDeltas(c.tokens, c.label, sign)) {
+        const row = acc.deltas.get(d.token);
+        if (row) {
+          row.spam += d.spam;
+          row.ham += d.ham;
+        } else acc.deltas.set(d.token, { spam: d.spam, ham: d.ham });
+      }
+    }
+  }
+  const order = [...scopes.keys()].sort((a, b) => (a === GLOBAL_SCOPE ? -1 : b === GLOBAL_SCOPE ? 1 : a < b ? -1 : a > b ? 1 : 0));
+  for (const scope of order) {
+    const acc = scopes.get(scope);
+    if (!acc) continue;
+    // A token unlearned and learned again nets zero: leaving it out changes nothing.
+    const deltas = [...acc.deltas].filter(([, d]) => d.spam !== 0 || d.ham !== 0).map(([token, d]) => ({ token, ...d }));
+    await applyDeltas(tx, scope, deltas, acc.totals);
+  }
 }
 
 /**
@@ -110,5 +154,38 @@ export async function unlearnSite(db: Db, siteId: string): Promise<void> {
       learned.map((c) => ({ kind: "unlearn" as const, siteId, tokens: c.tokens, label: c.label })),
     );
     await clearLearned(tx, siteId);
+  });
+}
+
+/** A labeled comment from a site's history (`commentinel import`), as it will be stored. */
+export type ImportedInput = Omit<ImportedComment, "tokens" | "tokenizerVersion">;
+
+/**
+ * Stores a batch of already-labeled comments and learns them, in one transaction: the comments
+ * (skipping externalIds the site already has), one decision each (`actor`), the counts and the
+ * change log, as `recordDecision` does one at a time. The counts of the whole batch go in one
+ * upsert per scope, and the log entries in one INSERT; followers apply them as usual. A crash
+ * leaves a batch all there or not at all, so a rerun of the import finds a clean edge.
+ */
+export async function recordImportedDecisions(db: Db, siteId: string, rows: readonly ImportedInput[], actor: string): Promise<{ inserted: number; byLabel: Record<Label, number> }> {
+  const version = String(TOKENIZER_VERSION);
+  const prepared: ImportedComment[] = rows.map((r) => ({
+    ...r,
+    siteId,
+    tokens: tokenize(featuresOf({ content: r.content, authorName: r.authorName, authorEmail: r.authorEmail, authorUrl: r.authorUrl, ip: r.ip, userAgent: r.userAgent })),
+    tokenizerVersion: version,
+  }));
+  return db.transaction(async (tx) => {
+    await lockModelShared(tx);
+    const inserted = await insertImportedComments(tx, prepared);
+    const byLabel: Record<Label, number> = { spam: 0, ham: 0 };
+    const changes: { kind: "learn"; siteId: string; label: Label; tokens: string[] }[] = [];
+    for (const c of inserted) {
+      byLabel[c.label]++;
+      changes.push({ kind: "learn", siteId, label: c.label, tokens: c.tokens });
+    }
+    await insertDecisions(tx, inserted.map((c) => ({ commentId: c.id, siteId, label: c.label, actor })));
+    await applyLearning(tx, changes);
+    return { inserted: changes.length, byLabel };
   });
 }

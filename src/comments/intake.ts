@@ -7,7 +7,9 @@ import { countEnqueueFailures } from "../observe/metrics.js";
 import type { ScoreQueue } from "../queue/score-queue.js";
 import type { CommentRow } from "../db/schema.js";
 import type { Deps } from "../deps.js";
+import { findSiteById } from "../db/queries/sites.js";
 import { storeFingerprints } from "./campaigns.js";
+import { NO_INTAKE_PRIVACY, intakePrivacyFor, protectIdentity, type IntakePrivacy } from "./privacy-settings.js";
 import { awaitsVerdict } from "./publishing.js";
 
 /** A comment as any intake path (JSON API, Akismet, import) hands it over, already validated. */
@@ -36,17 +38,21 @@ export interface CommentInput {
 
 export class ParentNotFoundError extends Error {}
 
-/** The row a comment input is stored as (the Akismet check stores its comments through this too). */
-export function commentRow(siteId: string, input: CommentInput): NewComment {
+/**
+ * The row a comment input is stored as (the Akismet check stores its comments through this too),
+ * with the site's IP truncation and e-mail hashing applied: nothing else ever sees the raw values.
+ */
+export function commentRow(siteId: string, input: CommentInput, privacy: IntakePrivacy = NO_INTAKE_PRIVACY): NewComment {
   const honeypot = input.honeypot;
+  const identity = protectIdentity({ email: input.author?.email, ip: input.ip }, privacy);
   return {
     siteId,
     thread: input.thread,
     content: input.content,
     authorName: input.author?.name ?? null,
-    authorEmail: input.author?.email ?? null,
+    authorEmail: identity.email ?? null,
     authorUrl: input.author?.url ?? null,
-    ip: input.ip ?? null,
+    ip: identity.ip ?? null,
     userAgent: input.userAgent ?? null,
     referrer: input.referrer ?? null,
     externalId: input.externalId ?? null,
@@ -59,15 +65,27 @@ export function commentRow(siteId: string, input: CommentInput): NewComment {
   };
 }
 
+/** The site's intake privacy, read from the database (for callers that do not hold the site row). */
+export async function intakePrivacyOf(db: Db, siteId: string): Promise<IntakePrivacy> {
+  const site = await findSiteById(db, siteId);
+  return site ? intakePrivacyFor(db, site) : NO_INTAKE_PRIVACY;
+}
+
 /**
  * Stores a comment as `pending` (or returns the site's earlier comment with the same externalId).
- * Throws ParentNotFoundError when `parentId` names no comment of this site.
+ * Throws ParentNotFoundError when `parentId` names no comment of this site. Without `privacy` the
+ * site's settings are read first.
  */
-export async function storeComment(db: Deps["db"], siteId: string, input: CommentInput): Promise<{ comment: CommentRow; created: boolean }> {
+export async function storeComment(
+  db: Deps["db"],
+  siteId: string,
+  input: CommentInput,
+  privacy?: IntakePrivacy,
+): Promise<{ comment: CommentRow; created: boolean }> {
   if (input.parentId !== undefined && !(await findSiteComment(db, siteId, input.parentId))) {
     throw new ParentNotFoundError(`parent comment ${input.parentId} not found`);
   }
-  const stored = await insertComment(db, commentRow(siteId, input));
+  const stored = await insertComment(db, commentRow(siteId, input, privacy ?? (await intakePrivacyOf(db, siteId))));
   // Fingerprinted at intake so that copies arriving together find each other when scored (issue 12).
   if (stored.created) await storeFingerprints(db, [stored.comment]);
   return stored;
@@ -106,7 +124,8 @@ function requestIdsOf(commentIds: readonly string[]): ReadonlyMap<string, string
  * Each request still waits on its own batch only.
  */
 export interface IntakeBatches {
-  store(siteId: string, input: CommentInput): Promise<{ comment: CommentRow; created: boolean }>;
+  /** Without `privacy` the site's settings are read first (the routes pass the cached site's). */
+  store(siteId: string, input: CommentInput, privacy?: IntakePrivacy): Promise<{ comment: CommentRow; created: boolean }>;
   /**
    * Queues a comment's scoring; false when the queue is down or slow (the sweep catches up). The
    * job carries the current request's id (see enqueueScoring).
@@ -139,11 +158,12 @@ export function createIntakeBatches(deps: { db: Db; scoreQueue: ScoreQueue; log:
     return ids.map(() => ok);
   }, INTAKE_BATCH);
   return {
-    async store(siteId, input) {
+    async store(siteId, input, privacy) {
       if (input.parentId !== undefined && !(await findSiteComment(deps.db, siteId, input.parentId))) {
         throw new ParentNotFoundError(`parent comment ${input.parentId} not found`);
       }
-      return inserts.add({ ...commentRow(siteId, input), id: randomUUID() });
+      const row = commentRow(siteId, input, privacy ?? (await intakePrivacyOf(deps.db, siteId)));
+      return inserts.add({ ...row, id: randomUUID() });
     },
     enqueue: (id) => adds.add({ id, requestId: requestIdsOf([id])?.get(id) }),
     async close() {
@@ -158,8 +178,9 @@ export async function acceptComment(
   deps: { intake: IntakeBatches },
   siteId: string,
   input: CommentInput,
+  privacy?: IntakePrivacy,
 ): Promise<{ comment: CommentRow; created: boolean; enqueued: boolean }> {
-  const { comment, created } = await deps.intake.store(siteId, input);
+  const { comment, created } = await deps.intake.store(siteId, input, privacy);
   // A replayed externalId whose comment is still unscored gets its job re-added (the job id dedups).
   const enqueued = awaitsVerdict(comment) ? await deps.intake.enqueue(comment.id) : true;
   return { comment, created, enqueued };

@@ -74,3 +74,15 @@ export async function followProposedCutoffs(db: Executor, siteId: string): Promi
   if (site.hamCutoff === proposal.hamCutoff && site.spamCutoff === proposal.spamCutoff) return;
   await updateSite(db, site.id, { hamCutoff: proposal.hamCutoff, spamCutoff: proposal.spamCutoff });
 }
+
+/**
+ * Stores the site's cutoff settings. Switching `autoApply` on applies the current proposal now
+ * rather than at the next decision.
+ */
+export async function updateCutoffSettings(db: Executor, site: SiteRow, next: CutoffSettings): Promise<SiteRow | undefined> {
+  const updated = await updateSite(db, site.id, { settings: { ...site.settings, cutoffs: next } });
+  if (!updated || !next.autoApply) return updated;
+  const proposal = await proposeSiteCutoffs(db, updated);
+  if (!proposal.ok) return updated;
+  return (await updateSite(db, site.id, { hamCutoff: proposal.hamCutoff, spamCutoff: proposal.spamCutoff })) ?? updated;
+}

@@ -147,3 +147,9 @@ export function isDroppedTypeFetch(err: unknown): boolean {
     ["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "57P01"].includes(e.code)
   );
 }
+
+/** postgres.js underneath a drizzle handle or transaction (both keep it as `session.client`), for hot queries inside a transaction. */
+export function clientOf(db: Executor): postgres.Sql {
+  if ("$client" in db) return db.$client;
+  return (db as unknown as { session: { client: postgres.Sql } }).session.client;
+}

@@ -455,6 +455,72 @@ export type ConsoleActionRow = typeof consoleActions.$inferSelect;
 export type ConsoleActionItemRow = typeof consoleActionItems.$inferSelect;
 
 // ------------------------------------------------------------------------------------------------
+// Retention and privacy (issue 11). Owned by src/comments/privacy.ts, retention.ts and sites.ts.
+
+/**
+ * One erasure: a person's comments on one site removed on request, or a whole site deleted. Who
+ * asked, when and how many; never what matched (no e-mail, URL or address), so the record of an
+ * erasure is not itself personal data. No foreign key: the record outlives a deleted site.
+ */
+export const erasures = pgTable(
+  "erasures",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    siteId: uuid("site_id").notNull(),
+    /** `person` (erase by e-mail, URL or IP) or `site` (the whole site deleted). */
+    kind: text("kind").$type<"person" | "site">().notNull(),
+    /** Which fields the request matched on (`email`, `url`, `ip`), not their values. */
+    matchedOn: text("matched_on").array().notNull(),
+    actor: text("actor").notNull(),
+    comments: integer("comments").notNull(),
+    decisions: integer("decisions").notNull(),
+    createdAt: createdAt(),
+  },
+  // Listed per site, newest first.
+  (t) => [index("erasures_site_created_idx").on(t.siteId, t.createdAt), check("erasures_kind_ck", sql`${t.kind} IN ('person', 'site')`)],
+);
+
+/**
+ * What comments purged by retention still teach, on sites that keep their learned counts: summed
+ * per site and token, with no link to any comment. `retrain` adds it back (the comments are gone,
+ * their counts are not), and deleting the site unlearns it from the global scope.
+ */
+export const retainedCounts = pgTable(
+  "retained_counts",
+  {
+    siteId: uuid("site_id")
+      .notNull()
+      .references(() => sites.id, { onDelete: "cascade" }),
+    token: text("token").notNull(),
+    // COUNT_SCALE units, like `token_counts`: bigint for the same reason.
+    spam: bigint("spam", { mode: "number" }).notNull().default(0),
+    ham: bigint("ham", { mode: "number" }).notNull().default(0),
+  },
+  // Read and written per site.
+  (t) => [primaryKey({ columns: [t.siteId, t.token] })],
+);
+
+/** Documents per label behind `retained_counts`. */
+export const retainedTotals = pgTable("retained_totals", {
+  siteId: uuid("site_id")
+    .primaryKey()
+    .references(() => sites.id, { onDelete: "cascade" }),
+  spam: integer("spam").notNull().default(0),
+  ham: integer("ham").notNull().default(0),
+});
+
+/**
+ * Secrets the installation makes for itself on first use (the key that hashes e-mail addresses), so
+ * that every process and the CLI hash the same way with nothing to configure.
+ */
+export const installSecrets = pgTable("install_secrets", {
+  name: text("name").primaryKey(),
+  secret: text("secret").notNull(),
+  createdAt: createdAt(),
+});
+
+export type ErasureRow = typeof erasures.$inferSelect;
+
 // Rate limits (issue 11): rate-limiter-flexible's RateLimiterPostgres table, in the exact shape its
 // own CREATE TABLE makes (so it runs with `tableCreated: true`), used when there is no Redis. The
 // migration makes it UNLOGGED: counters of the last minute are not worth a WAL write per request,

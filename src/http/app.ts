@@ -11,6 +11,7 @@ import { docsRoutes } from "./routes/docs.js";
 import { formRoutes } from "./routes/form.js";
 import { akismetRoutes, akismetSettingsRoutes } from "./routes/akismet.js";
 import { siteRuleRoutes } from "./routes/site-rules.js";
+import { privacyRoutes } from "./routes/privacy.js";
 import { campaignRoutes, campaignSettingsRoutes } from "./routes/campaigns.js";
 import { commentRoutes } from "./routes/comments.js";
 import { healthRoutes } from "./routes/health.js";
@@ -44,6 +45,7 @@ function v1Routes(deps: Deps) {
     .route("/v1/moderation", moderationRoutes(deps))
     .route("/v1/sites", akismetSettingsRoutes(deps))
     .route("/v1/sites", siteRuleRoutes(deps))
+    .route("/v1/sites", privacyRoutes(deps))
     .route("/v1/campaigns", campaignRoutes(deps))
     .route("/v1/sites", campaignSettingsRoutes(deps))
     .route("/v1/sites", siteGuardRoutes(deps))

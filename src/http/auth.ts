@@ -1,35 +1,13 @@
-import { createHash, randomInt, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
+import { hashKey } from "../comments/keys.js";
 import type { MiddlewareHandler } from "hono";
-import { API_KEY_ALPHABET, API_KEY_LENGTH } from "../comments/limits.js";
 import type { SiteRow } from "../db/schema.js";
 import type { Deps } from "../deps.js";
 import { ApiError } from "./errors.js";
 import type { AppEnv } from "./types.js";
 
-/** A site API key in the shape comments/limits.ts defines. */
-export function generateApiKey(): string {
-  let key = "";
-  for (let i = 0; i < API_KEY_LENGTH; i++) key += API_KEY_ALPHABET[randomInt(API_KEY_ALPHABET.length)];
-  return key;
-}
-
-/** A moderator key: longer, prefixed so it is never mistaken for (or accepted as) an API key. */
-export function generateModeratorKey(): string {
-  return `mod_${randomBytes(24).toString("base64url")}`;
-}
-
-/**
- * A publishable key (issue 11): public, put in a site's pages for posts straight from the browser,
- * so it can only create comments. The prefix keeps it from ever being taken for the secret key.
- */
-export function generatePublishableKey(): string {
-  return `pk_${randomBytes(24).toString("base64url")}`;
-}
-
-/** Keys are random and high-entropy, so a fast hash is enough: nothing to brute-force offline. */
-export function hashKey(key: string): string {
-  return createHash("sha256").update(key, "utf8").digest("hex");
-}
+// The key functions live in the domain layer (the CLI makes keys too); re-exported for the routes.
+export { generateApiKey, generateModeratorKey, generatePublishableKey, hashKey } from "../comments/keys.js";
 
 export type Role = "site" | "moderator" | "publishable";
 export interface AuthContext {

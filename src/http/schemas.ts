@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { akismetSettingsSchema } from "../akismet/settings.js";
+import { privacySettingsSchema, retentionSettingsSchema } from "../comments/privacy-settings.js";
 import { cutoffSettingsSchema, signalSettingsSchema } from "../comments/site-rules.js";
 import { publishingSettingsSchema } from "../comments/publishing.js";
 import { commentStatuses, webhookAttemptOutcomes, webhookDeliveryStatuses, webhookEvents } from "../db/schema.js";
@@ -87,6 +88,8 @@ export const BrowserCommentSchema = z
 export const AkismetSettingsSchema = z.strictObject(akismetSettingsSchema.shape).openapi("AkismetSettings");
 export const SignalSettingsSchema = z.strictObject(signalSettingsSchema.shape).openapi("SignalSettings");
 export const CutoffSettingsSchema = z.strictObject(cutoffSettingsSchema.shape).openapi("CutoffSettings");
+export const PrivacySettingsSchema = z.strictObject(privacySettingsSchema.shape).openapi("PrivacySettings");
+export const RetentionSettingsSchema = z.strictObject(retentionSettingsSchema.shape).openapi("RetentionSettings");
 export const PublishingSettingsSchema = z.strictObject(publishingSettingsSchema.shape).openapi("PublishingSettings");
 export const CorsSettingsSchema = z.strictObject(corsSettingsSchema.shape).openapi("CorsSettings");
 export const RateLimitSettingsSchema = z.strictObject(rateLimitSettingsSchema.shape).openapi("RateLimitSettings");
@@ -111,6 +114,8 @@ export const SiteSchema = z
         akismet: AkismetSettingsSchema,
         signals: SignalSettingsSchema,
         cutoffs: CutoffSettingsSchema,
+        privacy: PrivacySettingsSchema,
+        retention: RetentionSettingsSchema,
         publishing: PublishingSettingsSchema,
         cors: CorsSettingsSchema,
         rateLimit: RateLimitSettingsSchema,
@@ -121,6 +126,73 @@ export const SiteSchema = z
   })
   .openapi("Site");
 
+// Retention and privacy (routes/privacy.ts; the shapes of comments/privacy.ts).
+
+/** A site's intake privacy flags with its retention settings. */
+export const SitePrivacySchema = z
+  .object({ truncateIp: z.boolean(), hashEmail: z.boolean(), retention: RetentionSettingsSchema })
+  .openapi("SitePrivacy");
+
+const matchField = z.enum(["email", "url", "ip"]);
+
+const ExportedCommentSchema = z
+  .object({
+    id: z.uuid(),
+    thread: z.string(),
+    parentId: z.uuid().nullable(),
+    externalId: z.string().nullable(),
+    content: z.string(),
+    author: z.object({ name: z.string().nullable(), email: z.string().nullable(), url: z.string().nullable() }),
+    ip: z.string().nullable(),
+    userAgent: z.string().nullable(),
+    referrer: z.string().nullable(),
+    source: z.string(),
+    meta: z.record(z.string(), z.unknown()),
+    status: z.string(),
+    verdict: z.object({
+      verdict: z.string().nullable(),
+      score: z.number().nullable(),
+      reasons: z.array(z.unknown()),
+      modelVersion: z.string().nullable(),
+      scoredAt: timestamp.nullable(),
+    }),
+    learnedLabel: z.enum(["spam", "ham"]).nullable(),
+    akismet: z.object({ answeredSpam: z.boolean().nullable(), blog: z.string(), checkedAt: timestamp }).nullable(),
+    decisions: z.array(
+      z.object({ id: z.number().int(), label: z.enum(["spam", "ham"]), note: z.string().nullable(), actor: z.string(), createdAt: timestamp }),
+    ),
+    createdAt: timestamp,
+    decidedAt: timestamp.nullable(),
+  })
+  .openapi("ExportedComment");
+
+/** Everything stored about one person on one site. */
+export const PersonExportSchema = z
+  .object({
+    site: z.object({ id: z.uuid(), name: z.string() }),
+    matchedOn: z.array(matchField),
+    exportedAt: timestamp,
+    comments: z.array(ExportedCommentSchema),
+  })
+  .openapi("PersonExport");
+
+/** What one person's erasure removed. */
+export const ErasureResultSchema = z
+  .object({ erasureId: z.uuid(), comments: z.number().int(), decisions: z.number().int(), unlearned: z.number().int() })
+  .openapi("ErasureResult");
+
+/** The record of an erasure: who asked and how many rows, never what matched. */
+export const ErasureSchema = z
+  .object({
+    id: z.uuid(),
+    kind: z.enum(["person", "site"]),
+    matchedOn: z.array(matchField),
+    actor: z.string(),
+    comments: z.number().int(),
+    decisions: z.number().int(),
+    createdAt: timestamp,
+  })
+  .openapi("Erasure");
 // The webhook views of routes/webhooks.ts (endpointView, deliveryView, attemptView).
 export const WebhookEndpointSchema = z
   .object({

@@ -1,6 +1,12 @@
 import type { CommentRow, DecisionRow, SiteRow } from "../db/schema.js";
 import { explainCampaign } from "../comments/campaigns.js";
 import { scoreOptionsFor, statusForVerdict } from "../comments/scoring.js";
+import { akismetSettingsOf } from "../akismet/settings.js";
+import { cutoffSettingsOf, signalSettingsOf } from "../comments/site-rules.js";
+import { privacySettingsOf, retentionSettingsOf } from "../comments/privacy-settings.js";
+import { publishingSettingsOf } from "../comments/publishing.js";
+import { rateLimitSettingsOf } from "../rate-limit/settings.js";
+import { corsSettingsOf } from "./cors.js";
 
 /** The public JSON shape of a comment for the site's servers and moderators. */
 export function commentView(row: CommentRow, decisions?: DecisionRow[]) {
@@ -94,5 +100,28 @@ export function siteView(site: SiteRow) {
     settings: { ...site.settings, hamCutoff: options.hamCutoff, spamCutoff: options.spamCutoff, minPerLabel: options.minPerLabel },
     createdAt: site.createdAt.toISOString(),
     updatedAt: site.updatedAt.toISOString(),
+  };
+}
+
+/**
+ * A site as admins see it (the admin routes and the CLI's `sites show --json`): every setting
+ * effective, the Akismet, signal-rule and cutoff ones too (defaults filled in, as scoring applies
+ * them), whether or not any was ever set.
+ */
+export function adminSiteView(site: SiteRow) {
+  const view = siteView(site);
+  return {
+    ...view,
+    settings: {
+      ...view.settings,
+      akismet: akismetSettingsOf(site.settings),
+      signals: signalSettingsOf(site),
+      cutoffs: cutoffSettingsOf(site),
+      publishing: publishingSettingsOf(site),
+      cors: corsSettingsOf(site),
+      rateLimit: rateLimitSettingsOf(site),
+      privacy: privacySettingsOf(site),
+      retention: retentionSettingsOf(site),
+    },
   };
 }

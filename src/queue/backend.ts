@@ -12,6 +12,8 @@ export type QueueBackendConfig = { kind: "redis"; url: string } | { kind: "postg
 export interface BackendQueue {
   add(name: string, data: unknown, opts?: JobsOptions): Promise<unknown>;
   addBulk(jobs: { name: string; data: unknown; opts?: JobsOptions }[]): Promise<unknown>;
+  /** Creates or updates a repeating job (BullMQ's job scheduler): idempotent per id, one job per period. */
+  upsertJobScheduler(id: string, repeat: { every: number }, template: JobSchedulerTemplate): Promise<unknown>;
   getJob(id: string): Promise<{ isFailed(): Promise<boolean>; retry(state?: "failed"): Promise<void> } | undefined>;
   /** False while the connection is down: adding would only wait. */
   isReady(): boolean;
@@ -25,6 +27,8 @@ export interface BackendQueue {
    */
   bullQueue: unknown;
 }
+
+export type JobSchedulerTemplate = NonNullable<Parameters<Queue["upsertJobScheduler"]>[2]>;
 
 export interface BackendWorker {
   close(): Promise<void>;
@@ -60,6 +64,7 @@ export function openQueue(backend: QueueBackendConfig, name: string, opts: { pre
     return {
       add: (n, data, o) => queue.add(n, data, o),
       addBulk: (jobs) => queue.addBulk(jobs),
+      upsertJobScheduler: (id, repeat, template) => queue.upsertJobScheduler(id, repeat, template),
       getJob: (id) => queue.getJob(id),
       // A Queue built on a client that is not ready waits for it; callers fail fast instead.
       isReady: () => redis.status === "ready",
@@ -78,6 +83,7 @@ export function openQueue(backend: QueueBackendConfig, name: string, opts: { pre
   return {
     add: (n, data, o) => queue.add(n, data, o),
     addBulk: (jobs) => queue.addBulk(jobs),
+    upsertJobScheduler: (id, repeat, template) => queue.upsertJobScheduler(id, repeat, template),
     getJob: (id) => queue.getJob(id),
     isReady: () => true,
     ping: () => queue.getJobCounts("wait"),

@@ -1,6 +1,7 @@
 import { campaignOptionsOf } from "../comments/campaign-settings.js";
 import { createScorer } from "../comments/scorer.js";
 import type { Deps } from "../deps.js";
+import { startPurgeWorker } from "./purge.js";
 import { createWebhookQueue } from "../queue/webhook-queue.js";
 import { createScoredEmitter } from "../webhooks/emit.js";
 import { startDeliverWebhookWorker, type DeliveryOutcomeHook } from "./deliver-webhook.js";
@@ -28,7 +29,8 @@ export interface WorkerHooks {
 
 /**
  * The worker role: consume score-comment jobs and sweep up comments whose job went missing; deliver
- * webhooks (queued by the verdicts here, by decisions anywhere, and by the webhook sweep).
+ * webhooks (queued by the verdicts here, by decisions anywhere, and by the webhook sweep); purge by
+ * retention.
  */
 export function startWorker(deps: Deps, hooks: WorkerHooks = { onDeliveryOutcome: countDelivery }) {
   const log = deps.log.child({ role: "worker" });
@@ -61,6 +63,10 @@ export function startWorker(deps: Deps, hooks: WorkerHooks = { onDeliveryOutcome
     intervalMs: deps.config.SWEEP_INTERVAL_MS,
     olderThanMs: deps.config.SWEEP_MIN_AGE_MS,
   });
+  const purge = startPurgeWorker(deps.queueBackend, { db: deps.db, log }, {
+    prefix: deps.config.QUEUE_PREFIX,
+    intervalMs: deps.config.RETENTION_PURGE_INTERVAL_MS,
+  });
   return {
     /**
      * Stops the sweeps, lets the scoring jobs in flight finish and their verdicts land (and their
@@ -68,6 +74,7 @@ export function startWorker(deps: Deps, hooks: WorkerHooks = { onDeliveryOutcome
      */
     async close() {
       await sweep.close();
+      await purge.close();
       await worker.close();
       await scorer.close();
       await scoredWebhooks.close();

@@ -1,5 +1,5 @@
 import { and, lt, sql } from "drizzle-orm";
-import type { Db, Executor } from "../client.js";
+import { clientOf, type Db, type Executor } from "../client.js";
 import { hotQuery } from "../hot.js";
 import { CHANNELS, notify } from "../notify.js";
 import { modelChanges, scopeTotals, tokenCounts, type ModelChangeKind } from "../schema.js";
@@ -134,4 +134,27 @@ export async function pruneModelChanges(db: Executor, olderThanMs: number): Prom
     )
     .returning({ id: modelChanges.id });
   return rows.length;
+}
+
+const APPEND_CHANGES = hotQuery(
+  "append_model_changes",
+  (n) => `INSERT INTO ${n(modelChanges)} (${n(modelChanges.kind)}, ${n(modelChanges.siteId)}, ${n(modelChanges.label)}, ${n(modelChanges.tokens)})
+    SELECT r.kind, r.site_id, r.label, r.tokens FROM jsonb_to_recordset($1::text::jsonb) AS r(kind text, site_id uuid, label text, tokens text[])
+    RETURNING ${n(modelChanges.id)} AS id`,
+);
+
+/**
+ * Appends many changes at once (an import's batch): one lock, one INSERT with one jsonb parameter,
+ * one notification naming the newest id.
+ */
+export async function appendModelChanges(
+  tx: Executor,
+  changes: readonly { kind: ModelChangeKind; siteId: string; label: "spam" | "ham"; tokens: readonly string[] }[],
+): Promise<void> {
+  if (changes.length === 0) return;
+  await tx.execute(sql`SELECT pg_advisory_xact_lock(${CHANGE_LOG_LOCK_KEY})`);
+  const payload = changes.map((c) => ({ kind: c.kind, site_id: c.siteId, label: c.label, tokens: c.tokens }));
+  const rows = await clientOf(tx).unsafe<{ id: string }[]>(APPEND_CHANGES.text, [JSON.stringify(payload)], { prepare: true });
+  const newest = Math.max(...rows.map((r) => Number(r.id)));
+  await notify(tx, CHANNELS.modelChanges, [String(newest)]);
 }

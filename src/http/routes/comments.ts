@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { recordDecision } from "../../comments/decisions.js";
 import { acceptComment, ParentNotFoundError } from "../../comments/intake.js";
+import { intakePrivacyFor } from "../../comments/privacy-settings.js";
 import {
   AUTHOR_EMAIL_MAX_CHARS,
   AUTHOR_NAME_MAX_CHARS,
@@ -150,7 +151,7 @@ export function commentRoutes(deps: Deps) {
         const trusted = await authorTrusted(deps.db, site, { trusted: vouched, email: author?.email });
         let accepted;
         try {
-          accepted = await acceptComment(deps, site.id, { ...input, trusted });
+          accepted = await acceptComment(deps, site.id, { ...input, trusted }, await intakePrivacyFor(deps.db, site));
         } catch (err) {
           if (err instanceof ParentNotFoundError) {
             throw new ApiError("BAD_REQUEST", "parentId names no comment of this site", [{ path: "parentId", message: "not found" }]);

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { scoreOptionsFor } from "../../comments/scoring.js";
-import { cutoffSettingsOf, cutoffSettingsSchema, proposeSiteCutoffs, signalSettingsOf, signalSettingsSchema } from "../../comments/site-rules.js";
+import { cutoffSettingsOf, cutoffSettingsSchema, proposeSiteCutoffs, signalSettingsOf, signalSettingsSchema, updateCutoffSettings } from "../../comments/site-rules.js";
 import { updateSite } from "../../db/queries/sites.js";
 import type { Deps } from "../../deps.js";
 import { requireAdmin } from "../auth.js";
@@ -128,13 +128,9 @@ export function siteRuleRoutes(deps: Deps) {
         const site = await findSiteOr404(deps, c.req.valid("param").id);
         const patch = c.req.valid("json");
         const next = cutoffSettingsSchema.parse({ ...cutoffSettingsOf(site), ...patch });
-        let updated = await updateSite(deps.db, site.id, { settings: { ...site.settings, cutoffs: next } });
+        // Switching autoApply on applies the current proposal now rather than at the next decision.
+        const updated = await updateCutoffSettings(deps.db, site, next);
         if (!updated) throw new ApiError("NOT_FOUND", "No such site");
-        if (next.autoApply) {
-          // Switching it on applies the current proposal now rather than at the next decision.
-          const proposal = await proposeSiteCutoffs(deps.db, updated);
-          if (proposal.ok) updated = (await updateSite(deps.db, site.id, { hamCutoff: proposal.hamCutoff, spamCutoff: proposal.spamCutoff })) ?? updated;
-        }
         deps.keys.clear();
         const options = scoreOptionsFor(updated);
         return c.json({ settings: cutoffSettingsOf(updated), current: { hamCutoff: options.hamCutoff, spamCutoff: options.spamCutoff } }, 200);

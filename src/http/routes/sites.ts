@@ -1,10 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { akismetSettingsOf } from "../../akismet/settings.js";
-import { cutoffSettingsOf, signalSettingsOf } from "../../comments/site-rules.js";
-import { publishingSettingsOf } from "../../comments/publishing.js";
-import { rateLimitSettingsOf } from "../../rate-limit/settings.js";
-import { corsSettingsOf } from "../cors.js";
-import { siteView as baseSiteView } from "../views.js";
+// The admin view (views.ts) is the CLI's --json shape too: every settings group, defaults filled in.
+import { adminSiteView as siteView } from "../views.js";
 import { findSiteById, insertSite, listSites, updateSite } from "../../db/queries/sites.js";
 import type { SiteRow } from "../../db/schema.js";
 import type { Deps } from "../../deps.js";
@@ -31,26 +27,6 @@ type KeyKind = z.infer<typeof keyKind>;
 const KEY_COLUMN = { api: "apiKeyHash", moderator: "moderatorKeyHash", publishable: "publishableKeyHash" } as const satisfies Record<KeyKind, keyof SiteRow>;
 const KEY_FIELD = { api: "apiKey", moderator: "moderatorKey", publishable: "publishableKey" } as const satisfies Record<KeyKind, string>;
 const newKey = (kind: KeyKind) => (kind === "api" ? generateApiKey() : kind === "moderator" ? generateModeratorKey() : generatePublishableKey());
-
-/**
- * A site as admins see it: every setting effective, the Akismet, signal-rule and cutoff ones too
- * (defaults filled in, as scoring applies them), whether or not any was ever set.
- */
-function siteView(site: SiteRow) {
-  const view = baseSiteView(site);
-  return {
-    ...view,
-    settings: {
-      ...view.settings,
-      akismet: akismetSettingsOf(site.settings),
-      signals: signalSettingsOf(site),
-      cutoffs: cutoffSettingsOf(site),
-      publishing: publishingSettingsOf(site),
-      cors: corsSettingsOf(site),
-      rateLimit: rateLimitSettingsOf(site),
-    },
-  };
-}
 
 /** The site an admin route names, or a 404 (a malformed id is no site either). */
 export async function findSiteOr404(deps: Pick<Deps, "db">, id: string): Promise<SiteRow> {
