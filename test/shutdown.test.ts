@@ -102,11 +102,12 @@ describe("SIGTERM under keep-alive load", () => {
     const accepted: string[] = [];
     const statuses = new Map<string, number>();
     let closeHeaders = 0;
-    const post = (n: number) =>
-      new Promise<void>((resolve) => {
-        const body = JSON.stringify({ thread: "drain", content: `keep-alive load comment ${n} ${uniqueName("c")}` });
-        const req = http.request(
-          { host: "127.0.0.1", port, path: "/v1/comments", method: "POST", agent, headers: { authorization: `Bearer ${site.apiKey}`, "content-type": "application/json", "content-length": Buffer.byteLength(body) } },
+    /** Starts a POST of `body` on `via`: the caller sends the body; `done` settles with its answer. */
+    const start = (body: string, via: http.Agent) => {
+      let req!: http.ClientRequest;
+      const done = new Promise<void>((resolve) => {
+        req = http.request(
+          { host: "127.0.0.1", port, path: "/v1/comments", method: "POST", agent: via, headers: { authorization: `Bearer ${site.apiKey}`, "content-type": "application/json", "content-length": Buffer.byteLength(body) } },
           (res) => {
             let text = "";
             res.on("data", (d: Buffer) => (text += d.toString()));
@@ -124,8 +125,15 @@ describe("SIGTERM under keep-alive load", () => {
           statuses.set(err.code ?? "error", (statuses.get(err.code ?? "error") ?? 0) + 1);
           resolve();
         });
-        req.end(body);
       });
+      return { req, done };
+    };
+    const post = (n: number) => {
+      const body = JSON.stringify({ thread: "drain", content: `keep-alive load comment ${n} ${uniqueName("c")}` });
+      const { req, done } = start(body, agent);
+      req.end(body);
+      return done;
+    };
 
     // 200 requests a second, bounded in count and time: 2 s before the signal, up to 3 s after.
     const inFlight: Promise<void>[] = [];
@@ -139,37 +147,18 @@ describe("SIGTERM under keep-alive load", () => {
     const slowBody = JSON.stringify({ thread: "drain", content: `slow keep-alive comment ${uniqueName("c")}` });
     const slowAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     onTestFinished(() => slowAgent.destroy());
-    let slowRequest: http.ClientRequest | undefined;
+    const { req: slowRequest, done: slow } = start(slowBody, slowAgent);
     let slowStarted = false;
-    const slow = new Promise<void>((resolve) => {
-      slowRequest = http.request(
-        { host: "127.0.0.1", port, path: "/v1/comments", method: "POST", agent: slowAgent, headers: { authorization: `Bearer ${site.apiKey}`, "content-type": "application/json", "content-length": Buffer.byteLength(slowBody) } },
-        (res) => {
-          let text = "";
-          res.on("data", (d: Buffer) => (text += d.toString()));
-          res.on("end", () => {
-            statuses.set(String(res.statusCode), (statuses.get(String(res.statusCode)) ?? 0) + 1);
-            if (res.headers.connection === "close") closeHeaders++;
-            if (res.statusCode && res.statusCode < 300) accepted.push((JSON.parse(text) as { id: string }).id);
-            resolve();
-          });
-        },
-      );
-      slowRequest.on("error", (err: NodeJS.ErrnoException) => {
-        statuses.set(`slow ${err.code ?? "error"}`, 1);
-        resolve();
-      });
-    });
     for (let n = 0; n < 1200; n++) {
       const now = performance.now();
       if (!slowStarted && now - started > 1900) {
         slowStarted = true;
-        slowRequest?.write(slowBody.slice(0, 10));
+        slowRequest.write(slowBody.slice(0, 10));
       }
       if (!signalledAt && now - started > 2000) {
         signalledAt = now;
         child.kill("SIGTERM");
-        setTimeout(() => slowRequest?.end(slowBody.slice(10)), 100);
+        setTimeout(() => slowRequest.end(slowBody.slice(10)), 100);
       }
       if (exitedAt || (signalledAt && now - signalledAt > 3000)) break;
       inFlight.push(post(n));
