@@ -193,7 +193,7 @@ Run \`commentinel <verb> --help\` for a verb's options.`,
       });
   role("all", "API and worker in one process (default; migrates first)", true);
   role("api", "HTTP API only (needs DATABASE_URL)");
-  role("worker", "scoring worker, webhook deliveries and their sweeps only (needs DATABASE_URL)");
+  role("worker", "scoring worker, webhook deliveries, retention purge and their sweeps only (needs DATABASE_URL)");
   role("migrate", "apply database migrations and exit");
 
   program

@@ -1,38 +1,11 @@
-import type { Context } from "hono";
 import { z } from "zod";
 import { ApiError } from "./errors.js";
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Turns zod issues into `details`: where and what, never the rejected value. */
 export function issuesOf(error: z.ZodError): { path: string; message: string }[] {
   return error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
-}
-
-/**
- * Reads a JSON body and validates it: 415 unless the body is declared JSON, 400 for broken UTF-8,
- * malformed JSON or a schema mismatch. The body limit (413) is enforced by middleware before this.
- */
-export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
-  const type = c.req.header("content-type") ?? "";
-  if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type)) {
-    throw new ApiError("UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json");
-  }
-  let text: string;
-  try {
-    text = utf8.decode(await c.req.arrayBuffer());
-  } catch (err) {
-    if (err instanceof TypeError) throw new ApiError("BAD_REQUEST", "The body is not valid UTF-8");
-    throw err;
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new ApiError("BAD_REQUEST", "The body is not valid JSON");
-  }
-  return parseWith(schema, value, "Invalid request body");
 }
 
 const items = (n: number | bigint) => `${String(n)} item${Number(n) === 1 ? "" : "s"}`;
