@@ -6,28 +6,26 @@ import { findSiteById } from "../src/db/queries/sites.js";
 import { featuresOf } from "../src/comments/scoring.js";
 import { findComment } from "../src/db/queries/comments.js";
 import { dumpCounts } from "../src/db/queries/model.js";
-import { ADMIN_TOKEN, call, createSite, freshDatabase, harness, type Harness, type TestSite } from "./helpers.js";
+import { ADMIN_TOKEN, call, createSite, harness, isolatedSuite, type Harness, type IsolatedSuite, type TestSite } from "./helpers.js";
 
 /**
  * Campaigns end to end (issue 12) on their own database: clustering is installation-wide, so other
  * test files' comments must not join these campaigns.
  */
 describe("campaigns", () => {
-  let db: Awaited<ReturnType<typeof freshDatabase>>;
+  let suite: IsolatedSuite;
   let h: Harness;
   let a: TestSite;
   let b: TestSite;
   let c: TestSite;
 
   beforeAll(async () => {
-    db = await freshDatabase();
-    h = harness({ databaseUrl: db.url });
-    h.startWorker();
-    [a, b, c] = [await createSite(h.app), await createSite(h.app), await createSite(h.app)];
+    suite = await isolatedSuite();
+    ({ h, site: a } = suite);
+    [b, c] = [await createSite(h.app), await createSite(h.app)];
   });
   afterAll(async () => {
-    await h?.close();
-    await db?.drop();
+    await suite?.close();
   });
 
   const post = async (site: TestSite, content: string, thread = "t1") => {
@@ -217,7 +215,7 @@ describe("campaigns", () => {
   });
 
   it("the worker's sweep purges old fingerprints by itself", async () => {
-    const swept = harness({ databaseUrl: db.url, config: { SWEEP_INTERVAL_MS: "100" } });
+    const swept = harness({ databaseUrl: suite.databaseUrl, config: { SWEEP_INTERVAL_MS: "100" } });
     try {
       const old = await post(a, "An old remark about the weather that nobody will ever repeat in quite the same words again, surely", "sw");
       const tenDaysAgo = new Date(Date.now() - 10 * 86_400_000).toISOString();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findComment } from "../src/db/queries/comments.js";
 import { dumpCounts } from "../src/db/queries/model.js";
-import { call, createSite, freshDatabase, harness, type Harness, type TestSite } from "./helpers.js";
+import { call, createSite, isolatedSuite, type Harness, type IsolatedSuite, type TestSite } from "./helpers.js";
 import { postComment, signIn } from "./helpers/console.js";
 
 /**
@@ -9,21 +9,19 @@ import { postComment, signIn } from "./helpers/console.js";
  * installation-wide, so other test files' comments must not join these campaigns.
  */
 describe("console: a comment's campaign", () => {
-  let db: Awaited<ReturnType<typeof freshDatabase>>;
+  let suite: IsolatedSuite;
   let h: Harness;
   let a: TestSite;
   let b: TestSite;
   let c: TestSite;
 
   beforeAll(async () => {
-    db = await freshDatabase();
-    h = harness({ databaseUrl: db.url });
-    h.startWorker();
-    [a, b, c] = [await createSite(h.app), await createSite(h.app), await createSite(h.app)];
+    suite = await isolatedSuite();
+    ({ h, site: a } = suite);
+    [b, c] = [await createSite(h.app), await createSite(h.app)];
   });
   afterAll(async () => {
-    await h?.close();
-    await db?.drop();
+    await suite?.close();
   });
 
   const text = (w: string) => `Genuine designer watches at ninety percent off for ${w}, free shipping worldwide, order from watch-outlet.example now`;

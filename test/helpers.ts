@@ -101,6 +101,8 @@ export async function freshDatabase(): Promise<{ url: string; drop(): Promise<vo
 export interface IsolatedSuite {
   h: Harness;
   site: TestSite;
+  /** The suite's own database, for a second harness or process on it. */
+  databaseUrl: string;
   close(): Promise<void>;
 }
 
@@ -117,7 +119,7 @@ export async function isolatedSuite(): Promise<IsolatedSuite> {
   };
   try {
     h.startWorker();
-    return { h, site: await createSite(h.app), close };
+    return { h, site: await createSite(h.app), databaseUrl: db.url, close };
   } catch (err) {
     await close();
     throw err;
