@@ -12,7 +12,9 @@
  * BENCH_PHASES (intake,e2e,drain,visibility), BENCH_CONCURRENCY (64 jobs in flight per worker process, raw and ours alike), BENCH_PORT (3381,
  * and the next one), BENCH_CHILD_NODE_ARGS (extra node flags for every child process, e.g.
  * `--cpu-prof --cpu-prof-dir=/tmp/prof`: NODE_OPTIONS does not take --cpu-prof). The drain's comments
- * get their fingerprints as intake stores them, and the drain runs once more with CAMPAIGNS=off.
+ * are posted through the API with no worker running (so they are queued in the jobs intake forms),
+ * and the drain runs again with 2 processes, with CAMPAIGNS=off, and with one job per comment;
+ * BENCH_DRAINS (raw,ours,two,off,per-comment) picks some of those runs.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -155,6 +157,24 @@ async function closedLoop(port: number, path: string, headers: Record<string, st
   const result = await run(seconds * 1000, true);
   agent.destroy();
   return result;
+}
+
+/** Posts exactly `count` requests, CONNECTIONS at a time; resolves to how many got a 2xx. */
+async function postCount(port: number, path: string, headers: Record<string, string>, bodies: string[], count: number): Promise<number> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  let next = 0;
+  let ok = 0;
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      while (next < count) {
+        const body = bodies[next++ % bodies.length] ?? "{}";
+        const status = await post(agent, port, path, headers, body).catch(() => 0);
+        if (status >= 200 && status < 300) ok++;
+      }
+    }),
+  );
+  agent.destroy();
+  return ok;
 }
 
 /**
@@ -300,11 +320,14 @@ export async function run(): Promise<void> {
     const worker = await startChild(["src/main.ts", "worker"], { ...appEnv }, /worker started/);
     await new Promise((r) => setTimeout(r, 1000));
     say("");
-    say("| end to end (POST ?wait=2000 → verdict), offered | achieved | p50 | p99 | max | 200 (verdict) / 202 (timed out) |");
-    say("|---|---|---|---|---|---|");
+    say("| end to end (POST ?wait=2000 → verdict), offered | achieved | p50 | p99 | max | 200 (verdict) / 202 (timed out) | stored → verdict written, p50 / p99 |");
+    say("|---|---|---|---|---|---|---|");
     for (const offered of RATES) {
+      const [{ since } = { since: new Date() }] = await raw<{ since: Date }[]>`SELECT now() AS since`;
       const e2e = await openLoop(PORT + 1, "/v1/comments?wait=2000", auth, bodies, offered, SECONDS);
-      say(`| ${rate(offered)} | ${rate(e2e.perSecond)} | ${ms(e2e.p50)} | ${ms(e2e.p99)} | ${ms(e2e.max)} | ${e2e.statuses[200] ?? 0} / ${e2e.statuses[202] ?? 0} (errors ${e2e.errors}) |`);
+      // Where the time went: stored → verdict written (queue + worker), read off the rows.
+      const [inWorker] = await raw<{ p50: number; p99: number }[]>`SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM scored_at - created_at)) * 1000 AS p50, percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM scored_at - created_at)) * 1000 AS p99 FROM comments WHERE site_id = ${site.id} AND created_at >= ${since} AND scored_at IS NOT NULL`;
+      say(`| ${rate(offered)} | ${rate(e2e.perSecond)} | ${ms(e2e.p50)} | ${ms(e2e.p99)} | ${ms(e2e.max)} | ${e2e.statuses[200] ?? 0} / ${e2e.statuses[202] ?? 0} (errors ${e2e.errors}) | ${ms(inWorker?.p50 ?? NaN)} / ${ms(inWorker?.p99 ?? NaN)} |`);
       // Let a backlog drain before the next rate, so each row starts from an idle system.
       await waitUntil(async () => {
         const [row] = await raw<{ n: number }[]>`SELECT count(*)::int AS n FROM comments WHERE site_id = ${site.id} AND status = 'pending'`;
@@ -341,7 +364,7 @@ export async function run(): Promise<void> {
      * (found by application name). Throughput swings with the machine's load; CPU per job does not,
      * so it is the figure to compare on a shared machine.
      */
-    const drain = async (kind: "raw" | "ours", processes = 1, extraEnv: Record<string, string> = {}) => {
+    const drain = async (kind: "raw" | "ours", processes = 1, extraEnv: Record<string, string> = {}, jobs: "intake" | "per-comment" = "intake") => {
       const queuePrefix = kind === "raw" ? `${prefix}-raw` : prefix;
       const queueName = kind === "raw" ? "raw" : SCORE_QUEUE;
       const appName = `${prefix}-drain-${kind}-${processes}`;
@@ -351,30 +374,35 @@ export async function run(): Promise<void> {
       const connection = new Redis(REDIS, { maxRetriesPerRequest: null });
       const queue = new Queue(queueName, { connection, prefix: queuePrefix });
       await queue.pause();
-      let ids: string[];
       if (kind === "raw") {
         // Rows left pending by the intake phase have no jobs any more: start from an empty table.
         await raw`TRUNCATE bench_raw`;
-        ids = (await raw<{ id: string }[]>`INSERT INTO bench_raw (thread, content) SELECT 't', 'drain ' || g FROM generate_series(1, ${DRAIN_JOBS}) g RETURNING id`).map((r) => r.id);
+        const ids = (await raw<{ id: string }[]>`INSERT INTO bench_raw (thread, content) SELECT 't', 'drain ' || g FROM generate_series(1, ${DRAIN_JOBS}) g RETURNING id`).map((r) => r.id);
+        for (let i = 0; i < ids.length; i += 1000) {
+          await queue.addBulk(ids.slice(i, i + 1000).map((id) => ({ name: "raw", data: { id }, opts: { jobId: `raw-${id}`, removeOnComplete: true } })));
+        }
+      } else if (jobs === "intake") {
+        // The backlog a worker finds after a burst: N comments posted through the API (closed loop,
+        // BENCH_CONNECTIONS at once) while no worker runs, queued in whatever jobs intake formed.
+        await sql`UPDATE comments SET status = 'held' WHERE site_id = ${site.id} AND status = 'pending'`;
+        const api = await startChild(["src/main.ts", "api"], { ...appEnv, PORT: String(PORT + 2), PGAPPNAME: `${appName}-fill`, ...extraEnv }, /listening/);
+        const posted = await postCount(PORT + 2, "/v1/comments", auth, bodies, DRAIN_JOBS);
+        await api.stop();
+        if (posted !== DRAIN_JOBS) throw new Error(`drain fill: ${posted} of ${DRAIN_JOBS} comments accepted`);
       } else {
+        // The same backlog with one job per comment (as the sweep queues them), to show what a job costs.
         await sql`UPDATE comments SET status = 'held' WHERE site_id = ${site.id} AND status = 'pending'`;
         const texts = corpus.slice(400).map((d) => d.text);
         const inserted = await raw<{ id: string; site_id: string; thread: string; content: string; created_at: Date }[]>`INSERT INTO comments (site_id, thread, content) SELECT ${site.id}, 'drain', (${raw.array(texts)}::text[])[1 + (g % ${texts.length})] FROM generate_series(1, ${DRAIN_JOBS}) g RETURNING id, site_id, thread, content, created_at`;
-        ids = inserted.map((r) => r.id);
-        // Fingerprints as intake stores them (storeComment, the intake batches): intake's cost, not the worker's.
+        // Fingerprints as intake stores them (the intake batches): intake's cost, not the worker's.
         for (let i = 0; i < inserted.length; i += 1000) {
           await storeFingerprints(db, inserted.slice(i, i + 1000).map((r) => ({ id: r.id, siteId: r.site_id, thread: r.thread, content: r.content, createdAt: new Date(r.created_at) })));
         }
+        for (let i = 0; i < inserted.length; i += 1000) {
+          await queue.addBulk(inserted.slice(i, i + 1000).map(({ id }) => ({ name: SCORE_QUEUE, data: { commentId: id }, opts: { jobId: scoreJobId(id), removeOnComplete: true } })));
+        }
       }
-      for (let i = 0; i < ids.length; i += 1000) {
-        await queue.addBulk(
-          ids.slice(i, i + 1000).map((id) =>
-            kind === "raw"
-              ? { name: "raw", data: { id }, opts: { jobId: `raw-${id}`, removeOnComplete: true } }
-              : { name: SCORE_QUEUE, data: { commentId: id }, opts: { jobId: scoreJobId(id), removeOnComplete: true } },
-          ),
-        );
-      }
+      const queuedJobs = await queue.getWaitingCount();
       const children: Child[] = [];
       for (let p = 0; p < processes; p++) {
         children.push(
@@ -399,22 +427,29 @@ export async function run(): Promise<void> {
       for (const c of children) await c.stop();
       await queue.close();
       connection.disconnect();
-      return { perSecond: DRAIN_JOBS / seconds, workerMs: (used.process * 1000) / DRAIN_JOBS, pgMs: (used.postgres * 1000) / DRAIN_JOBS };
+      return { perSecond: DRAIN_JOBS / seconds, workerMs: (used.process * 1000) / DRAIN_JOBS, pgMs: (used.postgres * 1000) / DRAIN_JOBS, perJob: DRAIN_JOBS / queuedJobs };
     };
     if (PHASES.has("drain")) {
-    const rawDrain = await drain("raw");
-    const ourDrain = await drain("ours");
-    const ourDrain2 = await drain("ours", 2);
+    // BENCH_DRAINS picks some of them (for profiling one): raw,ours,two,off,per-comment.
+    const DRAINS = new Set((process.env.BENCH_DRAINS ?? "raw,ours,two,off,per-comment").split(","));
+    const skipped = { perSecond: NaN, workerMs: NaN, pgMs: NaN, perJob: NaN };
+    const rawDrain = DRAINS.has("raw") ? await drain("raw") : skipped;
+    const ourDrain = DRAINS.has("ours") ? await drain("ours") : skipped;
+    const ourDrain2 = DRAINS.has("two") ? await drain("ours", 2) : skipped;
     // The same drain with campaigns off (issue 12's hook skipped), to show what the hook costs.
-    const plainDrain = await drain("ours", 1, { CAMPAIGNS: "off" });
+    const plainDrain = DRAINS.has("off") ? await drain("ours", 1, { CAMPAIGNS: "off" }) : skipped;
+    // And with one job per comment, to show what BullMQ's per-job work costs.
+    const singleDrain = DRAINS.has("per-comment") ? await drain("ours", 1, {}, "per-comment") : skipped;
     say("");
     const cpuCells = (d: { workerMs: number; pgMs: number }) => `${d.workerMs.toFixed(3)} ms | ${d.pgMs.toFixed(3)} ms`;
-    say(`| worker drain (${DRAIN_JOBS.toLocaleString("en-US")} queued jobs, concurrency ${CONCURRENCY} per process) | jobs/s | ratio to raw | worker CPU per job | its Postgres backends' CPU per job |`);
-    say("|---|---|---|---|---|");
-    say(`| raw: SELECT + UPDATE per job, 1 process | ${rate(rawDrain.perSecond)} | 1.00× | ${cpuCells(rawDrain)} |`);
-    say(`| score-comment, 1 process (batched read, counts from memory, batched guarded write) | ${rate(ourDrain.perSecond)} | **${(ourDrain.perSecond / rawDrain.perSecond).toFixed(2)}×** (goal ≥ 1.5×) | ${cpuCells(ourDrain)} |`);
-    say(`| score-comment, 2 processes | ${rate(ourDrain2.perSecond)} | ${(ourDrain2.perSecond / rawDrain.perSecond).toFixed(2)}× (${(ourDrain2.perSecond / ourDrain.perSecond).toFixed(2)}× of 1 process) | ${cpuCells(ourDrain2)} |`);
-    say(`| score-comment, 1 process, CAMPAIGNS=off | ${rate(plainDrain.perSecond)} | ${(plainDrain.perSecond / rawDrain.perSecond).toFixed(2)}× (campaigns on: ${(ourDrain.perSecond / plainDrain.perSecond).toFixed(2)}× of off) | ${cpuCells(plainDrain)} |`);
+    say(`| worker drain (${DRAIN_JOBS.toLocaleString("en-US")} queued comments, concurrency ${CONCURRENCY} jobs per process) | comments/s | ratio to raw | comments per job | worker CPU per comment | its Postgres backends' CPU per comment |`);
+    say("|---|---|---|---|---|---|");
+    const perJob = (d: { perJob: number }) => d.perJob.toFixed(1);
+    say(`| raw: SELECT + UPDATE per job, 1 process | ${rate(rawDrain.perSecond)} | 1.00× | ${perJob(rawDrain)} | ${cpuCells(rawDrain)} |`);
+    say(`| score-comment, 1 process, jobs as intake queued them (batched read, counts from memory, batched guarded write) | ${rate(ourDrain.perSecond)} | **${(ourDrain.perSecond / rawDrain.perSecond).toFixed(2)}×** (goal ≥ 1.5×) | ${perJob(ourDrain)} | ${cpuCells(ourDrain)} |`);
+    say(`| score-comment, 2 processes | ${rate(ourDrain2.perSecond)} | ${(ourDrain2.perSecond / rawDrain.perSecond).toFixed(2)}× (${(ourDrain2.perSecond / ourDrain.perSecond).toFixed(2)}× of 1 process) | ${perJob(ourDrain2)} | ${cpuCells(ourDrain2)} |`);
+    say(`| score-comment, 1 process, CAMPAIGNS=off | ${rate(plainDrain.perSecond)} | ${(plainDrain.perSecond / rawDrain.perSecond).toFixed(2)}× (campaigns on: ${(ourDrain.perSecond / plainDrain.perSecond).toFixed(2)}× of off) | ${perJob(plainDrain)} | ${cpuCells(plainDrain)} |`);
+    say(`| score-comment, 1 process, one job per comment (as the sweep queues them) | ${rate(singleDrain.perSecond)} | ${(singleDrain.perSecond / rawDrain.perSecond).toFixed(2)}× | ${perJob(singleDrain)} | ${cpuCells(singleDrain)} |`);
 
     }
 

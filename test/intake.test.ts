@@ -8,6 +8,7 @@ import { findComment } from "../src/db/queries/comments.js";
 import { processScoreComment } from "../src/worker/score-comment.js";
 import { sweepPending } from "../src/worker/sweep.js";
 import { SCORE_QUEUE } from "../src/queue/score-queue.js";
+import { MAX_JOB_COMMENTS, scoreBatchJobs } from "../src/queue/score-job.js";
 import { TEST_DATABASE_URL, redisOrSkip } from "./env.js";
 import { ADMIN_TOKEN, call, createSite, eventually, harness, removeSite, type Harness, type TestSite } from "./helpers.js";
 
@@ -89,10 +90,10 @@ describe("POST /v1/comments", () => {
     const id = res.body.id as string;
     const job = { commentId: id };
     const outcomes = await Promise.all([processScoreComment(scorerFor(h.deps), job), processScoreComment(scorerFor(h.deps), job)]);
-    expect(outcomes.map((o) => o.outcome).sort()).toEqual(["scored", "settled"]);
+    expect(outcomes.map(([o]) => o?.outcome).sort()).toEqual(["scored", "settled"]);
     const scoredAt = (await findComment(h.deps.db, id))?.scoredAt;
-    const again = await processScoreComment(scorerFor(h.deps), job);
-    expect(again.outcome).toBe("settled");
+    const [again] = await processScoreComment(scorerFor(h.deps), job);
+    expect(again?.outcome).toBe("settled");
     expect((await findComment(h.deps.db, id))?.scoredAt).toEqual(scoredAt);
   });
 
@@ -101,8 +102,8 @@ describe("POST /v1/comments", () => {
     const res = await call(h.app, "POST", "/v1/comments", { key: site.apiKey, body: comment });
     const id = res.body.id as string;
     await recordDecision(h.deps.db, { siteId: site.id, commentId: id, label: "spam", actor: "moderator" });
-    const out = await processScoreComment(scorerFor(h.deps), { commentId: id });
-    expect(out.outcome).toBe("settled");
+    const [out] = await processScoreComment(scorerFor(h.deps), { commentId: id });
+    expect(out?.outcome).toBe("settled");
     const row = await findComment(h.deps.db, id);
     expect(row).toMatchObject({ status: "spam", verdict: null, score: null });
   });
@@ -175,5 +176,79 @@ describe("POST /v1/comments", () => {
     });
     expect(job.failedReason).toContain("invalid score-comment payload");
     expect(job.attemptsMade).toBe(1);
+  });
+
+  it("fails a batch job of more than MAX_JOB_COMMENTS comments at once, as invalid", async (ctx) => {
+    const redisUrl = redisOrSkip(ctx);
+    const { h } = await setup({ queueBackend: { kind: "redis", url: redisUrl } });
+    const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    const queue = new Queue(SCORE_QUEUE, { connection: redis, prefix: h.deps.config.QUEUE_PREFIX });
+    cleanups.push(async () => {
+      await queue.close();
+      redis.disconnect();
+    });
+    const comments = Array.from({ length: MAX_JOB_COMMENTS + 1 }, () => ({ id: crypto.randomUUID() }));
+    await queue.add(SCORE_QUEUE, { comments }, { jobId: "too-many", attempts: 5 });
+    h.startWorker();
+    const job = await eventually(async () => {
+      const j = await queue.getJob("too-many");
+      return j?.failedReason ? j : undefined;
+    });
+    expect(job.failedReason).toContain("invalid score-comment payload");
+    expect(job.attemptsMade).toBe(1);
+  });
+});
+
+describe("one score job per intake batch", () => {
+  it("queues comments stored together as one job, and the worker scores each of them", async (ctx) => {
+    const redisUrl = redisOrSkip(ctx);
+    const { h, site } = await setup({ queueBackend: { kind: "redis", url: redisUrl } });
+    const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    const queue = new Queue(SCORE_QUEUE, { connection: redis, prefix: h.deps.config.QUEUE_PREFIX });
+    cleanups.push(async () => {
+      await queue.close();
+      redis.disconnect();
+    });
+    const sent = await Promise.all(Array.from({ length: 12 }, (_, i) => call(h.app, "POST", "/v1/comments", { key: site.apiKey, body: { ...comment, content: `together ${i}` } })));
+    const ids = sent.map((r) => r.body.id as string);
+    // No worker yet: what intake queued is still there to look at.
+    const waiting = await queue.getWaiting();
+    const queued = waiting.flatMap((j) => ("comments" in j.data ? (j.data as { comments: { id: string }[] }).comments.map((c) => c.id) : [(j.data as { commentId: string }).commentId]));
+    expect(queued.sort()).toEqual([...ids].sort());
+    expect(waiting.length).toBeLessThan(ids.length);
+    h.startWorker();
+    for (const id of ids) {
+      const row = await eventually(async () => {
+        const r = await findComment(h.deps.db, id);
+        return r?.status === "pending" ? undefined : r;
+      });
+      expect(row).toMatchObject({ status: "held", verdict: "unsure" });
+    }
+  });
+
+  it("scores the rest of a batch when a moderator decided one of its comments first", async () => {
+    const { h, site } = await setup();
+    const sent = await Promise.all([1, 2, 3].map((i) => call(h.app, "POST", "/v1/comments", { key: site.apiKey, body: { ...comment, content: `mixed ${i}` } })));
+    const [decided, ...rest] = sent.map((r) => r.body.id as string);
+    await recordDecision(h.deps.db, { siteId: site.id, commentId: decided!, label: "spam", actor: "moderator" });
+    const [job] = scoreBatchJobs([decided!, ...rest]);
+    const outcomes = await processScoreComment(scorerFor(h.deps), job!.data);
+    expect(outcomes.map((o) => o.outcome)).toEqual(["settled", "scored", "scored"]);
+    expect(await findComment(h.deps.db, decided!)).toMatchObject({ status: "spam", verdict: null });
+  });
+
+  it("splits a batch into jobs of at most MAX_JOB_COMMENTS, and leaves a lone comment its own job id", () => {
+    const ids = Array.from({ length: MAX_JOB_COMMENTS * 2 + 1 }, () => crypto.randomUUID());
+    const jobs = scoreBatchJobs(ids);
+    expect(jobs.map((j) => ("comments" in j.data ? j.data.comments.length : 1))).toEqual([MAX_JOB_COMMENTS, MAX_JOB_COMMENTS, 1]);
+    expect(jobs[2]?.opts.jobId).toBe(`comment-${ids[ids.length - 1]}`);
+    expect(new Set(jobs.map((j) => j.opts.jobId)).size).toBe(3);
+  });
+
+  it("scores a batch job on BullMQ's PostgreSQL backend too", async () => {
+    const { h, site } = await setup({ queueBackend: { kind: "postgres", url: TEST_DATABASE_URL } });
+    h.startWorker();
+    const sent = await Promise.all(Array.from({ length: 6 }, (_, i) => call(h.app, "POST", "/v1/comments?wait=2000", { key: site.apiKey, body: { ...comment, content: `pg ${i}` } })));
+    expect(sent.map((r) => [r.status, r.body.status])).toEqual(Array(6).fill([200, "held"]));
   });
 });

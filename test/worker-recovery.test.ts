@@ -117,3 +117,32 @@ describe("a job that failed for good", () => {
     expect(row?.verdict).not.toBeNull();
   });
 });
+
+describe("a batch job that failed for good", () => {
+  it("leaves its comments pending, and the sweep queues each of them again", async (ctx) => {
+    const redisUrl = redisOrSkip(ctx);
+    const { h, site, queue } = await setup(redisUrl);
+    const failingRedis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    const failing = new Worker(SCORE_QUEUE, () => Promise.reject(new UnrecoverableError("postgres was down for every attempt")), {
+      connection: failingRedis,
+      prefix: h.deps.config.QUEUE_PREFIX,
+    });
+    // Sent together, stored in one intake batch: one job for all of them.
+    const sent = await Promise.all([1, 2, 3, 4].map((i) => call(h.app, "POST", "/v1/comments", { key: site.apiKey, body: { thread: "t", content: `batch ${i} ${uniqueName("c")}` } })));
+    const ids = sent.map((r) => r.body.id as string);
+    const failed = await eventually(async () => {
+      const jobs = await queue.getFailed();
+      const held = jobs.flatMap((j) => ("comments" in j.data ? (j.data as { comments: { id: string }[] }).comments.map((c) => c.id) : [(j.data as { commentId: string }).commentId]));
+      return held.length === ids.length ? jobs : undefined;
+    });
+    await failing.close();
+    failingRedis.disconnect();
+    expect(failed.some((j) => "comments" in j.data)).toBe(true);
+    for (const id of ids) expect((await findComment(h.deps.db, id))?.status).toBe("pending");
+
+    h.startWorker();
+    expect(await sweepPending(h.deps, { olderThanMs: 0, siteId: site.id })).toBe(ids.length);
+    const rows = await eventually(allScored(h, ids));
+    expect(rows.every((r) => r?.verdict !== null)).toBe(true);
+  });
+});

@@ -9,7 +9,7 @@
  * shows even though the second write would carry the same value.
  */
 import { readFileSync } from "node:fs";
-import { Queue } from "bullmq";
+import { Queue, type Job } from "bullmq";
 import { Redis } from "ioredis";
 import type postgres from "postgres";
 import { SCORE_QUEUE, scoreJobId } from "../../src/queue/score-queue.js";
@@ -215,9 +215,15 @@ export async function jobStates(deps: CheckDeps, commentIds: string[]): Promise<
     await redis.connect();
     const queue = new Queue(SCORE_QUEUE, { connection: redis, prefix: deps.queuePrefix });
     const states: Record<string, number> = {};
+    // A comment stored in an intake batch is in that batch's job (data.comments), not `comment-<id>`.
+    const inBatches = new Map<string, Job>();
+    for (const job of await queue.getJobs(["waiting", "active", "delayed", "failed", "completed", "prioritized"], 0, 20_000)) {
+      const comments = (job.data as { comments?: { id: string }[] }).comments;
+      for (const c of comments ?? []) inBatches.set(c.id, job);
+    }
     for (const id of commentIds) {
-      const job = await queue.getJob(scoreJobId(id));
-      const state = job ? `${await job.getState()} (attempts ${job.attemptsMade})` : "no job";
+      const job = (await queue.getJob(scoreJobId(id))) ?? inBatches.get(id);
+      const state = job ? `${await job.getState()} (attempts ${job.attemptsMade}${inBatches.get(id) === job ? ", batch job" : ""})` : "no job";
       states[state] = (states[state] ?? 0) + 1;
     }
     await queue.close();

@@ -100,10 +100,11 @@ export async function enqueueScoring(
   deps: Pick<Deps, "scoreQueue" | "log">,
   commentIds: string[],
   requestIds: ReadonlyMap<string, string> | undefined = requestIdsOf(commentIds),
+  opts?: { together?: boolean },
 ): Promise<boolean> {
   if (commentIds.length === 0) return true;
   try {
-    await deps.scoreQueue.enqueue(commentIds, requestIds);
+    await deps.scoreQueue.enqueue(commentIds, requestIds, opts);
     return true;
   } catch (err) {
     countEnqueueFailures(commentIds.length);
@@ -120,8 +121,8 @@ function requestIdsOf(commentIds: readonly string[]): ReadonlyMap<string, string
 
 /**
  * Intake's group commit: the comments accepted within a couple of milliseconds go to Postgres as
- * one INSERT (one commit, one WAL flush), then to the queue as one addBulk (one round trip).
- * Each request still waits on its own batch only.
+ * one INSERT (one commit, one WAL flush), then to the queue as one job per 50 of them (one round
+ * trip; a lone comment keeps its per-comment job). Each request still waits on its own batch only.
  */
 export interface IntakeBatches {
   /** Without `privacy` the site's settings are read first (the routes pass the cached site's). */
@@ -154,7 +155,9 @@ export function createIntakeBatches(deps: { db: Db; scoreQueue: ScoreQueue; log:
   const adds = createBatcher<{ id: string; requestId: string | undefined }, boolean>(async (items) => {
     const ids = items.map((i) => i.id);
     const requestIds = new Map(items.flatMap((i) => (i.requestId ? [[i.id, i.requestId] as const] : [])));
-    const ok = await enqueueScoring(deps, ids, requestIds);
+    // One job for the batch: BullMQ's per-job work, not scoring, was most of a worker's cost per
+    // comment with a job each (BENCHMARKS.md), and the batch's comments are read together anyway.
+    const ok = await enqueueScoring(deps, ids, requestIds, { together: true });
     return ids.map(() => ok);
   }, INTAKE_BATCH);
   return {

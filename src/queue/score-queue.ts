@@ -1,9 +1,9 @@
 /** The producer of score-comment jobs, on whichever backend the deps chose. */
 import type { Log } from "../log.js";
 import { openQueue, type BackendQueue, type QueueBackendConfig } from "./backend.js";
-import { SCORE_QUEUE, scoreJobId, scoreJobs } from "./score-job.js";
+import { SCORE_QUEUE, scoreBatchJobs, scoreJobId, scoreJobs } from "./score-job.js";
 
-export { SCORE_QUEUE, scoreJobId, scoreJobSchema, workerLockOptions, type ScoreJob } from "./score-job.js";
+export { SCORE_QUEUE, commentsOf, scoreJobId, scoreJobSchema, workerLockOptions, type ScoreJob } from "./score-job.js";
 export type { QueueBackendConfig } from "./backend.js";
 
 /** The enqueue did not happen (backend down or slow); the comment stays `pending` for the sweep. */
@@ -11,8 +11,11 @@ export class QueueUnavailableError extends Error {}
 
 export interface ScoreQueue {
   kind: QueueBackendConfig["kind"];
-  /** Adds one job per comment; throws QueueUnavailableError instead of waiting on a dead backend. */
-  enqueue(commentIds: string[], requestIds?: ReadonlyMap<string, string>): Promise<void>;
+  /**
+   * Adds one job per comment, or with `together` one job per MAX_JOB_COMMENTS of them (comments
+   * stored in one intake batch); throws QueueUnavailableError instead of waiting on a dead backend.
+   */
+  enqueue(commentIds: string[], requestIds?: ReadonlyMap<string, string>, opts?: { together?: boolean }): Promise<void>;
   /** Moves the kept failed jobs of these comments back to waiting; resolves to how many. */
   retryFailed(commentIds: string[]): Promise<number>;
   /** Resolves when the backend answers (for /readyz). */
@@ -34,9 +37,9 @@ export function createScoreQueue(backend: QueueBackendConfig, opts: { prefix: st
   const queue = openQueue(backend, SCORE_QUEUE, opts);
   return {
     kind: backend.kind,
-    async enqueue(ids, requestIds) {
+    async enqueue(ids, requestIds, enqueueOpts) {
       if (!queue.isReady()) throw new QueueUnavailableError("queue connection is not ready");
-      const jobs = scoreJobs(ids, requestIds);
+      const jobs = enqueueOpts?.together ? scoreBatchJobs(ids, requestIds) : scoreJobs(ids, requestIds);
       const [only] = jobs;
       try {
         // One job is one script call; addBulk wraps even a single job in MULTI/EXEC.
