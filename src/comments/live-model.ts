@@ -222,9 +222,19 @@ export function createLiveModel(
   const prefetch = async (siteId: string, tokens: Iterable<string>): Promise<Overlay> => {
     const resolved = new Map<string, TokenPair>();
     const wanted: { scope: string; token: string; pair: TokenPair }[] = [];
+    // The two scopes' maps of the hot generation, looked up once per call rather than per token
+    // (re-read when a promotion from `cold` rotated the generations).
+    let generation = hot;
+    let hotGlobal = hot.scopes.get(GLOBAL_SCOPE);
+    let hotSite = hot.scopes.get(siteId);
     for (const token of tokens) {
       if (resolved.has(token)) continue;
-      const pair: TokenPair = { global: lookup(GLOBAL_SCOPE, token), site: lookup(siteId, token) };
+      if (generation !== hot) {
+        generation = hot;
+        hotGlobal = hot.scopes.get(GLOBAL_SCOPE);
+        hotSite = hot.scopes.get(siteId);
+      }
+      const pair: TokenPair = { global: hotGlobal?.get(token) ?? lookup(GLOBAL_SCOPE, token), site: hotSite?.get(token) ?? lookup(siteId, token) };
       resolved.set(token, pair);
       if (pair.global) hits++;
       else wanted.push({ scope: GLOBAL_SCOPE, token, pair });
@@ -269,17 +279,21 @@ export function createLiveModel(
   const pairOf = (siteId: string, token: string, overlay?: Overlay): TokenPair =>
     overlay?.get(token) ?? { global: peek(GLOBAL_SCOPE, token), site: peek(siteId, token) };
 
-  const copy = (c: Counts | undefined): TokenCounts | undefined => (c && (c.spam !== 0 || c.ham !== 0) ? { spam: c.spam, ham: c.ham } : undefined);
-
+  /**
+   * The slices hold the cached count objects themselves, not copies: scoring reads them
+   * synchronously, before any change can be applied to them, and copying two objects per token
+   * was a good part of the worker's garbage (BENCHMARKS.md). Zero counts are left out, as the
+   * classifier reads a missing token as {0, 0}.
+   */
   const scoringData = (siteId: string, tokens: readonly string[], overlay?: Overlay): { global: ScopeSlice; site: ScopeSlice } => {
     const global = new Map<string, TokenCounts>();
     const site = new Map<string, TokenCounts>();
     for (const t of tokens) {
       const pair = pairOf(siteId, t, overlay);
-      const g = copy(pair.global);
-      if (g) global.set(t, g);
-      const s = copy(pair.site);
-      if (s) site.set(t, s);
+      const g = pair.global;
+      if (g && (g.spam !== 0 || g.ham !== 0)) global.set(t, g);
+      const s = pair.site;
+      if (s && (s.spam !== 0 || s.ham !== 0)) site.set(t, s);
     }
     const totalsOf = (scope: string) => {
       const tt = totals.get(scope);
