@@ -75,7 +75,11 @@ export function createScorer(deps: { db: Db; model: LiveModel; log: Log; campaig
   }, opts);
 
   /** A job fails (and is retried with backoff) rather than hold its lock while the model cannot load. */
+  let modelLoaded = false;
+  void deps.model.ready().then(() => (modelLoaded = true));
   const modelReady = async () => {
+    // Loaded once, ready for good: no timer per comment.
+    if (modelLoaded) return;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`model not loaded within ${MODEL_WAIT_MS} ms`)), MODEL_WAIT_MS);
