@@ -102,7 +102,8 @@ describe("a job that failed for good", () => {
     });
     const failed = await eventually(async () => {
       const job = await queue.getJob(scoreJobId(id!));
-      return job && (await job.isFailed()) ? job : undefined;
+      // Read as one: a job fetched just before it failed, asked isFailed() just after, has no failedReason yet.
+      return job?.failedReason && (await job.isFailed()) ? job : undefined;
     });
     await failing.close();
     failingRedis.disconnect();

@@ -159,7 +159,9 @@ export function createIntakeBatches(deps: { db: Db; scoreQueue: ScoreQueue; log:
     // comment with a job each (BENCHMARKS.md), and the batch's comments are read together anyway.
     const ok = await enqueueScoring(deps, ids, requestIds, { together: true });
     return ids.map(() => ok);
-  }, INTAKE_BATCH);
+    // An insert batch's comments all come back in one turn of the event loop, so the next timer
+    // turn already holds them: waiting a window again would only add latency.
+  }, { maxSize: INTAKE_BATCH.maxSize, windowMs: 0 });
   return {
     async store(siteId, input, privacy) {
       if (input.parentId !== undefined && !(await findSiteComment(deps.db, siteId, input.parentId))) {
