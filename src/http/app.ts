@@ -1,9 +1,9 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { bodyLimit } from "hono/body-limit";
-import { secureHeaders } from "hono/secure-headers";
 import type { Deps } from "../deps.js";
 import { requestContext } from "./access-log.js";
+import { API_SECURE_HEADERS, SECURE_HEADERS, secureHeaders, withHeader } from "./secure-headers.js";
 import { consoleRoutes, homeRoutes } from "./console/routes.js";
 import { ApiError, errorBody, errorStatus, isUnavailable, RETRY_AFTER_S, type ErrorCode } from "./errors.js";
 import { createApi, DOCUMENT_INFO, securitySchemes } from "./openapi.js";
@@ -23,6 +23,9 @@ import { siteRoutes } from "./routes/sites.js";
 import { threadRoutes } from "./routes/threads.js";
 import { webhookAdminRoutes, webhookSiteRoutes } from "./routes/webhooks.js";
 import type { AppEnv } from "./types.js";
+
+/** The API's answers (JSON, Akismet's text, health and metrics), as opposed to pages. */
+const API_PATH = /^\/(v1|1\.[12])\/|^\/(healthz|readyz|metrics)$/;
 
 /** 503 with Retry-After: our envelope on /v1 and the health routes, plain text on Akismet's paths. */
 function unavailable(path: string, requestId: string, message: string): Response {
@@ -103,11 +106,12 @@ export function createApp(deps: Deps) {
     return limitBody(c, next);
   };
   app.use("/v1/*", limitBodyFast);
-  // hono/secure-headers' defaults (nosniff, frame and referrer policies, HSTS, COOP/CORP, ...) on
-  // every answer, never over a header a route set itself (the console's CSP and frame policy). A
-  // page elsewhere loads the form helper with <script src>, which CORP same-origin would block.
-  app.use("*", secureHeaders({ overwrite: false }));
-  app.use("/v1/form.js", secureHeaders({ overwrite: false, crossOriginResourcePolicy: "cross-origin" }));
+  // Secure headers on every answer, never over a header a route set itself (the console's CSP and
+  // frame policy): hono/secure-headers' full set on pages, the four an API answer needs on the API
+  // (see secure-headers.ts). A page elsewhere loads the form helper with <script src>, which CORP
+  // same-origin would block.
+  app.use("*", secureHeaders((path) => (API_PATH.test(path) ? API_SECURE_HEADERS : SECURE_HEADERS)));
+  app.use("/v1/form.js", secureHeaders(withHeader(API_SECURE_HEADERS, "Cross-Origin-Resource-Policy", "cross-origin")));
 
   app.route("/", healthRoutes(deps));
   // The moderation console (server-rendered pages) and the index page that links to it.
