@@ -63,7 +63,7 @@ for (const path of args) {
     return "(node, from the event loop)";
   };
   const byCaller = new Map<string, number>();
-  /** Inclusive time of our functions: each sample counts once for every distinct one on its stack. */
+  /** Inclusive time of functions (ours and packages'): each sample counts once for every distinct one on its stack. */
   const inclusive = new Map<string, number>();
   const fnKey = (f: ProfileNode["callFrame"]) => {
     const o = ownerOf(f.url);
@@ -92,7 +92,7 @@ for (const path of args) {
     const onStack = new Set<string>();
     for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
       const f = byId.get(cur)?.callFrame;
-      if (f && ownerOf(f.url).file !== undefined) onStack.add(fnKey(f));
+      if (f && !f.functionName.startsWith("(") && !["(node)", "(native)"].includes(ownerOf(f.url).pkg)) onStack.add(fnKey(f));
     }
     for (const k of onStack) add(inclusive, k, dt);
     add(byCaller, owner.pkg === "(node)" || owner.pkg === "(native)" ? blamed(id) : (owner.file ?? owner.pkg), dt);
@@ -109,5 +109,5 @@ for (const path of args) {
   print("by our file", byFile, top);
   print("by package or our file, node's and native time charged to the nearest caller", byCaller, top);
   print("by function", byFn, top);
-  print("our functions, inclusive (with everything they call, synchronously)", inclusive, top);
+  print("functions, inclusive (with everything they call synchronously; an async function's parts after each await count too)", inclusive, top);
 }
