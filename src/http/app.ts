@@ -81,9 +81,9 @@ export function createApp(deps: Deps) {
           clearTimeout(timer);
           resolve("done");
         },
-        (err: unknown) => {
+        (err: Error) => {
           clearTimeout(timer);
-          reject(err as Error);
+          reject(err);
         },
       );
     });
