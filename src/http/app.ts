@@ -1,8 +1,7 @@
-import type { Context, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { bodyLimit } from "hono/body-limit";
 import type { Deps } from "../deps.js";
 import { requestContext } from "./access-log.js";
+import { limitBody } from "./body-limit.js";
 import { API_SECURE_HEADERS, SECURE_HEADERS, secureHeaders, withHeader } from "./secure-headers.js";
 import { consoleRoutes, homeRoutes } from "./console/routes.js";
 import { ApiError, errorBody, errorStatus, isUnavailable, RETRY_AFTER_S, type ErrorCode } from "./errors.js";
@@ -22,7 +21,6 @@ import { siteGuardRoutes } from "./routes/site-guard.js";
 import { siteRoutes } from "./routes/sites.js";
 import { threadRoutes } from "./routes/threads.js";
 import { webhookAdminRoutes, webhookSiteRoutes } from "./routes/webhooks.js";
-import type { AppEnv } from "./types.js";
 
 /** The API's answers (JSON, Akismet's text, health and metrics), as opposed to pages. */
 const API_PATH = /^\/(v1|1\.[12])\/|^\/(healthz|readyz|metrics)$/;
@@ -92,29 +90,12 @@ export function createApp(deps: Deps) {
     log.warn("request deadline passed", { requestId: c.var.requestId, method: c.req.method, path: c.req.path, deadlineMs: deps.config.REQUEST_DEADLINE_MS });
     return unavailable(c.req.path, c.var.requestId, `No answer within ${deps.config.REQUEST_DEADLINE_MS} ms; retry shortly`);
   });
-  const limitBody: MiddlewareHandler<AppEnv> = bodyLimit({
-    maxSize: deps.config.MAX_BODY_BYTES,
-    onError: (c) => {
-      const requestId = (c as Context<AppEnv>).var.requestId;
-      return c.json(errorBody("PAYLOAD_TOO_LARGE", `The body exceeds ${deps.config.MAX_BODY_BYTES} bytes`, requestId), 413);
-    },
-  });
-  const limitBodyFast: MiddlewareHandler<AppEnv> = async (c, next) => {
-    // hono/body-limit reads `c.req.raw.body`, which makes @hono/node-server build a full web
-    // Request (undici Request, AbortSignal, ReadableStream) for every request: the largest CPU item
-    // in intake profiles. A declared Content-Length can be checked from the header alone (Node's
-    // parser never delivers more than it declares); chunked bodies still go through body-limit.
-    const length = c.req.header("content-length");
-    if (c.req.method === "GET" || c.req.method === "HEAD") return next();
-    if (length !== undefined && /^\d+$/.test(length) && c.req.header("transfer-encoding") === undefined) {
-      if (Number(length) > deps.config.MAX_BODY_BYTES) {
-        return c.json(errorBody("PAYLOAD_TOO_LARGE", `The body exceeds ${deps.config.MAX_BODY_BYTES} bytes`, c.var.requestId), 413);
-      }
-      return next();
-    }
-    return limitBody(c, next);
-  };
-  app.use("/v1/*", limitBodyFast);
+  app.use(
+    "/v1/*",
+    limitBody(deps.config.MAX_BODY_BYTES, (c) =>
+      c.json(errorBody("PAYLOAD_TOO_LARGE", `The body exceeds ${deps.config.MAX_BODY_BYTES} bytes`, c.var.requestId), 413),
+    ),
+  );
   // Secure headers on every answer, never over a header a route set itself (the console's CSP and
   // frame policy): hono/secure-headers' full set on pages, the four an API answer needs on the API
   // (see secure-headers.ts). A page elsewhere loads the form helper with <script src>, which CORP
