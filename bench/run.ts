@@ -11,6 +11,7 @@ const MODULES: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   console: () => import("./console.js"),
   privacy: () => import("./privacy.js"),
   "rate-limit": () => import("./rate-limit.js"),
+  "request-path": () => import("./request-path.js"),
 };
 
 async function main(names: readonly string[]): Promise<void> {

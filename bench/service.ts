@@ -10,8 +10,15 @@
  * BENCH_CONNECTIONS (32), BENCH_RATES (200,1000 comments/s offered, one end-to-end run each),
  * BENCH_STEP_SECONDS (3 per step of the sustained-rate search), BENCH_DRAIN_JOBS (20000),
  * BENCH_PHASES (intake,e2e,drain,visibility), BENCH_CONCURRENCY (64 jobs in flight per worker process, raw and ours alike), BENCH_PORT (3381,
- * and the next one), BENCH_CHILD_NODE_ARGS (extra node flags for every child process, e.g.
- * `--cpu-prof --cpu-prof-dir=/tmp/prof`: NODE_OPTIONS does not take --cpu-prof). The drain's comments
+ * and the next two), BENCH_CHILD_NODE_ARGS (extra node flags for every child process, e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof`: NODE_OPTIONS does not take --cpu-prof), BENCH_PREFIX (queue
+ * prefix stem, `core-bench`), BENCH_INTAKE_TREES (comma-separated source trees whose `src/main.ts api`
+ * the intake phase measures one after the other, default `.`: an A/B of two commits in one run, e.g.
+ * `git archive <commit> | tar -x -C /tmp/base` with node_modules linked; the last tree's API serves
+ * the e2e phase), BENCH_INTAKE_ROUNDS (1: how many times the raw + trees sequence repeats, the trees
+ * in reverse order every other round), BENCH_INTAKE_RATE (0: closed loop; else that many requests/s
+ * offered, open loop, so that every server sees the same batches and its CPU per request compares
+ * like with like: a closed loop gives a slower server smaller batches). The drain's comments
  * are posted through the API with no worker running (so they are queued in the jobs intake forms),
  * and the drain runs again with 2 processes, with CAMPAIGNS=off, and with one job per comment;
  * BENCH_DRAINS (raw,ours,two,off,per-comment) picks some of those runs.
@@ -49,6 +56,10 @@ const PORT = Number(process.env.BENCH_PORT ?? 3381);
 /** Which phases to run (all by default): intake, e2e (needs intake's API), drain, visibility. */
 const PHASES = new Set((process.env.BENCH_PHASES ?? "intake,e2e,drain,visibility").split(","));
 const CHILD_NODE_ARGS = (process.env.BENCH_CHILD_NODE_ARGS ?? "").split(" ").filter(Boolean);
+const PREFIX = process.env.BENCH_PREFIX ?? "core-bench";
+const INTAKE_TREES = (process.env.BENCH_INTAKE_TREES ?? ".").split(",").filter(Boolean);
+const INTAKE_ROUNDS = Number(process.env.BENCH_INTAKE_ROUNDS ?? 1);
+const INTAKE_RATE = Number(process.env.BENCH_INTAKE_RATE ?? 0);
 const WARMUP_SECONDS = 2;
 const ADMIN_TOKEN = randomBytes(16).toString("hex");
 
@@ -58,9 +69,10 @@ interface Child {
 }
 
 /** Starts `node --import tsx <args>` and resolves once a stdout line matches `ready`. */
-function startChild(args: string[], env: Record<string, string>, ready: RegExp): Promise<Child> {
+function startChild(args: string[], env: Record<string, string>, ready: RegExp, cwd?: string): Promise<Child> {
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, [...CHILD_NODE_ARGS, "--import", "tsx", ...args], {
+      cwd,
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "inherit"],
     });
@@ -276,7 +288,7 @@ export async function run(): Promise<void> {
   }
   const bodies = corpus.slice(400).map((d, i) => JSON.stringify({ thread: `post-${i % 50}`, content: d.text, author: { name: `user${i}` }, ip: "192.0.2.1" }));
 
-  const prefix = `core-bench-${randomBytes(4).toString("hex")}`;
+  const prefix = `${PREFIX}-${randomBytes(4).toString("hex")}`;
   // Rate limits off: the bench is one site from one address, far past the defaults (issue 11).
   const appEnv = { DATABASE_URL: DB, REDIS_URL: REDIS, ADMIN_TOKEN, QUEUE_PREFIX: prefix, LOG_LEVEL: "info", HOST: "127.0.0.1", SWEEP_MIN_AGE_MS: "60000", RATE_LIMIT_IP_PER_MINUTE: "0", RATE_LIMIT_SITE_PER_MINUTE: "0" };
   const rawEnv = { BENCH_DATABASE_URL: DB, BENCH_REDIS_URL: REDIS, BENCH_PREFIX: `${prefix}-raw` };
@@ -293,25 +305,46 @@ export async function run(): Promise<void> {
     if (PHASES.has("intake")) {
     // CPU per request of the server process and of its Postgres backends, as for the drain below.
     const measured = async (child: Child, appName: string, port: number, path: string, headers: Record<string, string>) => {
+      if (INTAKE_RATE > 0) await openLoop(port, path, headers, bodies, INTAKE_RATE, WARMUP_SECONDS);
       const meter = await cpuMeter(raw, appName, [child.proc.pid ?? 0]);
-      const result = await closedLoop(port, path, headers, bodies, SECONDS);
+      const result = INTAKE_RATE > 0 ? await openLoop(port, path, headers, bodies, INTAKE_RATE, SECONDS) : await closedLoop(port, path, headers, bodies, SECONDS);
       const used = await meter.stop();
-      // The meter also counts the warm-up's requests, at the same rate.
-      const requests = result.requests * (1 + WARMUP_SECONDS / SECONDS);
+      // The closed loop's meter also counts its warm-up's requests, at the same rate.
+      const requests = INTAKE_RATE > 0 ? result.requests : result.requests * (1 + WARMUP_SECONDS / SECONDS);
       return { ...result, serverMs: (used.process * 1000) / requests, pgMs: (used.postgres * 1000) / requests };
     };
-    const rawServer = await startChild(["bench/service-raw.ts", "server"], { ...rawEnv, PORT: String(PORT), PGAPPNAME: `${prefix}-intake-raw` }, /ready/);
-    const rawIntake = await measured(rawServer, `${prefix}-intake-raw`, PORT, "/raw", {});
-    await rawServer.stop();
-    const api = await startChild(["src/main.ts", "api"], { ...appEnv, PORT: String(PORT + 1), PGAPPNAME: `${prefix}-intake-api` }, /listening/);
-    const intake = await measured(api, `${prefix}-intake-api`, PORT + 1, "/v1/comments", auth);
+    // Raw first, then each tree's API; with several rounds the sequence repeats, so that a drift of
+    // the machine's load shows up in the raw rows too. The last API started stays up for the e2e phase.
     const cpuCells = (d: { serverMs: number; pgMs: number }) => `${d.serverMs.toFixed(3)} ms | ${d.pgMs.toFixed(3)} ms`;
+    const rows: string[] = [];
+    let api: Child | undefined;
+    let intake = { perSecond: 0 };
+    for (let round = 1; round <= INTAKE_ROUNDS; round++) {
+      await api?.stop();
+      const rawServer = await startChild(["bench/service-raw.ts", "server"], { ...rawEnv, PORT: String(PORT), PGAPPNAME: `${prefix}-intake-raw` }, /ready/);
+      const rawIntake = await measured(rawServer, `${prefix}-intake-raw`, PORT, "/raw", {});
+      await rawServer.stop();
+      const tag = INTAKE_ROUNDS > 1 ? ` (round ${round})` : "";
+      rows.push(`| raw: Hono + INSERT + BullMQ add${tag} | ${rate(rawIntake.perSecond)} | ${ms(rawIntake.p50)} | ${ms(rawIntake.p99)} | ${JSON.stringify(rawIntake.statuses)} | ${cpuCells(rawIntake)} | 1.00× | 1.00× |`);
+      const order = [...INTAKE_TREES.entries()];
+      if (round % 2 === 0) order.reverse();
+      for (const [n, [t, tree]] of order.entries()) {
+        if (n > 0) await api?.stop();
+        const appName = `${prefix}-intake-api-${t}`;
+        api = await startChild(["src/main.ts", "api"], { ...appEnv, PORT: String(PORT + 1), PGAPPNAME: appName }, /listening/, tree);
+        const result = await measured(api, appName, PORT + 1, "/v1/comments", auth);
+        intake = result;
+        const label = INTAKE_TREES.length > 1 ? `POST /v1/comments, ${tree}${tag}` : `POST /v1/comments${tag}`;
+        rows.push(
+          `| ${label} | ${rate(result.perSecond)} | ${ms(result.p50)} | ${ms(result.p99)} | ${JSON.stringify(result.statuses)} | ${cpuCells(result)} | **${(result.perSecond / rawIntake.perSecond).toFixed(2)}×** | ${(result.serverMs / rawIntake.serverMs).toFixed(2)}× |`,
+        );
+      }
+    }
     say("");
-    say("| intake (closed loop) | requests/s | p50 | p99 | statuses | server CPU per request | its Postgres backends' CPU per request |");
-    say("|---|---|---|---|---|---|---|");
-    say(`| raw: Hono + INSERT + BullMQ add | ${rate(rawIntake.perSecond)} | ${ms(rawIntake.p50)} | ${ms(rawIntake.p99)} | ${JSON.stringify(rawIntake.statuses)} | ${cpuCells(rawIntake)} |`);
-    say(`| POST /v1/comments | ${rate(intake.perSecond)} | ${ms(intake.p50)} | ${ms(intake.p99)} | ${JSON.stringify(intake.statuses)} | ${cpuCells(intake)} |`);
-    say(`| ratio | **${(intake.perSecond / rawIntake.perSecond).toFixed(2)}×** (goal ≥ 1.0×) | | | | ${(intake.serverMs / rawIntake.serverMs).toFixed(2)}× | ${(intake.pgMs / rawIntake.pgMs).toFixed(2)}× |`);
+    say(`| intake (${INTAKE_RATE > 0 ? `open loop, ${rate(INTAKE_RATE)} offered` : "closed loop"}) | requests/s | p50 | p99 | statuses | server CPU per request | its Postgres backends' CPU per request | requests/s vs raw (goal ≥ 1.0×) | server CPU vs raw |"`);
+    say("|---|---|---|---|---|---|---|---|---|");
+    for (const row of rows) say(row);
+    if (!api) throw new Error("BENCH_INTAKE_TREES names no tree");
 
     // 2. End to end: the API plus one worker process, comments offered at a fixed rate with ?wait.
     if (PHASES.has("e2e")) {

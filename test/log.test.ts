@@ -1,9 +1,9 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import postgres from "postgres";
 import { drizzle } from "drizzle-orm/postgres-js";
 import { sql } from "drizzle-orm";
 import { createBatcher } from "../src/db/batch.js";
-import { createLog, REDACTED, withLogContext } from "../src/log.js";
+import { createLog, REDACTED, withLogContext, writeStdoutLine } from "../src/log.js";
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
@@ -109,5 +109,21 @@ describe("the log", () => {
       ["batch ran", undefined],
       ["outside", undefined],
     ]);
+  });
+
+  it("writes the lines of one event-loop turn to stdout as one write, in order", async () => {
+    const writes: string[] = [];
+    const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => writes.push(String(chunk)) > 0);
+    try {
+      writeStdoutLine('{"n":1}');
+      writeStdoutLine('{"n":2}');
+      expect(writes).toEqual([]);
+      await new Promise((r) => setImmediate(r));
+      writeStdoutLine('{"n":3}');
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      spy.mockRestore();
+    }
+    expect(writes).toEqual(['{"n":1}\n{"n":2}\n', '{"n":3}\n']);
   });
 });

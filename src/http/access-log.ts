@@ -3,6 +3,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
 import { withLogContext, type Log } from "../log.js";
 import { httpDuration } from "../observe/metrics.js";
+import { nodeResponse } from "./secure-headers.js";
 import type { AppEnv } from "./types.js";
 
 /** A client-chosen X-Request-Id is kept when it is short and printable, so logs can be joined. */
@@ -36,11 +37,15 @@ export function requestContext(log: Log): MiddlewareHandler<AppEnv> {
     const given = c.req.header("x-request-id");
     const requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
     c.set("requestId", requestId);
-    c.header("X-Request-Id", requestId);
+    // Under Node on the ServerResponse, where it reaches every answer, also a Response a handler
+    // built itself, without a call into undici's Headers (see secure-headers.ts).
+    const outgoing = nodeResponse(c);
+    if (outgoing) outgoing.setHeader("X-Request-Id", requestId);
+    else c.header("X-Request-Id", requestId);
     const start = performance.now();
     await withLogContext({ requestId }, () => next());
     // A handler that built its own Response (Akismet's plain answers, a deadline 503) may lack it.
-    if (!c.res.headers.has("X-Request-Id")) {
+    if (!outgoing && !c.res.headers.has("X-Request-Id")) {
       try {
         c.res.headers.set("X-Request-Id", requestId);
       } catch {

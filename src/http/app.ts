@@ -1,9 +1,8 @@
-import type { Context, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { bodyLimit } from "hono/body-limit";
-import { secureHeaders } from "hono/secure-headers";
 import type { Deps } from "../deps.js";
 import { requestContext } from "./access-log.js";
+import { limitBody } from "./body-limit.js";
+import { API_SECURE_HEADERS, SECURE_HEADERS, secureHeaders, withHeader } from "./secure-headers.js";
 import { consoleRoutes, homeRoutes } from "./console/routes.js";
 import { ApiError, errorBody, errorStatus, isUnavailable, RETRY_AFTER_S, type ErrorCode } from "./errors.js";
 import { createApi, DOCUMENT_INFO, securitySchemes } from "./openapi.js";
@@ -22,7 +21,9 @@ import { siteGuardRoutes } from "./routes/site-guard.js";
 import { siteRoutes } from "./routes/sites.js";
 import { threadRoutes } from "./routes/threads.js";
 import { webhookAdminRoutes, webhookSiteRoutes } from "./routes/webhooks.js";
-import type { AppEnv } from "./types.js";
+
+/** The API's answers (JSON, Akismet's text, health and metrics), as opposed to pages. */
+const API_PATH = /^\/(v1|1\.[12])\/|^\/(healthz|readyz|metrics)$/;
 
 /** 503 with Retry-After: our envelope on /v1 and the health routes, plain text on Akismet's paths. */
 function unavailable(path: string, requestId: string, message: string): Response {
@@ -68,46 +69,39 @@ export function createApp(deps: Deps) {
   app.use("*", requestContext(log));
   // Every request is answered within REQUEST_DEADLINE_MS. A handler still waiting (on a Postgres
   // that restarts, a pool that is full) goes on in the background; its late answer is dropped.
+  // One promise and one timer per request (a Promise.race of two with a finally made five).
   app.use("*", async (c, next) => {
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<"expired">((resolve) => {
-      timer = setTimeout(() => resolve("expired"), deps.config.REQUEST_DEADLINE_MS);
+    const work = next();
+    const outcome = await new Promise<"done" | "expired">((resolve, reject) => {
+      const timer = setTimeout(() => resolve("expired"), deps.config.REQUEST_DEADLINE_MS);
+      work.then(
+        () => {
+          clearTimeout(timer);
+          resolve("done");
+        },
+        (err: Error) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      );
     });
-    const work = next().then(() => "done" as const);
-    const outcome = await Promise.race([work, expired]).finally(() => clearTimeout(timer));
     if (outcome === "done") return;
     work.catch((err: unknown) => log.warn("request failed after its deadline", { requestId: c.var.requestId, error: err }));
     log.warn("request deadline passed", { requestId: c.var.requestId, method: c.req.method, path: c.req.path, deadlineMs: deps.config.REQUEST_DEADLINE_MS });
     return unavailable(c.req.path, c.var.requestId, `No answer within ${deps.config.REQUEST_DEADLINE_MS} ms; retry shortly`);
   });
-  const limitBody: MiddlewareHandler<AppEnv> = bodyLimit({
-    maxSize: deps.config.MAX_BODY_BYTES,
-    onError: (c) => {
-      const requestId = (c as Context<AppEnv>).var.requestId;
-      return c.json(errorBody("PAYLOAD_TOO_LARGE", `The body exceeds ${deps.config.MAX_BODY_BYTES} bytes`, requestId), 413);
-    },
-  });
-  const limitBodyFast: MiddlewareHandler<AppEnv> = async (c, next) => {
-    // hono/body-limit reads `c.req.raw.body`, which makes @hono/node-server build a full web
-    // Request (undici Request, AbortSignal, ReadableStream) for every request: the largest CPU item
-    // in intake profiles. A declared Content-Length can be checked from the header alone (Node's
-    // parser never delivers more than it declares); chunked bodies still go through body-limit.
-    const length = c.req.header("content-length");
-    if (c.req.method === "GET" || c.req.method === "HEAD") return next();
-    if (length !== undefined && /^\d+$/.test(length) && c.req.header("transfer-encoding") === undefined) {
-      if (Number(length) > deps.config.MAX_BODY_BYTES) {
-        return c.json(errorBody("PAYLOAD_TOO_LARGE", `The body exceeds ${deps.config.MAX_BODY_BYTES} bytes`, c.var.requestId), 413);
-      }
-      return next();
-    }
-    return limitBody(c, next);
-  };
-  app.use("/v1/*", limitBodyFast);
-  // hono/secure-headers' defaults (nosniff, frame and referrer policies, HSTS, COOP/CORP, ...) on
-  // every answer, never over a header a route set itself (the console's CSP and frame policy). A
-  // page elsewhere loads the form helper with <script src>, which CORP same-origin would block.
-  app.use("*", secureHeaders({ overwrite: false }));
-  app.use("/v1/form.js", secureHeaders({ overwrite: false, crossOriginResourcePolicy: "cross-origin" }));
+  app.use(
+    "/v1/*",
+    limitBody(deps.config.MAX_BODY_BYTES, (c) =>
+      c.json(errorBody("PAYLOAD_TOO_LARGE", `The body exceeds ${deps.config.MAX_BODY_BYTES} bytes`, c.var.requestId), 413),
+    ),
+  );
+  // Secure headers on every answer, never over a header a route set itself (the console's CSP and
+  // frame policy): hono/secure-headers' full set on pages, the four an API answer needs on the API
+  // (see secure-headers.ts). A page elsewhere loads the form helper with <script src>, which CORP
+  // same-origin would block.
+  app.use("*", secureHeaders((path) => (API_PATH.test(path) ? API_SECURE_HEADERS : SECURE_HEADERS)));
+  app.use("/v1/form.js", secureHeaders(withHeader(API_SECURE_HEADERS, "Cross-Origin-Resource-Policy", "cross-origin")));
 
   app.route("/", healthRoutes(deps));
   // The moderation console (server-rendered pages) and the index page that links to it.

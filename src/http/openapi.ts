@@ -11,8 +11,8 @@ const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
 /**
  * Route middleware for a route with a JSON body; it runs before zod-openapi's validators, so a
  * body that is not JSON is our 415/400, not Hono's plain-text answer. It decodes strictly (broken
- * UTF-8 is a 400, where `c.req.json()` would silently substitute U+FFFD) and leaves the text in
- * Hono's body cache, from which the validator parses it again (microseconds for our 64 KiB cap).
+ * UTF-8 is a 400, where `c.req.json()` would silently substitute U+FFFD), leaves the text in
+ * Hono's body cache and the parsed value where the validator reads it: one parse per body.
  */
 export const jsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (!JSON_TYPE.test(c.req.header("content-type") ?? "")) {
@@ -25,13 +25,17 @@ export const jsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
     if (err instanceof TypeError) throw new ApiError("BAD_REQUEST", "The body is not valid UTF-8");
     throw err;
   }
+  let parsed: unknown;
   try {
-    JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch {
     throw new ApiError("BAD_REQUEST", "The body is not valid JSON");
   }
   // Hono's cache holds promises, whatever its type says.
   (c.req.bodyCache as { text?: Promise<string> }).text = Promise.resolve(text);
+  // The validator reads the body with `c.req.json()`, which parses the text again (Hono caches the
+  // text, never the value): this request's `json()` hands over the value parsed here.
+  (c.req as { json: () => Promise<unknown> }).json = () => Promise.resolve(parsed);
   await next();
 };
 

@@ -71,6 +71,8 @@ export function rateLimited(c: Context, name: string, d: RateLimitDecision): nev
 
 /** /v1: counts the client IP before the key is looked up, so a flood of bad keys costs no query. */
 export function limitByIp(deps: Pick<Deps, "rateLimiter" | "config">): MiddlewareHandler<AppEnv> {
+  // With the limit off (0), the address is not even worked out.
+  if (deps.config.RATE_LIMIT_IP_PER_MINUTE === 0) return (_c, next) => next();
   return async (c, next) => {
     const d = await countRequest(deps, c, "ip", clientIp(c, deps.config.TRUST_PROXY_HOPS), deps.config.RATE_LIMIT_IP_PER_MINUTE);
     if (d && !d.allowed) rateLimited(c, "ip", d);

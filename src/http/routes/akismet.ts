@@ -1,5 +1,4 @@
 import { Hono, type Context, type MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { createRoute, z } from "@hono/zod-openapi";
 import { checkComment, submitComment } from "../../akismet/calls.js";
 import { akismetSettingsOf, akismetSettingsSchema } from "../../akismet/settings.js";
@@ -33,6 +32,7 @@ import { siteLimitOf } from "../../rate-limit/settings.js";
 import { akismetRateLimited, clientIp, countRequest } from "../rate-limit.js";
 import { findSiteOr404 } from "./sites.js";
 import { ApiError, isUnavailable, RETRY_AFTER_S } from "../errors.js";
+import { limitBody } from "../body-limit.js";
 import type { AppEnv } from "../types.js";
 import { ADMIN, BODY_ERRORS, createApi, errors, idParam, json, jsonBody, jsonRequest } from "../openapi.js";
 import { AkismetSettingsSchema } from "../schemas.js";
@@ -67,10 +67,7 @@ export function akismetRoutes(deps: Deps) {
   const maxContentChars = deps.config.MAX_CONTENT_CHARS;
   const maxBody = akismetBodyLimit(maxContentChars);
 
-  const limit = bodyLimit({
-    maxSize: maxBody,
-    onError: () => toResponse(invalidAnswer(`The body exceeds ${maxBody} bytes.`)),
-  });
+  const limit = limitBody(maxBody, () => toResponse(invalidAnswer(`The body exceeds ${maxBody} bytes.`)));
   // Scoped to Akismet's paths: this sub-app is mounted at the root, beside /v1.
   app.use("/1.1/*", limit);
   app.use("/1.2/*", limit);
