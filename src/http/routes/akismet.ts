@@ -3,6 +3,7 @@ import { bodyLimit } from "hono/body-limit";
 import { createRoute, z } from "@hono/zod-openapi";
 import { checkComment, submitComment } from "../../akismet/calls.js";
 import { akismetSettingsOf, akismetSettingsSchema } from "../../akismet/settings.js";
+import { campaignOptionsOf } from "../../comments/campaign-settings.js";
 import {
   checkAnswer,
   csvAnswer,
@@ -153,7 +154,7 @@ export function akismetRoutes(deps: Deps) {
     if (auth instanceof Response) return auth;
     const parsed = parseComment(auth.form, { maxContentChars });
     if (!parsed.ok) return toResponse(invalidAnswer(parsed.help));
-    const result = await checkComment(deps, auth.site, parsed.value);
+    const result = await checkComment(deps, auth.site, parsed.value, { campaigns: campaignOptionsOf(deps.config) });
     if (result.late) deps.log.warn("akismet check answered before its verdict", { requestId: c.var.requestId, commentId: result.guid });
     return toResponse(checkAnswer(result));
   });
