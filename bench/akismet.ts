@@ -10,7 +10,9 @@
  *
  * Environment: BENCH_DATABASE_URL (its server is used; the bench creates a scratch database there
  * and drops it after), BENCH_REDIS_URL (redis://127.0.0.1:6379), BENCH_AKISMET_RATE (200),
- * BENCH_AKISMET_SECONDS (15), BENCH_AKISMET_DB_PREFIX (commentinel_bench_akismet), BENCH_AKISMET_API_NODE_ARGS (extra node flags for the api process).
+ * BENCH_AKISMET_SECONDS (15), BENCH_AKISMET_DB_PREFIX (commentinel_bench_akismet), BENCH_AKISMET_API_NODE_ARGS (extra node flags for the api process),
+ * BENCH_AKISMET_PORT (3990 for the raw server, the next one for the api). The api process inherits
+ * the environment, so `CAMPAIGNS=off` measures comment-check without its campaign step.
  * `npx tsx bench/akismet.ts raw-server` is the baseline's server.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -28,6 +30,8 @@ const REDIS = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
 const RATE = Number(process.env.BENCH_AKISMET_RATE ?? 200);
 const SECONDS = Number(process.env.BENCH_AKISMET_SECONDS ?? 15);
 /** Extra node flags for the api process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it. */
+const RAW_PORT = Number(process.env.BENCH_AKISMET_PORT ?? 3990);
+const API_PORT = RAW_PORT + 1;
 const API_NODE_ARGS = (process.env.BENCH_AKISMET_API_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
 /** Past this many outstanding requests the server has clearly fallen behind; the rest are dropped. */
 const MAX_IN_FLIGHT = 1000;
@@ -200,7 +204,7 @@ export async function run(opts: { rate?: number; seconds?: number } = {}): Promi
     QUEUE_PREFIX: `bench-${randomBytes(4).toString("hex")}`,
     LOG_LEVEL: "info",
     HOST: "127.0.0.1",
-    PORT: "3991",
+    PORT: String(API_PORT),
     // One site from one address, far past the default rate limits (issue 11).
     RATE_LIMIT_IP_PER_MINUTE: "0",
     RATE_LIMIT_SITE_PER_MINUTE: "0",
@@ -208,20 +212,20 @@ export async function run(opts: { rate?: number; seconds?: number } = {}): Promi
   let api: Child | undefined;
   let raw: Child | undefined;
   try {
-    raw = await startChild(["bench/akismet.ts", "raw-server"], { PORT: "3990" }, /ready/);
+    raw = await startChild(["bench/akismet.ts", "raw-server"], { PORT: String(RAW_PORT) }, /ready/);
     api = await startChild(["src/main.ts", "api"], appEnv, /listening/, API_NODE_ARGS);
-    const { apiKey } = await json<{ apiKey: string }>(3991, "POST", "/v1/sites", adminToken, { name: "bench", url: BLOG });
+    const { apiKey } = await json<{ apiKey: string }>(API_PORT, "POST", "/v1/sites", adminToken, { name: "bench", url: BLOG });
     const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
     for (const [i, doc] of corpus.slice(0, 400).entries()) {
-      await postForm(agent, 3991, `/1.1/submit-${doc.label}`, form(apiKey, i, doc.text));
+      await postForm(agent, API_PORT, `/1.1/submit-${doc.label}`, form(apiKey, i, doc.text));
     }
     const bodies = corpus.slice(400).map((d, i) => form(apiKey, i, d.text));
     // Warm up connections, JIT and Postgres caches.
-    for (let i = 0; i < 200; i++) await postForm(agent, 3991, "/1.1/comment-check", bodies[i] ?? "");
+    for (let i = 0; i < 200; i++) await postForm(agent, API_PORT, "/1.1/comment-check", bodies[i] ?? "");
     agent.destroy();
 
-    const rawReport = await offerLoad(3990, "/1.1/comment-check", bodies, rate, seconds);
-    const check = await offerLoad(3991, "/1.1/comment-check", bodies, rate, seconds);
+    const rawReport = await offerLoad(RAW_PORT, "/1.1/comment-check", bodies, rate, seconds);
+    const check = await offerLoad(API_PORT, "/1.1/comment-check", bodies, rate, seconds);
     const line = (name: string, r: LatencyReport) =>
       `| ${name} | ${r.requests} | ${r.errors} / ${r.dropped} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.max} | ${Object.entries(r.answers).map(([k, v]) => `${k} ${v}`).join(", ")} |`;
     say("");

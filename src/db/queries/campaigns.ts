@@ -60,7 +60,11 @@ export interface CandidateRow extends CampaignCandidate {
 }
 
 /** The candidates statement (exported for the bench's EXPLAIN). Parameters: `candidateParams`. */
-export function candidatesSql(): string {
+export function candidatesSql(limits: { perKind: number; rareDomainMax: number }): string {
+  // The limits are written into the text, not sent as parameters: constants of the statement, which
+  // the planner then sees (lockCampaigns asks for custom plans anyway: see there).
+  const perKind = Math.trunc(limits.perKind);
+  const rareMax = Math.trunc(limits.rareDomainMax);
   // The branches read comment_fingerprints alone and limit; the few rows found then get their
   // campaign (campaign_members) and, for non-members, their label (comments): joined before the
   // LIMIT, the planner may hash-join all of `comments`.
@@ -80,17 +84,17 @@ export function candidatesSql(): string {
        WITH same AS MATERIALIZED (
          SELECT ${cols} FROM comment_fingerprints f
          WHERE f.text_hash = q.text_hash AND f.created_at > $2 AND f.comment_id <> q.comment_id AND ${visible("f")}
-         ORDER BY f.created_at DESC LIMIT $3)
+         ORDER BY f.created_at DESC LIMIT ${perKind})
        SELECT *, false AS via_domain FROM same
        UNION ALL
        -- The site's own copies only when the installation's newest filled the limit (otherwise
        -- they are all among them already), and only for what they can still tell: seen before
        -- (none of the site's among them), or a short text's decided copies.
        (SELECT ${cols}, false FROM comment_fingerprints f
-        WHERE (SELECT count(*) FROM same) >= $3
+        WHERE (SELECT count(*) FROM same) >= ${perKind}
           AND (q.short AND q.domains = '{}' OR NOT EXISTS (SELECT 1 FROM same WHERE same.site_id = q.site_id))
           AND f.site_id = q.site_id AND f.text_hash = q.text_hash AND f.created_at > $2 AND f.comment_id <> q.comment_id
-        ORDER BY f.created_at DESC LIMIT $3)
+        ORDER BY f.created_at DESC LIMIT ${perKind})
        UNION ALL
        -- Near-duplicates, unless a copy of the text is already a campaign member: that copy's own
        -- lookup joined what the text is near to, and what came near since found the copy. Without
@@ -101,7 +105,7 @@ export function candidatesSql(): string {
         WHERE q.bands IS NOT NULL AND NOT EXISTS (SELECT 1 FROM same JOIN campaign_members k ON k.comment_id = same.comment_id)
           AND f.bands && q.bands AND f.bands IS NOT NULL AND f.text_hash <> q.text_hash
           AND f.created_at > $2 AND f.comment_id <> q.comment_id AND ${visible("f")}
-        ORDER BY f.created_at DESC LIMIT $3)
+        ORDER BY f.created_at DESC LIMIT ${perKind})
        UNION ALL
        -- Domain first: each of the comment's domains, the decided-spam members linking it (a GIN
        -- on those members alone), and only when one is found, whether the domain is rare.
@@ -111,15 +115,15 @@ export function candidatesSql(): string {
           SELECT s.comment_id FROM campaign_members s
           WHERE s.label = 'spam' AND s.domains <> '{}' AND s.domains @> ARRAY[d.domain]
             AND s.created_at > $2 AND s.comment_id <> q.comment_id AND ${visible("s")}
-          LIMIT $3) AS s
+          LIMIT ${perKind}) AS s
         JOIN comment_fingerprints f ON f.comment_id = s.comment_id
         -- Refers to s so that it runs per member found, not for every domain of every comment.
         WHERE (SELECT count(*) FROM (
                  SELECT 1 FROM comment_fingerprints o
                  WHERE o.domains @> ARRAY[d.domain] AND o.domains <> '{}' AND o.created_at > $2 AND o.comment_id <> s.comment_id
                    AND NOT EXISTS (SELECT 1 FROM campaign_members n WHERE n.comment_id = o.comment_id)
-                 LIMIT $4) AS outside) < $4
-        LIMIT $3)
+                 LIMIT ${rareMax}) AS outside) < ${rareMax}
+        LIMIT ${perKind})
      ) x
      -- LIMIT 1 keeps these per row (a subquery with a LIMIT is not pulled up into the join): as a
      -- plain join, the planner hash-joined all of comments once its statistics went stale.
@@ -127,11 +131,19 @@ export function candidatesSql(): string {
      LEFT JOIN LATERAL (SELECT learned_label FROM comments WHERE id = x.comment_id AND k.campaign_id IS NULL LIMIT 1) c ON true`;
 }
 
-export function candidateParams(rows: readonly FingerprintInsert[], params: { since: Date; perKind: number; rareDomainMax: number }) {
-  return [JSON.stringify(fingerprintRecords(rows)), params.since.toISOString(), params.perKind, params.rareDomainMax];
+export function candidateParams(rows: readonly FingerprintInsert[], params: { since: Date }) {
+  return [JSON.stringify(fingerprintRecords(rows)), params.since.toISOString()];
 }
 
-const CANDIDATES_SQL = candidatesSql();
+/** One statement text per pair of limits (in practice one: comments/campaigns.ts's constants). */
+const candidateStatements = new Map<string, string>();
+function candidatesStatement(limits: { perKind: number; rareDomainMax: number }): string {
+  const key = `${limits.perKind}/${limits.rareDomainMax}`;
+  let text = candidateStatements.get(key);
+  if (text === undefined) candidateStatements.set(key, (text = candidatesSql(limits)));
+  return text;
+}
+
 
 /**
  * Stored comments that may cluster with each of `rows`, in one statement: the batch's own
@@ -149,7 +161,7 @@ export async function findCampaignCandidates(
   if (rows.length === 0) return [];
   const result = await clientOf(db).unsafe<
     { for_id: string; comment_id: string; site_id: string; campaign_id: string | null; text_hash: string; minhash: number[] | null; decided_spam: boolean; via_domain: boolean }[]
-  >(CANDIDATES_SQL, candidateParams(rows, params));
+  >(candidatesStatement(params), candidateParams(rows, params));
   return result.map((r) => ({
     forId: r.for_id,
     commentId: r.comment_id,
@@ -296,8 +308,9 @@ export async function listSiteMembers(db: Executor, params: { campaignId: string
  * - JIT: the planner prices the per-comment lateral lookups over a 100-row recordset estimate
  *   above `jit_above_cost`, and compiling them cost ~230 ms per batch where executing took a few;
  * - generic plans: after five runs of a prepared statement Postgres may switch to its generic
- *   plan, and the candidates statement's generic plan (no LIMIT value, no time bound) ran 2-3x
- *   slower at 1M stored comments than the custom plans (BENCHMARKS.md, "Campaigns", session 4);
+ *   plan, and the candidates statement's generic plan ran 2-4x slower at 1M stored comments than
+ *   its custom plans, even with the limits written into the text (BENCHMARKS.md, "Campaigns",
+ *   session 4); planning costs ~3 ms a statement, which a single-comment call pays;
  * - the commit's wait for its WAL flush (a few ms held under the lock per batch): the verdict write
  *   that follows is a synchronous commit, and its flush covers this earlier WAL, so a crash cannot
  *   keep a verdict whose campaign was lost (and the fingerprints themselves were stored at intake).
