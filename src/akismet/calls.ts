@@ -7,6 +7,7 @@ import { createHash, randomUUID } from "node:crypto";
 import type { Label, Verdict } from "../classifier/index.js";
 import {
   assignCheckedComment,
+  type CheckCampaigns,
   findCheckByComment,
   findCheckByFingerprint,
   findSiteComment,
@@ -15,7 +16,7 @@ import {
   storeCheckedComment,
   type UsageDelta,
 } from "../comments/akismet-checks.js";
-import { DEFAULT_CAMPAIGN_OPTIONS, storeFingerprints, type CampaignOptions } from "../comments/campaigns.js";
+import { DEFAULT_CAMPAIGN_OPTIONS, storeFingerprints } from "../comments/campaigns.js";
 import { recordDecision } from "../comments/decisions.js";
 import { commentRow, enqueueScoring, storeComment, type CommentInput } from "../comments/intake.js";
 import { NO_INTAKE_PRIVACY, intakePrivacyFor, protectIdentity, type IntakePrivacy } from "../comments/privacy-settings.js";
@@ -180,8 +181,11 @@ export async function checkComment(
   deps: AkismetDeps,
   site: SiteRow,
   comment: AkismetComment,
-  /** campaigns: the service's campaign options (`campaignOptionsOf(config)`), false when CAMPAIGNS=off. */
-  opts: { budgetMs?: number; campaigns?: CampaignOptions | false } = {},
+  /**
+   * campaigns: the process's campaign step (`createCheckCampaigns`), false when CAMPAIGNS=off;
+   * absent, one assignment per check with the default options.
+   */
+  opts: { budgetMs?: number; campaigns?: CheckCampaigns | false } = {},
 ): Promise<CheckResult> {
   const settings = akismetSettingsOf(site.settings);
   const fixed = fixedVerdict(comment);
@@ -259,7 +263,7 @@ export async function checkComment(
    * a campaign decided spam is then answered spam with the campaign clue. Two writes and the
    * assignment's transaction instead of one write: a few ms (BENCHMARKS.md, "Campaigns").
    */
-  const checkWithCampaign = async (options: CampaignOptions): Promise<CheckResult> => {
+  const checkWithCampaign = async (assign: CheckCampaigns): Promise<CheckResult> => {
     const pending = checkedRow(site.id, id, comment, undefined, { trusted, privacy });
     const blog = blogHost(comment.blog);
     await storeCheckedComment(deps.db, {
@@ -270,7 +274,7 @@ export async function checkComment(
       usage: { apiCalls: 1 },
       durable: CHECKS_DURABLE,
     });
-    const assigning = assignCheckedComment(deps.db, { id, siteId: site.id, thread: pending.thread, content: pending.content, createdAt: new Date() }, site, options);
+    const assigning = assign({ id, siteId: site.id, thread: pending.thread, content: pending.content, createdAt: new Date() }, site);
     let signals: CommentSignals | null = null;
     try {
       const assigned = await within(assigning, CAMPAIGN_BUDGET_MS);
@@ -295,7 +299,7 @@ export async function checkComment(
     return { spam, discard: discards(write), guid: id, verdict: write.verdict, late: false };
   };
 
-  const campaigns = opts.campaigns ?? DEFAULT_CAMPAIGN_OPTIONS;
+  const campaigns = opts.campaigns ?? assignCheckedComment(deps.db, DEFAULT_CAMPAIGN_OPTIONS);
   if (!fixed && campaigns !== false) {
     const loaded = await within(deps.model.ready(), opts.budgetMs ?? CHECK_BUDGET_MS);
     if (loaded.done) return checkWithCampaign(campaigns);

@@ -3,6 +3,7 @@ import { bodyLimit } from "hono/body-limit";
 import { createRoute, z } from "@hono/zod-openapi";
 import { checkComment, submitComment } from "../../akismet/calls.js";
 import { akismetSettingsOf, akismetSettingsSchema } from "../../akismet/settings.js";
+import { createCheckCampaigns } from "../../comments/akismet-checks.js";
 import { campaignOptionsOf } from "../../comments/campaign-settings.js";
 import {
   checkAnswer,
@@ -67,6 +68,9 @@ export function akismetRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
   const maxContentChars = deps.config.MAX_CONTENT_CHARS;
   const maxBody = akismetBodyLimit(maxContentChars);
+  // One campaign step for the process: concurrent checks are assigned together (issue 12).
+  const campaignOptions = campaignOptionsOf(deps.config);
+  const checkCampaigns = campaignOptions === false ? false : createCheckCampaigns(deps.db, campaignOptions);
 
   const limit = bodyLimit({
     maxSize: maxBody,
@@ -154,7 +158,7 @@ export function akismetRoutes(deps: Deps) {
     if (auth instanceof Response) return auth;
     const parsed = parseComment(auth.form, { maxContentChars });
     if (!parsed.ok) return toResponse(invalidAnswer(parsed.help));
-    const result = await checkComment(deps, auth.site, parsed.value, { campaigns: campaignOptionsOf(deps.config) });
+    const result = await checkComment(deps, auth.site, parsed.value, { campaigns: checkCampaigns });
     if (result.late) deps.log.warn("akismet check answered before its verdict", { requestId: c.var.requestId, commentId: result.guid });
     return toResponse(checkAnswer(result));
   });
