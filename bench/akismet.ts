@@ -10,7 +10,9 @@
  *
  * Environment: BENCH_DATABASE_URL (its server is used; the bench creates a scratch database there
  * and drops it after), BENCH_REDIS_URL (redis://127.0.0.1:6379), BENCH_AKISMET_RATE (200),
- * BENCH_AKISMET_SECONDS (15), BENCH_AKISMET_PORT (3990 for the raw server, the next one for the API), BENCH_AKISMET_DB_PREFIX (commentinel_bench_akismet), BENCH_AKISMET_API_NODE_ARGS (extra node flags for the api process).
+ * BENCH_AKISMET_SECONDS (15), BENCH_AKISMET_DB_PREFIX (commentinel_bench_akismet), BENCH_AKISMET_API_NODE_ARGS (extra node flags for the api process),
+ * BENCH_AKISMET_PORT (3990 for the raw server, the next one for the api). The api process inherits
+ * the environment, so `CAMPAIGNS=off` measures comment-check without its campaign step.
  * `npx tsx bench/akismet.ts raw-server` is the baseline's server.
  */
 import { spawn, type ChildProcess } from "node:child_process";

@@ -136,8 +136,7 @@ export async function run(): Promise<void> {
   if (reuse) {
     // The stream of the last run goes; the stored corpus (threads t0…t4999) stays.
     await sql`DELETE FROM comments WHERE thread !~ '^t[0-9]+$'`;
-    await sql`UPDATE comment_fingerprints SET campaign_id = NULL WHERE campaign_id IS NOT NULL`;
-    await sql`DELETE FROM campaigns`;
+    await sql`DELETE FROM campaigns`; // and their members (cascade)
     sites.push(...(await sql<{ id: string }[]>`SELECT id FROM sites WHERE name LIKE 'bench-%' ORDER BY name`).map((r) => r.id));
     const [latest] = await sql<{ at: Date }[]>`SELECT max(created_at) AS at FROM comment_fingerprints`;
     now = new Date(Math.max(now.getTime(), new Date(latest?.at ?? now).getTime() + 1000));
@@ -172,6 +171,7 @@ export async function run(): Promise<void> {
   }
   const [size] = await sql<{ table: string; indexes: string }[]>`
     SELECT pg_size_pretty(pg_table_size('comment_fingerprints')) AS table, pg_size_pretty(pg_indexes_size('comment_fingerprints')) AS indexes`;
+  await sql`VACUUM ANALYZE campaign_members`;
 
   // 2. The stream: planted campaigns' copies, fresh distinct comments and common short ham, mixed.
   //    Its own seed, so a reused corpus gets the same stream as a fresh one.
@@ -198,7 +198,7 @@ export async function run(): Promise<void> {
   const probeIds = (await sql<{ comment_id: string }[]>`SELECT comment_id::text FROM comment_fingerprints LIMIT ${stream.length}`).map((r) => r.comment_id);
   const rawStart = performance.now();
   for (let i = 0; i < probeIds.length; i += BATCH) {
-    await sql`SELECT comment_id, campaign_id FROM comment_fingerprints WHERE comment_id = ANY (${probeIds.slice(i, i + BATCH)}::uuid[])`;
+    await sql`SELECT comment_id, text_hash FROM comment_fingerprints WHERE comment_id = ANY (${probeIds.slice(i, i + BATCH)}::uuid[])`;
   }
   const rawPerComment = (performance.now() - rawStart) / probeIds.length;
 
@@ -227,7 +227,8 @@ export async function run(): Promise<void> {
 
   // 3. Quality, from the stored assignment.
   const rows = await sql<{ comment_id: string; campaign_id: string | null }[]>`
-    SELECT comment_id::text, campaign_id::text FROM comment_fingerprints WHERE comment_id = ANY (${stream.map((s) => s.id)}::uuid[])`;
+    SELECT f.comment_id::text, k.campaign_id::text FROM comment_fingerprints f LEFT JOIN campaign_members k ON k.comment_id = f.comment_id
+    WHERE f.comment_id = ANY (${stream.map((s) => s.id)}::uuid[])`;
   const campaignOf = new Map(rows.map((r) => [r.comment_id, r.campaign_id]));
   let recalled = 0;
   let planted = 0;

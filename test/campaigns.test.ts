@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tokenize } from "../src/classifier/index.js";
 import { checkComment } from "../src/akismet/calls.js";
 import { purgeOldFingerprints } from "../src/comments/campaigns.js";
-import { findSiteById } from "../src/db/queries/sites.js";
+import { CAMPAIGN_LOCK_KEY } from "../src/db/queries/campaigns.js";
+import { findSiteById, updateSite } from "../src/db/queries/sites.js";
 import { featuresOf } from "../src/comments/scoring.js";
 import { findComment } from "../src/db/queries/comments.js";
 import { dumpCounts } from "../src/db/queries/model.js";
@@ -195,7 +196,13 @@ describe("campaigns", () => {
     // Ten days ago, past the 7-day window: the old campaign entirely, the lone comment, and one
     // member of the active campaign.
     const tenDaysAgo = new Date(Date.now() - 10 * 86_400_000);
-    await h.deps.db.$client`UPDATE comment_fingerprints SET created_at = ${tenDaysAgo.toISOString()} WHERE comment_id IN ${h.deps.db.$client([old1.id, old2.id, lone.id, active1.id])}`;
+    // Both tables carry the comment's time (campaign_members copies it for the counts).
+    const age = async (ids: string[]) => {
+      for (const table of ["comment_fingerprints", "campaign_members"]) {
+        await h.deps.db.$client`UPDATE ${h.deps.db.$client(table)} SET created_at = ${tenDaysAgo.toISOString()} WHERE comment_id IN ${h.deps.db.$client(ids)}`;
+      }
+    };
+    await age([old1.id, old2.id, lone.id, active1.id]);
     const fingerprinted = async () =>
       new Set((await h.deps.db.$client<{ id: string }[]>`SELECT comment_id::text AS id FROM comment_fingerprints WHERE comment_id IN ${h.deps.db.$client([old1.id, old2.id, lone.id, active1.id, active2.id])}`).map((r) => r.id));
     // A batch at a time: a limit of 1 deletes one row per call.
@@ -209,7 +216,7 @@ describe("campaigns", () => {
     expect((await call(h.app, "GET", `/v1/campaigns/${oldCampaign}`, { key: a.moderatorKey })).status).toBe(404);
     expect((await call(h.app, "GET", `/v1/campaigns/${active2.campaign!.id}`, { key: a.moderatorKey })).body).toMatchObject({ campaign: { size: 2 } });
     // Once the active campaign's last member is past the window too, it goes.
-    await h.deps.db.$client`UPDATE comment_fingerprints SET created_at = ${tenDaysAgo.toISOString()} WHERE comment_id = ${active2.id}`;
+    await age([active2.id]);
     expect(await purgeOldFingerprints(h.deps.db, 7)).toBe(2);
     expect(await fingerprinted()).toEqual(new Set());
   });
@@ -242,5 +249,75 @@ describe("campaigns", () => {
     expect(row?.n).toBe(1);
     const copy = await post(b, content, "leaks");
     expect(copy.campaign).toMatchObject({ size: 2, sites: 2, otherSites: 1 });
+  });
+
+  it("an Akismet comment-check joins its campaign before it is scored: a copy of a campaign decided spam is answered spam with the campaign clue", async () => {
+    // Few examples in this suite's model: a new site that scores with what there is (set before
+    // its key is first used, so no cached copy of the site predates it).
+    const d = await createSite(h.app);
+    await updateSite(h.deps.db, d.id, { minPerLabel: 0 });
+    for (const [i, text] of ["The new bridge lights look lovely at night from the river path", "Our library opened a reading corner for children this spring", "The bakery on the corner now sells rye bread on Saturdays"].entries()) {
+      const ham = await post(a, text, `h${i}`);
+      expect((await call(h.app, "POST", `/v1/comments/${ham.id}/decision`, { key: a.moderatorKey, body: { label: "ham" } })).status).toBe(200);
+    }
+    const text = "Unlock premium streaming accounts for one dollar, lifetime access, every channel included, order at stream-keys.example today";
+    await post(a, text, "s1");
+    const member = await post(b, text, "s2");
+    // Both sites decide it: b's member was scored as a campaign member, so the model learns what
+    // the campaign tokens mean from it.
+    for (const site of [a, b]) {
+      expect((await call(h.app, "POST", `/v1/campaigns/${member.campaign!.id}/decision`, { key: site.moderatorKey, body: { label: "spam" } })).status).toBe(200);
+    }
+    // The API's model follows decisions within its poll; the check must score with this one.
+    await h.deps.model.sync();
+
+    const form = new URLSearchParams({ api_key: d.apiKey, blog: "https://c.example", user_ip: "192.0.2.9", permalink: "https://c.example/p/1", comment_content: text });
+    const res = await h.app.request("http://localhost/1.1/comment-check", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: form.toString() });
+    expect(await res.text()).toBe("true");
+    const row = await findComment(h.deps.db, res.headers.get("x-akismet-guid")!);
+    expect(row).toMatchObject({ status: "spam", verdict: "spam", signals: { campaign: { id: member.campaign!.id, size: 3, sites: 3, otherSites: 2, decidedSpam: 2 } } });
+    expect(tokenize(featuresOf(row!))).toEqual(expect.arrayContaining(["campaign:size=2+", "campaign:sites=3+", "campaign:decided-spam"]));
+    // It is a member like any other: the campaign counts it, and the check row and usage say spam.
+    expect((await call(h.app, "GET", `/v1/campaigns/${member.campaign!.id}`, { key: d.moderatorKey })).body).toMatchObject({ campaign: { size: 3 } });
+    const [check] = await h.deps.db.$client<{ answered_spam: boolean }[]>`SELECT answered_spam FROM akismet_checks WHERE comment_id = ${row!.id}`;
+    expect(check?.answered_spam).toBe(true);
+
+    // The same check with campaigns off scores the words alone: no campaign, a lower score.
+    const site = await findSiteById(h.deps.db, d.id);
+    const plain = await checkComment(h.deps, site!, { blog: "https://c.example", ip: "192.0.2.10", author: {}, content: text, honeypotFilled: false, context: [], isTest: false }, { campaigns: false });
+    const plainRow = await findComment(h.deps.db, plain.guid);
+    expect(plainRow?.signals ?? null).toBeNull();
+    expect(plainRow!.score!).toBeLessThan(row!.score!);
+  });
+
+  it("a member's label follows its comment's decision, at the decision's commit and after any assignment in flight", async () => {
+    const text = "Genuine followers for your page, ten thousand in a day, no password needed, visit fans-boost.example";
+    const first = await post(a, text, "m1");
+    const second = await post(b, text, "m2");
+    const label = async (id: string) => (await h.deps.db.$client<{ label: string | null }[]>`SELECT label FROM campaign_members WHERE comment_id = ${id}`)[0]?.label ?? null;
+    expect(await label(first.id)).toBeNull();
+    // An assignment in flight holds the lock: the decision's commit waits for it.
+    const [hold, release] = await new Promise<[Promise<unknown>, () => void]>((ready) => {
+      let done: () => void = () => {};
+      const held = h.deps.db.$client.begin(async (tx) => {
+        await tx`SELECT pg_advisory_xact_lock(${CAMPAIGN_LOCK_KEY})`;
+        await new Promise<void>((resolve) => {
+          done = resolve;
+          ready([held, () => done()]);
+        });
+      });
+    });
+    let decided = false;
+    const decision = call(h.app, "POST", `/v1/comments/${first.id}/decision`, { key: a.moderatorKey, body: { label: "spam" } }).then((r) => {
+      decided = true;
+      return r;
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(decided).toBe(false);
+    release();
+    await hold;
+    expect((await decision).status).toBe(200);
+    expect(await label(first.id)).toBe("spam");
+    expect(await label(second.id)).toBeNull();
   });
 });

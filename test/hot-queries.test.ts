@@ -18,7 +18,7 @@ afterAll(() => sql.end());
 describe("hot queries and the schema", () => {
   it("every hot query is one Postgres can prepare against the migrated schema", async () => {
     expect([...HOT_QUERIES.keys()].sort()).toEqual(
-      ["all_scope_totals", "append_model_changes", "fetch_token_counts", "comments_with_sites", "import_comments", "import_decisions", "insert_checked_comment", "insert_comment", "insert_comments", "newest_model_change", "site_comment", "write_verdicts", "insert_scored_webhooks", "insert_decided_webhooks"].sort(),
+      ["all_scope_totals", "append_model_changes", "fetch_token_counts", "comments_with_sites", "import_comments", "import_decisions", "insert_checked_comment", "settle_checked_comment", "insert_comment", "insert_comments", "newest_model_change", "site_comment", "write_verdicts", "insert_scored_webhooks", "insert_decided_webhooks"].sort(),
     );
     for (const q of HOT_QUERIES.values()) {
       // describe() parses and plans the statement without running it: a column the migrations do

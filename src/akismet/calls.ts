@@ -6,14 +6,17 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { Label, Verdict } from "../classifier/index.js";
 import {
+  assignCheckedComment,
+  type CheckCampaigns,
   findCheckByComment,
   findCheckByFingerprint,
   findSiteComment,
   recordAkismetCall,
+  settleCheck,
   storeCheckedComment,
   type UsageDelta,
 } from "../comments/akismet-checks.js";
-import { storeFingerprints } from "../comments/campaigns.js";
+import { DEFAULT_CAMPAIGN_OPTIONS, storeFingerprints } from "../comments/campaigns.js";
 import { recordDecision } from "../comments/decisions.js";
 import { commentRow, enqueueScoring, storeComment, type CommentInput } from "../comments/intake.js";
 import { NO_INTAKE_PRIVACY, intakePrivacyFor, protectIdentity, type IntakePrivacy } from "../comments/privacy-settings.js";
@@ -21,7 +24,7 @@ import { THREAD_MAX_CHARS } from "../comments/limits.js";
 import { authorTrusted, overrideOf, publishPolicyFor, TRUSTED_AKISMET_ROLES } from "../comments/publishing.js";
 import { featuresOf, scoreFeatures, statusUnder, verdictWrite } from "../comments/scoring.js";
 import type { NewComment, VerdictWrite } from "../db/queries/comments.js";
-import type { SiteRow } from "../db/schema.js";
+import type { CommentSignals, SiteRow } from "../db/schema.js";
 import type { Deps } from "../deps.js";
 import { countVerdict, timeScoring } from "../observe/metrics.js";
 import { answersSpam, akismetSettingsOf, shouldDiscard } from "./settings.js";
@@ -44,6 +47,13 @@ export const CHECK_BUDGET_MS = 750;
  * synchronous like every other write in the service.
  */
 export const CHECKS_DURABLE = false;
+
+/**
+ * How long comment-check waits for its campaign step (issue 12; a few ms normally, a transaction
+ * under the assignment lock the worker also takes). Past it the comment is scored without campaign
+ * signals, inside the same second as CHECK_BUDGET_MS, and the step finishes on its own.
+ */
+export const CAMPAIGN_BUDGET_MS = 200;
 
 /** Marks verdicts that came from Akismet's documented test values, not from the model. */
 export const TEST_VALUE_MODEL = "akismet-test-value";
@@ -171,7 +181,11 @@ export async function checkComment(
   deps: AkismetDeps,
   site: SiteRow,
   comment: AkismetComment,
-  opts: { budgetMs?: number } = {},
+  /**
+   * campaigns: the process's campaign step (`createCheckCampaigns`), false when CAMPAIGNS=off;
+   * absent, one assignment per check with the default options.
+   */
+  opts: { budgetMs?: number; campaigns?: CheckCampaigns | false } = {},
 ): Promise<CheckResult> {
   const settings = akismetSettingsOf(site.settings);
   const fixed = fixedVerdict(comment);
@@ -242,11 +256,60 @@ export async function checkComment(
     await storeFingerprints(deps.db, [{ id, siteId: site.id, thread: stored.thread, content: stored.content, createdAt: new Date() }]);
   };
 
-  const write = await judge();
-  if (write) {
+  /**
+   * Campaigns on (issue 12): the comment is stored first, `pending` with its call counted, so that
+   * its fingerprint can join a campaign (the same step the worker runs) and the verdict carries the
+   * campaign's signals; then the verdict, the answer and its count in a second statement. A copy of
+   * a campaign decided spam is then answered spam with the campaign clue. Two writes and the
+   * assignment's transaction instead of one write: a few ms (BENCHMARKS.md, "Campaigns").
+   */
+  const checkWithCampaign = async (assign: CheckCampaigns): Promise<CheckResult> => {
+    const pending = checkedRow(site.id, id, comment, undefined, { trusted, privacy });
+    const blog = blogHost(comment.blog);
+    await storeCheckedComment(deps.db, {
+      comment: pending,
+      blog,
+      fingerprint: fingerprintOf(comment, privacy),
+      answeredSpam: answer("unsure"),
+      usage: { apiCalls: 1 },
+      durable: CHECKS_DURABLE,
+    });
+    const assigning = assign({ id, siteId: site.id, thread: pending.thread, content: pending.content, createdAt: new Date() }, site);
+    let signals: CommentSignals | null = null;
+    try {
+      const assigned = await within(assigning, CAMPAIGN_BUDGET_MS);
+      // Nothing to say is stored as null, as the worker leaves it.
+      if (assigned.done && (assigned.value?.seenBefore || assigned.value?.campaign)) signals = assigned.value;
+      else {
+        deps.log.warn("akismet check: campaign step past its budget; scored without campaign signals", { commentId: id, budgetMs: CAMPAIGN_BUDGET_MS });
+        assigning.catch((err: unknown) => deps.log.warn("akismet check: campaign step failed", { commentId: id, error: err }));
+      }
+    } catch (err) {
+      deps.log.warn("akismet check: campaign step failed; scored without campaign signals", { commentId: id, error: err });
+    }
+    const timed = timeScoring("akismet");
+    const write: VerdictWrite = { ...verdictWrite(await scoreFeatures(deps.model, site, featuresOf({ ...row, signals })), policy), signals };
+    timed();
+    countVerdict(write.verdict, "akismet", site.id);
     const spam = answer(write.verdict);
-    await store(write, spam);
+    if (!(await settleCheck(deps.db, { commentId: id, siteId: site.id, blog, write, answeredSpam: spam, durable: CHECKS_DURABLE }))) {
+      // Settled meanwhile (a moderator, or the sweep's job): that stands; the answer is this verdict.
+      deps.log.warn("akismet check: comment settled before its verdict was written", { commentId: id });
+    }
     return { spam, discard: discards(write), guid: id, verdict: write.verdict, late: false };
+  };
+
+  const campaigns = opts.campaigns ?? assignCheckedComment(deps.db, DEFAULT_CAMPAIGN_OPTIONS);
+  if (!fixed && campaigns !== false) {
+    const loaded = await within(deps.model.ready(), opts.budgetMs ?? CHECK_BUDGET_MS);
+    if (loaded.done) return checkWithCampaign(campaigns);
+  } else {
+    const write = await judge();
+    if (write) {
+      const spam = answer(write.verdict);
+      await store(write, spam);
+      return { spam, discard: discards(write), guid: id, verdict: write.verdict, late: false };
+    }
   }
 
   // Late: Postgres first, as a `pending` row (a trusted author's: `published`), then the queue, as

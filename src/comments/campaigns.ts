@@ -181,7 +181,9 @@ export async function assignCampaigns(
         if (!key.startsWith("c:")) continue;
         const commentId = key.slice(2);
         assigned.set(commentId, id);
-        if (campaignOf.get(commentId) !== id) members.push({ commentId, campaignId: id });
+        // A member of a campaign merged into this one moves with the merge (one write per row).
+        const current = campaignOf.get(commentId);
+        if (current !== id && !(current && existing.includes(current))) members.push({ commentId, campaignId: id });
       }
     }
 

@@ -16,7 +16,6 @@ import {
   uniqueIndex,
   uuid,
   varchar,
-  type AnyPgColumn,
 } from "drizzle-orm/pg-core";
 
 // Millisecond precision, so a (created_at, id) cursor round-trips exactly through a JS Date.
@@ -288,7 +287,6 @@ export const commentFingerprints = pgTable(
     minhash: integer("minhash").array(),
     bands: bigint("bands", { mode: "bigint" }).array(),
     domains: text("domains").array().notNull().default(sql`'{}'::text[]`),
-    campaignId: uuid("campaign_id").references((): AnyPgColumn => campaigns.id, { onDelete: "set null" }),
   },
   (t) => [
     // Exact repeats across the installation, newest first inside the window: (hash, time) lets a
@@ -304,17 +302,9 @@ export const commentFingerprints = pgTable(
       .using("gin", t.bands)
       .with({ fastupdate: false })
       .where(sql`${t.bands} IS NOT NULL`),
-    // How rare a linked domain is: comments outside any campaign that link it.
+    // How rare a linked domain is: comments that link it (those outside campaigns are counted).
     index("comment_fingerprints_domains_idx")
       .using("gin", t.domains)
-      .with({ fastupdate: false })
-      .where(sql`${t.domains} <> '{}'::text[] AND ${t.campaignId} IS NULL`),
-    // Campaign members' linked domains: a comment sharing one with a decided-spam campaign. On an
-    // expression, not partial on `campaign_id IS NOT NULL`: with that predicate in the lookup the
-    // planner also saw the members' B-tree below as usable and, with few members at its last
-    // ANALYZE, walked every member instead (95 of 140 ms per batch of 64; BENCHMARKS.md).
-    index("comment_fingerprints_member_domains_idx")
-      .using("gin", sql`(CASE WHEN ${t.campaignId} IS NOT NULL THEN ${t.domains} END)`)
       .with({ fastupdate: false })
       .where(sql`${t.domains} <> '{}'::text[]`),
     // The purge: rows past the window, a batch at a time. BRIN, not a B-tree: rows arrive in time
@@ -322,16 +312,50 @@ export const commentFingerprints = pgTable(
     // (`ORDER BY created_at DESC LIMIT`) instead of the GIN, reading the whole window (measured at
     // 1M rows: minutes per batch). A BRIN index gives no order, so it is used only for the purge.
     index("comment_fingerprints_created_brin").using("brin", t.createdAt),
-    // A campaign's members (listing, counts, deciding them all). No created_at column: with one
-    // the planner walked this index by time for the domain lookup instead of the GIN above.
-    index("comment_fingerprints_campaign_idx")
-      .on(t.campaignId)
-      .where(sql`${t.campaignId} IS NOT NULL`),
+  ],
+);
+
+/**
+ * Campaign membership, one row per member: a side table, so that joining a campaign inserts one
+ * narrow row instead of rewriting the fingerprint row and its GIN indexes (16 band keys each). It
+ * carries what the counts need (site, thread, time, the member's decided label) so counting a
+ * campaign reads only this table. `label` is kept equal to `comments.learned_label` by a trigger
+ * on that column (migrations/0013), so every path that decides or undoes a comment keeps it; the
+ * trigger runs at commit under the assignment lock, so a member joining meanwhile is not missed.
+ */
+export const campaignMembers = pgTable(
+  "campaign_members",
+  {
+    commentId: uuid("comment_id")
+      .primaryKey()
+      .references(() => commentFingerprints.commentId, { onDelete: "cascade" }),
+    campaignId: uuid("campaign_id")
+      .notNull()
+      .references(() => campaigns.id, { onDelete: "cascade" }),
+    siteId: uuid("site_id").notNull(),
+    thread: text("thread").notNull(),
+    createdAt: createdAt(),
+    domains: text("domains").array().notNull().default(sql`'{}'::text[]`),
+    label: text("label").$type<"spam" | "ham">(),
+  },
+  (t) => [
+    // A campaign's members: its counts, merging, and the purge's "still active" check.
+    index("campaign_members_campaign_idx").on(t.campaignId, t.createdAt),
+    // A site's campaigns (listing) and members.
+    index("campaign_members_site_idx").on(t.siteId, t.campaignId),
+    // Decided-spam members' linked domains: only those rows, so the rare-domain lookup reads the
+    // members a moderator called spam, not every member that links a popular domain (the drain's
+    // lookup grew with the stored members: BENCHMARKS.md, "Campaigns", session 4).
+    index("campaign_members_spam_domains_idx")
+      .using("gin", t.domains)
+      .with({ fastupdate: false })
+      .where(sql`${t.label} = 'spam' AND ${t.domains} <> '{}'::text[]`),
   ],
 );
 
 export type CampaignRow = typeof campaigns.$inferSelect;
 export type CommentFingerprintRow = typeof commentFingerprints.$inferSelect;
+export type CampaignMemberRow = typeof campaignMembers.$inferSelect;
 
 
 // ------------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@ import { and, asc, desc, eq, ilike, sql } from "drizzle-orm";
 import type { Db, Executor } from "../client.js";
 import { akismetChecks, akismetUsage, comments, type AkismetCheckRow, type AkismetUsageRow } from "../schema.js";
 import { hotQuery } from "../hot.js";
-import { type NewComment } from "./comments.js";
+import { type NewComment, type VerdictWrite } from "./comments.js";
 
 /** The UTC month Postgres is in now, as `YYYY-MM` (the database clock, so every process agrees). */
 const CURRENT_MONTH = sql`to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM')`;
@@ -184,4 +184,65 @@ export async function insertCheckedComment(
     [params.durable, params.fingerprint, params.answeredSpam, params.blog, u.apiCalls ?? 0, u.spam ?? 0, u.ham ?? 0, u.missedSpam ?? 0, u.falsePositives ?? 0, ...values] as never[],
     { prepare: true },
   );
+}
+
+const SETTLE_CHECKED = hotQuery("settle_checked_comment", (n) => {
+  const u = akismetUsage;
+  return `WITH commit_mode AS (
+      SELECT set_config('synchronous_commit', CASE WHEN $1::boolean THEN 'on' ELSE 'off' END, true) AS mode
+    ),
+    verdict AS (
+      UPDATE ${n(comments)} AS c
+      SET ${n(comments.status)} = v.status, ${n(comments.verdict)} = v.verdict, ${n(comments.score)} = v.score,
+          ${n(comments.reasons)} = v.reasons, ${n(comments.modelVersion)} = v.model_version,
+          ${n(comments.insufficientTraining)} = v.insufficient_training, ${n(comments.statusOverride)} = v.status_override,
+          ${n(comments.signals)} = v.signals, ${n(comments.scoredAt)} = now(), ${n(comments.updatedAt)} = now()
+      FROM jsonb_to_record($2::text::jsonb)
+        AS v(id uuid, status text, verdict text, score float8, reasons jsonb, model_version text, insufficient_training jsonb, status_override text, signals jsonb),
+        commit_mode
+      WHERE c.${n(comments.id)} = v.id
+        AND (c.${n(comments.status)} = 'pending'
+          OR (c.${n(comments.statusOverride)} = 'trusted' AND c.${n(comments.scoredAt)} IS NULL AND c.${n(comments.decidedAt)} IS NULL))
+      RETURNING c.${n(comments.id)} AS id
+    ),
+    check_row AS (
+      UPDATE ${n(akismetChecks)} SET ${n(akismetChecks.answeredSpam)} = $3::boolean
+      WHERE ${n(akismetChecks.commentId)} = (SELECT id FROM verdict)
+    ),
+    usage AS (
+      UPDATE ${n(u)} SET ${n(u.spam)} = ${n(u.spam)} + $6::int, ${n(u.ham)} = ${n(u.ham)} + $7::int
+      WHERE ${n(u.siteId)} = $4::uuid AND ${n(u.month)} = to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM') AND ${n(u.blog)} = $5::text
+        AND EXISTS (SELECT 1 FROM verdict)
+    )
+    SELECT id FROM verdict`;
+});
+
+/**
+ * The second write of a comment-check that looked up its campaign before scoring (the comment had
+ * to be stored first, as `pending`, with a call counted): the verdict and signals, the answer on
+ * the check row, and the answer's spam/ham count, in one statement, only while the comment is
+ * still pending. Returns whether it was (false: a moderator or the worker settled it meanwhile).
+ */
+export async function settleCheckedComment(
+  db: Db,
+  params: { commentId: string; siteId: string; blog: string; write: VerdictWrite; answeredSpam: boolean; durable: boolean },
+): Promise<boolean> {
+  const v = params.write;
+  const record = {
+    id: params.commentId,
+    status: v.status,
+    verdict: v.verdict,
+    score: v.score,
+    reasons: v.reasons,
+    model_version: v.modelVersion,
+    insufficient_training: v.insufficientTraining ?? null,
+    status_override: v.statusOverride ?? null,
+    signals: v.signals ?? null,
+  };
+  const rows = await db.$client.unsafe<{ id: string }[]>(
+    SETTLE_CHECKED.text,
+    [params.durable, JSON.stringify(record), params.answeredSpam, params.siteId, params.blog, params.answeredSpam ? 1 : 0, params.answeredSpam ? 0 : 1] as never[],
+    { prepare: true },
+  );
+  return rows.length > 0;
 }

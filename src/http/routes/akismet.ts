@@ -2,6 +2,8 @@ import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { createRoute, z } from "@hono/zod-openapi";
 import { checkComment, submitComment } from "../../akismet/calls.js";
 import { akismetSettingsOf, akismetSettingsSchema } from "../../akismet/settings.js";
+import { createCheckCampaigns } from "../../comments/akismet-checks.js";
+import { campaignOptionsOf } from "../../comments/campaign-settings.js";
 import {
   checkAnswer,
   csvAnswer,
@@ -66,6 +68,9 @@ export function akismetRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
   const maxContentChars = deps.config.MAX_CONTENT_CHARS;
   const maxBody = akismetBodyLimit(maxContentChars);
+  // One campaign step for the process: concurrent checks are assigned together (issue 12).
+  const campaignOptions = campaignOptionsOf(deps.config);
+  const checkCampaigns = campaignOptions === false ? false : createCheckCampaigns(deps.db, campaignOptions);
 
   const limit = limitBody(maxBody, () => toResponse(invalidAnswer(`The body exceeds ${maxBody} bytes.`)));
   // Scoped to Akismet's paths: this sub-app is mounted at the root, beside /v1.
@@ -150,7 +155,7 @@ export function akismetRoutes(deps: Deps) {
     if (auth instanceof Response) return auth;
     const parsed = parseComment(auth.form, { maxContentChars });
     if (!parsed.ok) return toResponse(invalidAnswer(parsed.help));
-    const result = await checkComment(deps, auth.site, parsed.value);
+    const result = await checkComment(deps, auth.site, parsed.value, { campaigns: checkCampaigns });
     if (result.late) deps.log.warn("akismet check answered before its verdict", { requestId: c.var.requestId, commentId: result.guid });
     return toResponse(checkAnswer(result));
   });
