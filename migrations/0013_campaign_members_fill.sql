@@ -7,23 +7,15 @@ FROM "comment_fingerprints" f JOIN "comments" c ON c."id" = f."comment_id"
 WHERE f."campaign_id" IS NOT NULL
 ON CONFLICT ("comment_id") DO NOTHING;
 --> statement-breakpoint
--- Reads the label as it stands (not NEW): the trigger runs at commit, after every change the
--- transaction made. The assignment lock (7326120, src/db/queries/campaigns.ts) orders it against
--- an assignment in flight: an assignment that read the old label commits first and its member row
--- is then updated here; one that starts after waits for this commit and reads the new label.
 CREATE OR REPLACE FUNCTION "campaign_members_sync_label"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM pg_advisory_xact_lock(7326120);
-  UPDATE "campaign_members" k SET "label" = c."learned_label"
-  FROM "comments" c WHERE c."id" = NEW."id" AND k."comment_id" = NEW."id";
+  UPDATE "campaign_members" SET "label" = NEW."learned_label" WHERE "comment_id" = NEW."id";
   RETURN NULL;
 END;
 $$;
 --> statement-breakpoint
--- Only updates that set learned_label and change it fire (verdict writes do not pay for this).
--- Deferred to the commit, so the assignment lock is held from there to the commit's end only.
-CREATE CONSTRAINT TRIGGER "comments_learned_label_to_campaign_members"
+-- Only updates that set learned_label and change it fire: verdict writes do not pay for this.
+CREATE TRIGGER "comments_learned_label_to_campaign_members"
 AFTER UPDATE OF "learned_label" ON "comments"
-DEFERRABLE INITIALLY DEFERRED
 FOR EACH ROW WHEN (OLD."learned_label" IS DISTINCT FROM NEW."learned_label")
 EXECUTE FUNCTION "campaign_members_sync_label"();

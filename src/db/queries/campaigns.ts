@@ -2,10 +2,7 @@ import type { CampaignCandidate, Fingerprint } from "../../classifier/index.js";
 import type { Db, Executor } from "../client.js";
 import type { CommentRow } from "../schema.js";
 
-/**
- * Serializes campaign assignment: two workers never create two campaigns for one cluster. A
- * decision that changes a member's label takes it too, at its commit (the trigger of migrations/0013).
- */
+/** Serializes campaign assignment: two workers never create two campaigns for one cluster. */
 export const CAMPAIGN_LOCK_KEY = 7_326_120;
 
 /** A site's opt-out, as stored in `sites.settings.campaigns.crossSite` (absent means on). */
