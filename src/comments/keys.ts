@@ -1,4 +1,4 @@
-import { createHash, hash, randomBytes, randomInt } from "node:crypto";
+import { hash, randomBytes, randomInt } from "node:crypto";
 import { API_KEY_ALPHABET, API_KEY_LENGTH } from "./limits.js";
 
 /** A site API key in the shape comments/limits.ts defines. */
