@@ -2,7 +2,7 @@ import { and, asc, desc, eq, ilike, sql } from "drizzle-orm";
 import type { Db, Executor } from "../client.js";
 import { akismetChecks, akismetUsage, comments, type AkismetCheckRow, type AkismetUsageRow } from "../schema.js";
 import { hotQuery } from "../hot.js";
-import { type NewComment, type VerdictWrite } from "./comments.js";
+import { type NewComment, type VerdictWrite, verdictRecord } from "./comments.js";
 
 /** The UTC month Postgres is in now, as `YYYY-MM` (the database clock, so every process agrees). */
 const CURRENT_MONTH = sql`to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM')`;
@@ -227,18 +227,7 @@ export async function settleCheckedComment(
   db: Db,
   params: { commentId: string; siteId: string; blog: string; write: VerdictWrite; answeredSpam: boolean; durable: boolean },
 ): Promise<boolean> {
-  const v = params.write;
-  const record = {
-    id: params.commentId,
-    status: v.status,
-    verdict: v.verdict,
-    score: v.score,
-    reasons: v.reasons,
-    model_version: v.modelVersion,
-    insufficient_training: v.insufficientTraining ?? null,
-    status_override: v.statusOverride ?? null,
-    signals: v.signals ?? null,
-  };
+  const record = verdictRecord(params.commentId, params.write);
   const rows = await db.$client.unsafe<{ id: string }[]>(
     SETTLE_CHECKED.text,
     [params.durable, JSON.stringify(record), params.answeredSpam, params.siteId, params.blog, params.answeredSpam ? 1 : 0, params.answeredSpam ? 0 : 1] as never[],

@@ -168,9 +168,9 @@ const WRITE_VERDICTS = hotQuery(
  * included, so concurrent verdict writes queued behind each other one fsync at a time (measured
  * here, 16 writers: 340-400 commits/s with the NOTIFY inside, ~3,000/s with it after).
  */
-export async function writeVerdicts(db: Db, rows: readonly { id: string; write: VerdictWrite }[]): Promise<Map<string, Date>> {
-  if (rows.length === 0) return new Map();
-  const payload = rows.map(({ id, write: v }) => ({
+/** A verdict as the guarded verdict statements read it (`jsonb_to_recordset` columns). */
+export function verdictRecord(id: string, v: VerdictWrite) {
+  return {
     id,
     status: v.status,
     verdict: v.verdict,
@@ -180,7 +180,12 @@ export async function writeVerdicts(db: Db, rows: readonly { id: string; write: 
     insufficient_training: v.insufficientTraining ?? null,
     status_override: v.statusOverride ?? null,
     signals: v.signals ?? null,
-  }));
+  };
+}
+
+export async function writeVerdicts(db: Db, rows: readonly { id: string; write: VerdictWrite }[]): Promise<Map<string, Date>> {
+  if (rows.length === 0) return new Map();
+  const payload = rows.map(({ id, write }) => verdictRecord(id, write));
   const written = await db.$client.unsafe<{ id: string; scored_at: Date }[]>(WRITE_VERDICTS.text, [JSON.stringify(payload)], { prepare: true });
   return new Map(written.map((r) => [r.id, new Date(r.scored_at)]));
 }
