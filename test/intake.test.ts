@@ -8,7 +8,7 @@ import { findComment } from "../src/db/queries/comments.js";
 import { processScoreComment } from "../src/worker/score-comment.js";
 import { sweepPending } from "../src/worker/sweep.js";
 import { SCORE_QUEUE } from "../src/queue/score-queue.js";
-import { MAX_JOB_COMMENTS, scoreBatchJobs } from "../src/queue/score-job.js";
+import { MAX_JOB_COMMENTS, commentsOf, scoreBatchJobs, type ScoreJob } from "../src/queue/score-job.js";
 import { TEST_DATABASE_URL, redisOrSkip } from "./env.js";
 import { ADMIN_TOKEN, call, createSite, eventually, harness, removeSite, type Harness, type TestSite } from "./helpers.js";
 
@@ -28,6 +28,27 @@ async function setup(opts: Parameters<typeof harness>[0] = {}): Promise<{ h: Har
   const patched = await call(h.app, "PATCH", `/v1/sites/${site.id}`, { key: ADMIN_TOKEN, body: { settings: { minPerLabel: 1_000_000 } } });
   expect(patched.status).toBe(200);
   return { h, site };
+}
+
+/** A plain BullMQ queue on the harness's score queue, to plant or look at jobs; closed after the test. */
+function rawQueue(h: Harness, redisUrl: string): Queue {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const queue = new Queue(SCORE_QUEUE, { connection: redis, prefix: h.deps.config.QUEUE_PREFIX });
+  cleanups.push(async () => {
+    await queue.close();
+    redis.disconnect();
+  });
+  return queue;
+}
+
+/** Waits for a planted job to fail, and checks it failed as invalid on its first attempt. */
+async function expectFailedAsInvalid(queue: Queue, jobId: string): Promise<void> {
+  const job = await eventually(async () => {
+    const j = await queue.getJob(jobId);
+    return j?.failedReason ? j : undefined;
+  });
+  expect(job.failedReason).toContain("invalid score-comment payload");
+  expect(job.attemptsMade).toBe(1);
 }
 
 const comment = { thread: "t1", content: "Hello there, a perfectly normal comment." };
@@ -162,40 +183,20 @@ describe("POST /v1/comments", () => {
     // It plants the bad job with a raw Redis-backed BullMQ queue.
     const redisUrl = redisOrSkip(ctx);
     const { h } = await setup({ queueBackend: { kind: "redis", url: redisUrl } });
-    const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
-    const queue = new Queue(SCORE_QUEUE, { connection: redis, prefix: h.deps.config.QUEUE_PREFIX });
-    cleanups.push(async () => {
-      await queue.close();
-      redis.disconnect();
-    });
+    const queue = rawQueue(h, redisUrl);
     await queue.add(SCORE_QUEUE, { commentId: "not-a-uuid" }, { jobId: "bad-payload", attempts: 5 });
     h.startWorker();
-    const job = await eventually(async () => {
-      const j = await queue.getJob("bad-payload");
-      return j?.failedReason ? j : undefined;
-    });
-    expect(job.failedReason).toContain("invalid score-comment payload");
-    expect(job.attemptsMade).toBe(1);
+    await expectFailedAsInvalid(queue, "bad-payload");
   });
 
   it("fails a batch job of more than MAX_JOB_COMMENTS comments at once, as invalid", async (ctx) => {
     const redisUrl = redisOrSkip(ctx);
     const { h } = await setup({ queueBackend: { kind: "redis", url: redisUrl } });
-    const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
-    const queue = new Queue(SCORE_QUEUE, { connection: redis, prefix: h.deps.config.QUEUE_PREFIX });
-    cleanups.push(async () => {
-      await queue.close();
-      redis.disconnect();
-    });
+    const queue = rawQueue(h, redisUrl);
     const comments = Array.from({ length: MAX_JOB_COMMENTS + 1 }, () => ({ id: crypto.randomUUID() }));
     await queue.add(SCORE_QUEUE, { comments }, { jobId: "too-many", attempts: 5 });
     h.startWorker();
-    const job = await eventually(async () => {
-      const j = await queue.getJob("too-many");
-      return j?.failedReason ? j : undefined;
-    });
-    expect(job.failedReason).toContain("invalid score-comment payload");
-    expect(job.attemptsMade).toBe(1);
+    await expectFailedAsInvalid(queue, "too-many");
   });
 });
 
@@ -203,17 +204,12 @@ describe("one score job per intake batch", () => {
   it("queues comments stored together as one job, and the worker scores each of them", async (ctx) => {
     const redisUrl = redisOrSkip(ctx);
     const { h, site } = await setup({ queueBackend: { kind: "redis", url: redisUrl } });
-    const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
-    const queue = new Queue(SCORE_QUEUE, { connection: redis, prefix: h.deps.config.QUEUE_PREFIX });
-    cleanups.push(async () => {
-      await queue.close();
-      redis.disconnect();
-    });
+    const queue = rawQueue(h, redisUrl);
     const sent = await Promise.all(Array.from({ length: 12 }, (_, i) => call(h.app, "POST", "/v1/comments", { key: site.apiKey, body: { ...comment, content: `together ${i}` } })));
     const ids = sent.map((r) => r.body.id as string);
     // No worker yet: what intake queued is still there to look at.
     const waiting = await queue.getWaiting();
-    const queued = waiting.flatMap((j) => ("comments" in j.data ? (j.data as { comments: { id: string }[] }).comments.map((c) => c.id) : [(j.data as { commentId: string }).commentId]));
+    const queued = waiting.flatMap((j) => commentsOf(j.data as ScoreJob).map((c) => c.id));
     expect(queued.sort()).toEqual([...ids].sort());
     expect(waiting.length).toBeLessThan(ids.length);
     h.startWorker();

@@ -5,7 +5,7 @@ import { Redis } from "ioredis";
 import postgres from "postgres";
 import { afterEach, describe, expect, it } from "vitest";
 import { findComment } from "../src/db/queries/comments.js";
-import { SCORE_QUEUE, scoreJobId } from "../src/queue/score-queue.js";
+import { SCORE_QUEUE, commentsOf, scoreJobId, type ScoreJob } from "../src/queue/score-queue.js";
 import { sweepPending } from "../src/worker/sweep.js";
 import { TEST_DATABASE_URL, redisOrSkip } from "./env.js";
 import { call, createSite, eventually, harness, removeSite, uniqueName, type Harness, type TestSite } from "./helpers.js";
@@ -133,7 +133,7 @@ describe("a batch job that failed for good", () => {
     const ids = sent.map((r) => r.body.id as string);
     const failed = await eventually(async () => {
       const jobs = await queue.getFailed();
-      const held = jobs.flatMap((j) => ("comments" in j.data ? (j.data as { comments: { id: string }[] }).comments.map((c) => c.id) : [(j.data as { commentId: string }).commentId]));
+      const held = jobs.flatMap((j) => commentsOf(j.data as ScoreJob).map((c) => c.id));
       return held.length === ids.length ? jobs : undefined;
     });
     await failing.close();
