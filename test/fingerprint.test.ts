@@ -1,5 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { campaignTokens, estimateJaccard, fingerprint, matchCandidates, tokenize, type CampaignCandidate } from "../src/classifier/index.js";
+import {
+  DEFAULT_SCORE_OPTIONS,
+  campaignTokens,
+  createMemoryModel,
+  estimateJaccard,
+  fingerprint,
+  learnSite,
+  matchCandidates,
+  score,
+  scoringData,
+  tokenize,
+  type CampaignCandidate,
+} from "../src/classifier/index.js";
 
 const SPAM = "Hey guys check out my new channel at https://www.spam-site.example.com/abc?x=1 I post funny videos every day, please subscribe!";
 
@@ -70,5 +82,41 @@ describe("campaign tokens", () => {
     expect(campaignTokens({ size: 1, sites: 1, decidedSpam: 0, decidedHam: 0 })).toEqual([]);
     const tokens = tokenize({ content: "hello there", seenBefore: true, campaign: { size: 25, sites: 2, decidedSpam: 0, decidedHam: 1 } });
     expect(tokens).toEqual(expect.arrayContaining(["meta:seen-before", "campaign:size=20+", "campaign:sites=2", "campaign:decided-ham"]));
+  });
+});
+
+describe("campaign evidence in the score", () => {
+  // A model where copies of decided-spam campaigns were spam and the words are the ham's: the
+  // text alone looks like ham, and only the campaign says otherwise.
+  const model = createMemoryModel();
+  for (let i = 0; i < 20; i++) {
+    learnSite(model, "s", tokenize({ content: `lovely melody and great singing, number ${i % 5}` }), "ham");
+    learnSite(model, "s", tokenize({ content: `subscribe to my channel for more, number ${i % 5}` }), "spam");
+  }
+  for (let i = 0; i < 6; i++) {
+    learnSite(model, "s", tokenize({ content: `great singing and a lovely tune ${i}`, campaign: { size: 5, sites: 2, decidedSpam: 3, decidedHam: 0 } }), "spam");
+  }
+  const scoreOf = (features: Parameters<typeof tokenize>[0], options = DEFAULT_SCORE_OPTIONS) => {
+    const tokens = tokenize(features);
+    return score(tokens, scoringData(model, "s", tokens), options);
+  };
+  const copy = { content: "what a lovely melody and great singing here", campaign: { size: 6, sites: 2, decidedSpam: 3, decidedHam: 0 } };
+
+  it("adds a learned campaign token's log-likelihood ratio to the text's log-odds, and lists it among the reasons", () => {
+    const alone = scoreOf({ content: copy.content });
+    const added = scoreOf(copy);
+    const asClue = scoreOf(copy, { ...DEFAULT_SCORE_OPTIONS, campaignEvidence: "clue" });
+    expect(alone.probability).toBeLessThan(0.3);
+    // As one clue among the text's it is outvoted; added, it moves the score by its own weight.
+    expect(added.probability).toBeGreaterThan(asClue.probability + 0.2);
+    expect(added.reasons.map((r) => r.token)).toContain("campaign:decided-spam");
+    const logOdds = (p: number) => Math.log(p / (1 - p));
+    const f = added.reasons.filter((r) => r.token.startsWith("campaign:")).reduce((sum, r) => sum + logOdds(r.probability), 0);
+    expect(logOdds(added.probability)).toBeCloseTo(logOdds(alone.probability) + f, 6);
+  });
+
+  it("moves nothing for a campaign token the model never learned", () => {
+    const unknown = scoreOf({ content: copy.content, campaign: { size: 2, sites: 1, decidedSpam: 0, decidedHam: 1 } });
+    expect(unknown.probability).toBeCloseTo(scoreOf({ content: copy.content }).probability, 12);
   });
 });

@@ -6,6 +6,9 @@
 import type { CampaignSignal } from "./contract.js";
 import { estimateJaccard, type Fingerprint } from "./fingerprint.js";
 
+/** Every campaign token starts with this (the scorer adds their evidence apart from the text's: see `score`). */
+export const CAMPAIGN_PREFIX = "campaign:";
+
 /** Estimated Jaccard similarity at or above which two texts are near-duplicates (issue 12 default). */
 export const DEFAULT_MIN_JACCARD = 0.7;
 
@@ -78,10 +81,10 @@ export function matchCandidates(
  */
 export function campaignTokens(campaign: CampaignSignal | undefined): string[] {
   if (!campaign || campaign.size < 2) return [];
-  const out = [`campaign:size=${campaign.size >= 20 ? "20+" : campaign.size >= 5 ? "5+" : "2+"}`];
-  if (campaign.sites >= 3) out.push("campaign:sites=3+");
-  else if (campaign.sites === 2) out.push("campaign:sites=2");
-  if (campaign.decidedSpam > 0 && campaign.decidedSpam >= campaign.decidedHam) out.push("campaign:decided-spam");
-  else if (campaign.decidedHam > 0) out.push("campaign:decided-ham");
+  const out = [`${CAMPAIGN_PREFIX}size=${campaign.size >= 20 ? "20+" : campaign.size >= 5 ? "5+" : "2+"}`];
+  if (campaign.sites >= 3) out.push(`${CAMPAIGN_PREFIX}sites=3+`);
+  else if (campaign.sites === 2) out.push(`${CAMPAIGN_PREFIX}sites=2`);
+  if (campaign.decidedSpam > 0 && campaign.decidedSpam >= campaign.decidedHam) out.push(`${CAMPAIGN_PREFIX}decided-spam`);
+  else if (campaign.decidedHam > 0) out.push(`${CAMPAIGN_PREFIX}decided-ham`);
   return out;
 }

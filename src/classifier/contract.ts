@@ -92,6 +92,12 @@ export interface ScoreOptions {
   lengthNorm?: number;
   /** logodds only: the normalized sum is divided by this before the logistic map. */
   temperature?: number;
+  /**
+   * How a campaign's tokens (`campaign:*`, issue 12) weigh in: `added` (default) adds each one's
+   * learned log-likelihood ratio to the log-odds of the text's combined score, as naive Bayes
+   * combines independent evidence; `clue` lets each vote as one more clue among the text's.
+   */
+  campaignEvidence?: "added" | "clue";
 }
 
 export interface Clue {

@@ -1,6 +1,7 @@
 import { COUNT_SCALE, TOKEN_TOTAL } from "./model.js";
 import { stretchesOf } from "./redundancy.js";
 import { SUBWORD_PREFIX } from "./tokenize.js";
+import { CAMPAIGN_PREFIX } from "./campaign.js";
 import type { Clue, ScopeSlice, ScoreOptions, ScoreResult, ScoringData, TokenCounts, Verdict } from "./contract.js";
 
 /**
@@ -29,6 +30,7 @@ export const DEFAULT_SCORE_OPTIONS: ScoreOptions = {
   // and did not beat them on both protocols (BENCHMARKS.md, "Issue 13 … Ranking experiments").
   combining: "chi2",
   redundancy: "none",
+  campaignEvidence: "added",
 };
 
 const ZERO: TokenCounts = { spam: 0, ham: 0 };
@@ -138,6 +140,28 @@ function pickClues(clues: readonly Clue[], redundancy: NonNullable<ScoreOptions[
 
 const clamp = (p: number) => Math.min(Math.max(p, 1e-6), 1 - 1e-6);
 
+const strongestFirst = (a: Clue, b: Clue) => b.weight - a.weight || (a.token < b.token ? -1 : a.token > b.token ? 1 : 0);
+
+/**
+ * The text's combined score moved by a campaign's tokens: each one's log-likelihood ratio (its
+ * learned f(w) as log-odds: per-token frequencies under each label, see `robinson`) is added to
+ * the score's log-odds. A campaign is a fact about where the text came from, not a word of it: as
+ * one clue among a long comment's dozens it barely moved the chi-square result, so a copy of a
+ * campaign that moderators decided spam scored as if it were new. Added like this, the model's
+ * own estimate of how much campaigns mean decides how far they move a score, and one that taught
+ * nothing (f(w) ≈ 0.5) moves it not at all.
+ */
+function withCampaignEvidence(probability: number, campaignClues: readonly Clue[]): number {
+  if (campaignClues.length === 0) return probability;
+  const p = clamp(probability);
+  let logOdds = Math.log(p / (1 - p));
+  for (const clue of campaignClues) {
+    const f = clamp(clue.probability);
+    logOdds += Math.log(f / (1 - f));
+  }
+  return 1 / (1 + Math.exp(-logOdds));
+}
+
 /** SpamBayes' chi2_spamprob: (S − H + 1) / 2 from Fisher's method on both tails. */
 function chi2Combine(used: readonly Clue[]): number {
   if (used.length === 0) return 0.5;
@@ -190,20 +214,25 @@ function verdictFor(probability: number, options: ScoreOptions): Verdict {
 export function score(tokens: readonly string[], data: ScoringData, options: ScoreOptions): ScoreResult {
   const minStrength = options.minimumProbStrength ?? 0.1;
   const maxDiscriminators = options.maxDiscriminators ?? 150;
+  const addCampaign = (options.campaignEvidence ?? "added") === "added";
   const clues: Clue[] = [];
+  const campaignClues: Clue[] = [];
   for (const token of new Set(tokens)) {
     if (token === TOKEN_TOTAL) continue;
     const probability = clueProbability(token, data, options);
     const distance = Math.abs(probability - 0.5);
     if (distance < minStrength) continue;
-    clues.push({ token, probability, direction: probability >= 0.5 ? "spam" : "ham", weight: distance * 2 });
+    const clue: Clue = { token, probability, direction: probability >= 0.5 ? "spam" : "ham", weight: distance * 2 };
+    if (addCampaign && token.startsWith(CAMPAIGN_PREFIX)) campaignClues.push(clue);
+    else clues.push(clue);
   }
   // Strongest first; ties broken by token so that the result does not depend on input order.
-  clues.sort((a, b) => b.weight - a.weight || (a.token < b.token ? -1 : a.token > b.token ? 1 : 0));
+  clues.sort(strongestFirst);
   const { used, weights } = pickClues(clues, options.redundancy ?? "none", maxDiscriminators);
-  const probability = (options.combining ?? "chi2") === "chi2" ? chi2Combine(used) : logOddsCombine(used, weights, options);
+  const textProbability = (options.combining ?? "chi2") === "chi2" ? chi2Combine(used) : logOddsCombine(used, weights, options);
+  const probability = withCampaignEvidence(textProbability, campaignClues);
 
-  const reasons = used.slice(0, options.maxReasons ?? 8);
+  const reasons = campaignClues.length === 0 ? used.slice(0, options.maxReasons ?? 8) : [...campaignClues, ...used].sort(strongestFirst).slice(0, options.maxReasons ?? 8);
   // Site documents are also learned into global, so global already counts them: the larger of the
   // two is what has been learned for this comment's scope.
   const learnedSpam = Math.max(data.global.totals.spam, data.site?.totals.spam ?? 0);
