@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SCORE_OPTIONS } from "../src/classifier/index.js";
-import { interleave, replayStream, spamCaughtAtBlockedHam } from "../src/eval/campaigns.js";
+import { campaignEval, interleave, repeatsOf, replayStream, spamCaughtAtBlockedHam, summarizeSeeds } from "../src/eval/campaigns.js";
 import type { Example } from "../src/eval/data.js";
 import { REPO_ROOT } from "../src/eval/paths.js";
 
@@ -32,6 +32,26 @@ describe("eval --campaigns", () => {
     expect(replayStream(stream, { ...options, campaigns: false }).scoredInCampaign).toBe(0);
   });
 
+  it("marks repeats and near-repeats of earlier comments, short ones too, and not their first copy", () => {
+    const long = "the quick brown fox jumps over the lazy dog and runs far away into the woods";
+    const stream: Example[] = [long, "nice video", `${long} today`, "NICE video!!", "something else entirely, about cooking pasta at home tonight", long].map((text) => ({ source: "a", label: "ham", text }));
+    expect(repeatsOf(stream)).toEqual([false, false, true, true, false, true]);
+  });
+
+  it("bounds what campaign signals can add: the plain run with members or repeats scored perfectly", () => {
+    const examples = [...site("a.csv", 8), ...site("b.csv", 8)];
+    const options = { scoreOptions: { ...DEFAULT_SCORE_OPTIONS, minPerLabel: 1 }, moderator: "held+reported" as const, reportRate: 0.5, seed: 1 };
+    const report = campaignEval(examples, options);
+    expect(report.ceilings.members.comments).toBe(report.runs.campaigns.scoredInCampaign);
+    // Every spam here is a campaign copy but the first: scored perfectly, all but one is caught.
+    expect(report.ceilings.members.whole).toBeCloseTo(15 / 16);
+    expect(report.ceilings.repeats.comments).toBeGreaterThanOrEqual(report.ceilings.members.comments);
+    const seeds = summarizeSeeds([1, 2, 3].map((seed) => campaignEval(examples, { ...options, seed })));
+    expect(seeds.seeds).toEqual([1, 2, 3]);
+    expect(seeds.change.whole.min).toBeLessThanOrEqual(seeds.change.whole.mean);
+    expect(seeds.change.whole.max).toBeGreaterThanOrEqual(seeds.change.whole.mean);
+  });
+
   it("takes spam caught at a blocked-ham rate from the scores themselves", () => {
     const p = (label: "spam" | "ham", probability: number) => ({ label, probability, verdict: "unsure" as const });
     const ham = Array.from({ length: 1000 }, (_, i) => p("ham", i / 1000));
@@ -56,6 +76,10 @@ describe("eval --campaigns", () => {
     expect(out.sites).toBe(2);
     expect(out.runs.campaigns.scoredInCampaign).toBeGreaterThan(0);
     expect(typeof out.runs.plain.whole.spamCaughtAtBlockedHam03).toBe("number");
+    const seeds = cli("a.jsonl", "b.jsonl", "--campaigns", "--seeds", "2", "--min-per-label", "1");
+    expect(seeds.status, seeds.stderr).toBe(0);
+    expect(seeds.stdout).toMatch(/ceiling, the plain run/);
+    expect(seeds.stdout).toMatch(/over 2 moderator seeds \(1–2\)/);
     const bad = cli("a.jsonl", "--campaigns", "--moderator", "nobody");
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--moderator/);

@@ -5,7 +5,7 @@
 import { writeFileSync } from "node:fs";
 import { DEFAULT_SCORE_OPTIONS, calibrate, fitIsotonic, fitPlatt, type LearnOptions, type ScoreOptions } from "../classifier/index.js";
 import { dedupe, loadExamples, type Example } from "../eval/data.js";
-import { campaignEval, formatCampaignEval } from "../eval/campaigns.js";
+import { campaignEval, formatCampaignEval, formatSeedSummary, summarizeSeeds } from "../eval/campaigns.js";
 import { calibrateCutoffs, runNatural, runOurs, type RunResult } from "../eval/evaluate.js";
 import { stratifiedFolds } from "../eval/folds.js";
 import { computeMetrics, type Interval, type Metrics, type Prediction } from "../eval/metrics.js";
@@ -42,6 +42,8 @@ Without inputs: <data>/${YOUTUBE_FOLDER}.
                           corrected (default 0.5)
   --site-cutoffs          (--online) each site's cutoffs follow those proposed from its own decided
                           comments after every decision (the service's autoApply; target 0.3 %)
+  --seeds N               (--campaigns) also run moderator seeds --seed … --seed+N−1 and print the
+                          change's mean ± sd over them (held+reported only varies by seed)
   --moderator POLICY      (--online, --campaigns) held+reported (default; "reported" also accepted)
                           | all: every label learned, the upper bound
   --score-options JSON    merge these score options over the defaults (e.g. '{"combining":"chi2"}'),
@@ -74,7 +76,7 @@ interface Args {
 /** `--train a b --test c` takes several values per flag, which node:util's parseArgs does not. */
 function parseArgs(argv: readonly string[]): Args {
   const args: Args = { inputs: [], train: [], test: [], flags: new Map() };
-  const valued = new Set(["data", "folds", "seed", "plot", "threshold", "ham-cutoff", "spam-cutoff", "min-per-label", "max-blocked-ham", "max-passed-spam", "obfuscate-spam", "inner-folds", "predictions", "score-options", "learn-options", "calibration", "report-rate", "moderator"]);
+  const valued = new Set(["data", "folds", "seed", "plot", "threshold", "ham-cutoff", "spam-cutoff", "min-per-label", "max-blocked-ham", "max-passed-spam", "obfuscate-spam", "inner-folds", "predictions", "score-options", "learn-options", "calibration", "report-rate", "moderator", "seeds"]);
   const known = new Set([...valued, "train", "test", "json", "loo", "no-baseline", "no-sites", "calibrate", "online", "site-cutoffs", "help", "campaigns"]);
   let list: string[] = args.inputs;
   for (let i = 0; i < argv.length; i++) {
@@ -282,9 +284,15 @@ async function main(argv: readonly string[]): Promise<number> {
     if (moderator !== "all" && moderator !== "held+reported") throw new Error(`--moderator: bad value ${String(moderator)} (all | held+reported)`);
     const reportRate = numberFlag(args, "report-rate", 0.5, (n) => n >= 0 && n <= 1);
     const seed = numberFlag(args, "seed", 1, Number.isInteger);
-    const result = campaignEval(examples, { scoreOptions, moderator: moderator, reportRate, seed });
-    if (json) process.stdout.write(`${JSON.stringify({ ...result, scoreOptions })}\n`);
-    else log(formatCampaignEval(result));
+    const seeds = numberFlag(args, "seeds", 1, (n) => Number.isInteger(n) && n >= 1 && n <= 1000);
+    const reports = Array.from({ length: seeds }, (_, i) => campaignEval(examples, { scoreOptions, moderator, reportRate, seed: seed + i }));
+    const first = reports[0]!;
+    const summary = seeds > 1 ? summarizeSeeds(reports) : undefined;
+    if (json) process.stdout.write(`${JSON.stringify({ ...first, scoreOptions, ...(summary ? { overSeeds: summary, perSeed: reports.map((r) => ({ seed: r.seed, runs: r.runs })) } : {}) })}\n`);
+    else {
+      log(formatCampaignEval(first));
+      if (summary) log(formatSeedSummary(summary));
+    }
     return 0;
   }
 
