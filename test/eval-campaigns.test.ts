@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SCORE_OPTIONS } from "../src/classifier/index.js";
-import { campaignEval, interleave, repeatsOf, replayStream, spamCaughtAtBlockedHam, summarizeSeeds } from "../src/eval/campaigns.js";
+import { campaignEval, interleave, plantCampaigns, repeatsOf, replayStream, rewordCopy, spamCaughtAtBlockedHam, summarizeSeeds } from "../src/eval/campaigns.js";
 import type { Example } from "../src/eval/data.js";
 import { REPO_ROOT } from "../src/eval/paths.js";
 
@@ -50,6 +50,26 @@ describe("eval --campaigns", () => {
     expect(seeds.seeds).toEqual([1, 2, 3]);
     expect(seeds.change.whole.min).toBeLessThanOrEqual(seeds.change.whole.mean);
     expect(seeds.change.whole.max).toBeGreaterThanOrEqual(seeds.change.whole.mean);
+  });
+
+  it("plants reworded copies of spam on other sites, later in the stream, and they cluster with the original", () => {
+    const random = () => 0.5;
+    expect(rewordCopy("win at https://x.example/a now", random)).toBe("win at https://x.example/a?ref=500000 now");
+    expect(rewordCopy("one two three four five six seven eight nine", random).split(" ")).toHaveLength(8);
+    const stream = interleave([...site("a.csv", 10), ...site("b.csv", 10), ...site("c.csv", 10)]).map((e, i) => (e.label === "spam" ? { ...e, text: `offer number ${i} for you, claim it today at https://deal${i}.example/x before it is gone` } : e));
+    const planted = plantCampaigns(stream, { spam: 1, ham: 0, seed: 1 });
+    const copies = planted.filter((e) => !stream.includes(e));
+    expect(copies.length).toBeGreaterThanOrEqual(30);
+    expect(copies.every((e) => e.label === "spam")).toBe(true);
+    for (const copy of copies.slice(0, 10)) {
+      const deal = /deal\d+\.example/.exec(copy.text)![0];
+      const original = stream.find((e) => e.text.includes(`https://${deal}/x `))!;
+      expect(copy.source).not.toBe(original.source);
+      expect(planted.indexOf(copy)).toBeGreaterThan(planted.indexOf(original));
+    }
+    expect(plantCampaigns(stream, { spam: 1, ham: 0, seed: 1 })).toEqual(planted);
+    const options = { scoreOptions: { ...DEFAULT_SCORE_OPTIONS, minPerLabel: 1 }, moderator: "all" as const, reportRate: 0.5, seed: 1, campaigns: true };
+    expect(replayStream(planted, options).scoredInCampaign).toBeGreaterThanOrEqual(copies.length);
   });
 
   it("takes spam caught at a blocked-ham rate from the scores themselves", () => {

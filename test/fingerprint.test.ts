@@ -96,27 +96,41 @@ describe("campaign evidence in the score", () => {
   for (let i = 0; i < 6; i++) {
     learnSite(model, "s", tokenize({ content: `great singing and a lovely tune ${i}`, campaign: { size: 5, sites: 2, decidedSpam: 3, decidedHam: 0 } }), "spam");
   }
+  for (let i = 0; i < 4; i++) {
+    learnSite(model, "s", tokenize({ content: `official video link ${i}`, campaign: { size: 2, sites: 1, decidedSpam: 0, decidedHam: 1 } }), "ham");
+  }
   const scoreOf = (features: Parameters<typeof tokenize>[0], options = DEFAULT_SCORE_OPTIONS) => {
     const tokens = tokenize(features);
     return score(tokens, scoringData(model, "s", tokens), options);
   };
   const copy = { content: "what a lovely melody and great singing here", campaign: { size: 6, sites: 2, decidedSpam: 3, decidedHam: 0 } };
 
-  it("adds a learned campaign token's log-likelihood ratio to the text's log-odds, and lists it among the reasons", () => {
+  it("adds the strongest campaign token's learned log-likelihood ratio to the text's log-odds, and lists it among the reasons", () => {
     const alone = scoreOf({ content: copy.content });
     const added = scoreOf(copy);
     const asClue = scoreOf(copy, { ...DEFAULT_SCORE_OPTIONS, campaignEvidence: "clue" });
     expect(alone.probability).toBeLessThan(0.3);
-    // As one clue among the text's it is outvoted; added, it moves the score by its own weight.
-    expect(added.probability).toBeGreaterThan(asClue.probability + 0.2);
-    expect(added.reasons.map((r) => r.token)).toContain("campaign:decided-spam");
+    expect(added.probability).toBeGreaterThan(alone.probability);
+    // The old way: each campaign token one more chi-square clue, another score.
+    expect(asClue.probability).not.toBeCloseTo(added.probability, 3);
+    // Its three campaign tokens were learned alike: one fact, counted once.
+    const campaignReasons = added.reasons.filter((r) => r.token.startsWith("campaign:"));
+    expect(campaignReasons).toHaveLength(1);
     const logOdds = (p: number) => Math.log(p / (1 - p));
-    const f = added.reasons.filter((r) => r.token.startsWith("campaign:")).reduce((sum, r) => sum + logOdds(r.probability), 0);
-    expect(logOdds(added.probability)).toBeCloseTo(logOdds(alone.probability) + f, 6);
+    expect(logOdds(added.probability)).toBeCloseTo(logOdds(alone.probability) + logOdds(campaignReasons[0]!.probability), 6);
+  });
+
+  it("lets how the members were decided speak for the campaign, over its size", () => {
+    // Large and on two sites (tokens learned spammy), but its copies were decided ham.
+    const decidedHam = scoreOf({ content: "check this out everyone", campaign: { size: 6, sites: 2, decidedSpam: 0, decidedHam: 2 } });
+    expect(decidedHam.reasons.filter((r) => r.token.startsWith("campaign:")).map((r) => r.token)).toEqual(["campaign:decided-ham"]);
+    expect(decidedHam.probability).toBeLessThan(scoreOf({ content: "check this out everyone" }).probability);
+    const undecided = scoreOf({ content: "check this out everyone", campaign: { size: 6, sites: 2, decidedSpam: 0, decidedHam: 0 } });
+    expect(undecided.probability).toBeGreaterThan(scoreOf({ content: "check this out everyone" }).probability);
   });
 
   it("moves nothing for a campaign token the model never learned", () => {
-    const unknown = scoreOf({ content: copy.content, campaign: { size: 2, sites: 1, decidedSpam: 0, decidedHam: 1 } });
+    const unknown = scoreOf({ content: copy.content, campaign: { size: 25, sites: 4, decidedSpam: 0, decidedHam: 0 } });
     expect(unknown.probability).toBeCloseTo(scoreOf({ content: copy.content }).probability, 12);
   });
 });

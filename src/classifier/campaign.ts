@@ -8,6 +8,8 @@ import { estimateJaccard, type Fingerprint } from "./fingerprint.js";
 
 /** Every campaign token starts with this (the scorer adds their evidence apart from the text's: see `score`). */
 export const CAMPAIGN_PREFIX = "campaign:";
+/** The tokens of how a campaign's members were decided (`campaign:decided-spam|ham`). */
+export const CAMPAIGN_DECIDED_PREFIX = `${CAMPAIGN_PREFIX}decided-`;
 
 /** Estimated Jaccard similarity at or above which two texts are near-duplicates (issue 12 default). */
 export const DEFAULT_MIN_JACCARD = 0.7;
@@ -84,7 +86,7 @@ export function campaignTokens(campaign: CampaignSignal | undefined): string[] {
   const out = [`${CAMPAIGN_PREFIX}size=${campaign.size >= 20 ? "20+" : campaign.size >= 5 ? "5+" : "2+"}`];
   if (campaign.sites >= 3) out.push(`${CAMPAIGN_PREFIX}sites=3+`);
   else if (campaign.sites === 2) out.push(`${CAMPAIGN_PREFIX}sites=2`);
-  if (campaign.decidedSpam > 0 && campaign.decidedSpam >= campaign.decidedHam) out.push(`${CAMPAIGN_PREFIX}decided-spam`);
-  else if (campaign.decidedHam > 0) out.push(`${CAMPAIGN_PREFIX}decided-ham`);
+  if (campaign.decidedSpam > 0 && campaign.decidedSpam >= campaign.decidedHam) out.push(`${CAMPAIGN_DECIDED_PREFIX}spam`);
+  else if (campaign.decidedHam > 0) out.push(`${CAMPAIGN_DECIDED_PREFIX}ham`);
   return out;
 }

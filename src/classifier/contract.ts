@@ -93,9 +93,10 @@ export interface ScoreOptions {
   /** logodds only: the normalized sum is divided by this before the logistic map. */
   temperature?: number;
   /**
-   * How a campaign's tokens (`campaign:*`, issue 12) weigh in: `added` (default) adds each one's
-   * learned log-likelihood ratio to the log-odds of the text's combined score, as naive Bayes
-   * combines independent evidence; `clue` lets each vote as one more clue among the text's.
+   * How a campaign's tokens (`campaign:*`, issue 12) weigh in: `added` (default) adds the learned
+   * log-likelihood ratio of one of them (how its members were decided, else the strongest) to the
+   * log-odds of the text's combined score, as naive Bayes combines independent evidence; `clue`
+   * lets each vote as one more clue among the text's.
    */
   campaignEvidence?: "added" | "clue";
 }

@@ -1,7 +1,7 @@
 import { COUNT_SCALE, TOKEN_TOTAL } from "./model.js";
 import { stretchesOf } from "./redundancy.js";
 import { SUBWORD_PREFIX } from "./tokenize.js";
-import { CAMPAIGN_PREFIX } from "./campaign.js";
+import { CAMPAIGN_DECIDED_PREFIX, CAMPAIGN_PREFIX } from "./campaign.js";
 import type { Clue, ScopeSlice, ScoreOptions, ScoreResult, ScoringData, TokenCounts, Verdict } from "./contract.js";
 
 /**
@@ -143,22 +143,36 @@ const clamp = (p: number) => Math.min(Math.max(p, 1e-6), 1 - 1e-6);
 const strongestFirst = (a: Clue, b: Clue) => b.weight - a.weight || (a.token < b.token ? -1 : a.token > b.token ? 1 : 0);
 
 /**
- * The text's combined score moved by a campaign's tokens: each one's log-likelihood ratio (its
- * learned f(w) as log-odds: per-token frequencies under each label, see `robinson`) is added to
- * the score's log-odds. A campaign is a fact about where the text came from, not a word of it: as
- * one clue among a long comment's dozens it barely moved the chi-square result, so a copy of a
- * campaign that moderators decided spam scored as if it were new. Added like this, the model's
- * own estimate of how much campaigns mean decides how far they move a score, and one that taught
- * nothing (f(w) ≈ 0.5) moves it not at all.
+ * The one campaign token that speaks for the campaign. Its tokens describe one fact (this text is
+ * posted again and again), and its size, sites and decided labels go together, so adding all of
+ * them would count it several times. The moderators' decisions on its members, when there are
+ * any, are what it says of this very text, and outrank its size: a campaign of copies decided ham
+ * is not spam for being large. Otherwise the strongest of its size and sites, either way.
  */
-function withCampaignEvidence(probability: number, campaignClues: readonly Clue[]): number {
-  if (campaignClues.length === 0) return probability;
-  const p = clamp(probability);
-  let logOdds = Math.log(p / (1 - p));
-  for (const clue of campaignClues) {
-    const f = clamp(clue.probability);
-    logOdds += Math.log(f / (1 - f));
+function campaignClueOf(campaignClues: readonly Clue[]): Clue | undefined {
+  const decided = campaignClues.filter((c) => c.token.startsWith(CAMPAIGN_DECIDED_PREFIX));
+  let best: Clue | undefined;
+  for (const clue of decided.length > 0 ? decided : campaignClues) {
+    if (!best || clue.weight > best.weight || (clue.weight === best.weight && clue.token < best.token)) best = clue;
   }
+  return best;
+}
+
+/**
+ * The text's combined score moved by its campaign: the log-likelihood ratio of the campaign's
+ * token (`campaignClueOf`; its learned f(w) as log-odds, from per-token frequencies under each
+ * label, see `robinson`) is added to the score's log-odds, as naive Bayes combines independent
+ * evidence. A campaign is a fact about where the text came from, not a word of it: as one clue
+ * among a long comment's dozens it barely moved the chi-square result, so a copy of a campaign
+ * that moderators decided spam scored as if it were new. Added like this, the model's own estimate
+ * of how much campaigns mean decides how far one moves a score, and a token that taught nothing
+ * (f(w) ≈ 0.5) moves it not at all.
+ */
+function withCampaignEvidence(probability: number, campaignClue: Clue | undefined): number {
+  if (!campaignClue) return probability;
+  const p = clamp(probability);
+  const f = clamp(campaignClue.probability);
+  const logOdds = Math.log(p / (1 - p)) + Math.log(f / (1 - f));
   return 1 / (1 + Math.exp(-logOdds));
 }
 
@@ -230,9 +244,10 @@ export function score(tokens: readonly string[], data: ScoringData, options: Sco
   clues.sort(strongestFirst);
   const { used, weights } = pickClues(clues, options.redundancy ?? "none", maxDiscriminators);
   const textProbability = (options.combining ?? "chi2") === "chi2" ? chi2Combine(used) : logOddsCombine(used, weights, options);
-  const probability = withCampaignEvidence(textProbability, campaignClues);
+  const campaignClue = campaignClueOf(campaignClues);
+  const probability = withCampaignEvidence(textProbability, campaignClue);
 
-  const reasons = campaignClues.length === 0 ? used.slice(0, options.maxReasons ?? 8) : [...campaignClues, ...used].sort(strongestFirst).slice(0, options.maxReasons ?? 8);
+  const reasons = campaignClue ? [campaignClue, ...used].sort(strongestFirst).slice(0, options.maxReasons ?? 8) : used.slice(0, options.maxReasons ?? 8);
   // Site documents are also learned into global, so global already counts them: the larger of the
   // two is what has been learned for this comment's scope.
   const learnedSpam = Math.max(data.global.totals.spam, data.site?.totals.spam ?? 0);

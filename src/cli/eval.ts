@@ -44,6 +44,9 @@ Without inputs: <data>/${YOUTUBE_FOLDER}.
                           comments after every decision (the service's autoApply; target 0.3 %)
   --seeds N               (--campaigns) also run moderator seeds --seed … --seed+N−1 and print the
                           change's mean ± sd over them (held+reported only varies by seed)
+  --plant-campaigns S[:H] (--campaigns) a synthetic check of the mechanism: repost each spam with
+                          probability S (each ham with H, default 0) 1–4 times on other sites
+                          within the next 100 comments, lightly reworded (seeded)
   --moderator POLICY      (--online, --campaigns) held+reported (default; "reported" also accepted)
                           | all: every label learned, the upper bound
   --score-options JSON    merge these score options over the defaults (e.g. '{"combining":"chi2"}'),
@@ -76,7 +79,7 @@ interface Args {
 /** `--train a b --test c` takes several values per flag, which node:util's parseArgs does not. */
 function parseArgs(argv: readonly string[]): Args {
   const args: Args = { inputs: [], train: [], test: [], flags: new Map() };
-  const valued = new Set(["data", "folds", "seed", "plot", "threshold", "ham-cutoff", "spam-cutoff", "min-per-label", "max-blocked-ham", "max-passed-spam", "obfuscate-spam", "inner-folds", "predictions", "score-options", "learn-options", "calibration", "report-rate", "moderator", "seeds"]);
+  const valued = new Set(["data", "folds", "seed", "plot", "threshold", "ham-cutoff", "spam-cutoff", "min-per-label", "max-blocked-ham", "max-passed-spam", "obfuscate-spam", "inner-folds", "predictions", "score-options", "learn-options", "calibration", "report-rate", "moderator", "seeds", "plant-campaigns"]);
   const known = new Set([...valued, "train", "test", "json", "loo", "no-baseline", "no-sites", "calibrate", "online", "site-cutoffs", "help", "campaigns"]);
   let list: string[] = args.inputs;
   for (let i = 0; i < argv.length; i++) {
@@ -108,6 +111,16 @@ function numberFlag(args: Args, name: string, fallback: number, check: (n: numbe
   const value = Number(raw);
   if (raw === true || !Number.isFinite(value) || !check(value)) throw new Error(`--${name}: bad value ${String(raw)}`);
   return value;
+}
+
+/** `--plant-campaigns S[:H]`: the share of spam (and of ham, default 0) reposted as planted copies. */
+function plantFlag(args: Args): { spam: number; ham: number; seed: number } | undefined {
+  const raw = args.flags.get("plant-campaigns");
+  if (raw === undefined) return undefined;
+  const [spam, ham = 0, ...rest] = String(raw).split(":").map(Number);
+  const share = (x: number | undefined) => x !== undefined && Number.isFinite(x) && x >= 0 && x <= 1;
+  if (raw === true || rest.length > 0 || !share(spam) || !share(ham)) throw new Error(`--plant-campaigns: bad value ${String(raw)} (S or S:H, shares in 0..1)`);
+  return { spam: spam!, ham, seed: 1 };
 }
 
 /** A flag whose value is a JSON object (empty when absent). */
@@ -285,7 +298,8 @@ async function main(argv: readonly string[]): Promise<number> {
     const reportRate = numberFlag(args, "report-rate", 0.5, (n) => n >= 0 && n <= 1);
     const seed = numberFlag(args, "seed", 1, Number.isInteger);
     const seeds = numberFlag(args, "seeds", 1, (n) => Number.isInteger(n) && n >= 1 && n <= 1000);
-    const reports = Array.from({ length: seeds }, (_, i) => campaignEval(examples, { scoreOptions, moderator, reportRate, seed: seed + i }));
+    const plant = plantFlag(args);
+    const reports = Array.from({ length: seeds }, (_, i) => campaignEval(examples, { scoreOptions, moderator, reportRate, seed: seed + i, ...(plant ? { plant } : {}) }));
     const first = reports[0]!;
     const summary = seeds > 1 ? summarizeSeeds(reports) : undefined;
     if (json) process.stdout.write(`${JSON.stringify({ ...first, scoreOptions, ...(summary ? { overSeeds: summary, perSeed: reports.map((r) => ({ seed: r.seed, runs: r.runs })) } : {}) })}\n`);

@@ -176,6 +176,49 @@ export function interleave(examples: readonly Example[]): Example[] {
   return timed.sort((a, b) => a.at - b.at || a.order - b.order).map((t) => t.example);
 }
 
+/** How `plantCampaigns` reposts comments: the share of spam and of ham that gets copies. */
+export interface PlantOptions {
+  spam: number;
+  ham: number;
+  seed: number;
+}
+
+/**
+ * A copy as a campaign posts it: one word of a long text dropped (a light rewording), and every
+ * link's path given another tracking parameter; a short text is posted as it is.
+ */
+export function rewordCopy(text: string, random: () => number): string {
+  const tagged = text.replace(/https?:\/\/[^\s"'<>]+/g, (url) => `${url}${url.includes("?") ? "&" : "?"}ref=${Math.floor(random() * 1e6)}`);
+  const words = tagged.split(/\s+/).filter((w) => w.length > 0);
+  const plain = words.map((w, i) => (/^https?:/.test(w) ? -1 : i)).filter((i) => i >= 0);
+  if (words.length < 8 || plain.length === 0) return tagged;
+  const drop = plain[Math.floor(random() * plain.length)]!;
+  return words.filter((_, i) => i !== drop).join(" ");
+}
+
+/**
+ * A synthetic check of the mechanism, not a measurement of real campaigns: the stream with copies
+ * planted. Each comment is reposted, with probability `spam` or `ham` by its label, 1–4 times on
+ * other sites within the next 100 comments, each copy lightly reworded (`rewordCopy`). The copies
+ * keep the original's label.
+ */
+export function plantCampaigns(stream: readonly Example[], options: PlantOptions): Example[] {
+  const random = seededRandom(options.seed);
+  const sites = [...new Set(stream.map((e) => e.source))];
+  const keyed = stream.map((example, i) => ({ key: i, example }));
+  if (sites.length < 2) return [...stream];
+  stream.forEach((example, i) => {
+    if (random() >= (example.label === "spam" ? options.spam : options.ham)) return;
+    const copies = 1 + Math.floor(random() * 4);
+    const others = sites.filter((s) => s !== example.source);
+    for (let c = 0; c < copies; c++) {
+      const source = others[Math.floor(random() * others.length)]!;
+      keyed.push({ key: i + 1 + Math.floor(random() * 100) + 0.5 + c / 10, example: { ...example, source, text: rewordCopy(example.text, random) } });
+    }
+  });
+  return keyed.sort((a, b) => a.key - b.key).map((k) => k.example);
+}
+
 export type ModeratorPolicy = "all" | "held+reported";
 
 export interface ReplayOptions {
@@ -321,9 +364,9 @@ function summarize(predictions: readonly Prediction[]) {
   return { comments: predictions.length, spamCaughtAtBlockedHam03: at.spamCaught, blockedHamAtThatThreshold: at.blockedHam, ...verdictShares(predictions) };
 }
 
-/** Both runs over one stream, and the ceilings. */
-export function campaignEval(examples: readonly Example[], options: Omit<ReplayOptions, "campaigns">): CampaignEvalReport {
-  const stream = interleave(examples);
+/** Both runs over one stream, and the ceilings. With `plant`, over the stream with planted copies. */
+export function campaignEval(examples: readonly Example[], options: Omit<ReplayOptions, "campaigns"> & { plant?: PlantOptions }): CampaignEvalReport {
+  const stream = options.plant ? plantCampaigns(interleave(examples), options.plant) : interleave(examples);
   const half = Math.floor(stream.length / 2);
   const plain = replayStream(stream, { ...options, campaigns: false });
   const withCampaigns = replayStream(stream, { ...options, campaigns: true });
