@@ -111,6 +111,24 @@ describe("moderation console over HTTP", () => {
     await expect(signIn(h.app, site.moderatorKey)).resolves.toBeDefined();
   });
 
+  it("throttles sign-in per IPv6 /64: rotating addresses inside it does not help", async () => {
+    const [x, y] = [Math.floor(Math.random() * 0xfff0) + 1, Math.floor(Math.random() * 0xfff0)];
+    const net = `2001:db8:${x.toString(16)}:${y.toString(16)}`;
+    const login = await h.app.request("/moderate/login", {}, { incoming: { socket: { remoteAddress: `${net}::1` } } });
+    const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0]!;
+    const csrf = csrfIn(await login.text());
+    const post = (key: string, ip: string) =>
+      h.app.request(
+        "/moderate/login",
+        { method: "POST", headers: { cookie, "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ csrf, key }).toString() },
+        { incoming: { socket: { remoteAddress: ip } } },
+      );
+    for (let i = 0; i < 10; i++) expect((await post(`mod_guess${i}`, `${net}:${i + 1}::${i + 2}`)).status).toBe(401);
+    expect((await post(site.moderatorKey, `${net}:ffff::1`)).status).toBe(429);
+    // The next /64 is another client.
+    await expect(signIn(h.app, site.moderatorKey, `2001:db8:${x.toString(16)}:${(y + 1).toString(16)}::1`)).resolves.toBeDefined();
+  });
+
   it("a rotated or revoked moderator key ends its sessions", async () => {
     const s = await createSite(h.app);
     try {

@@ -3,6 +3,7 @@ import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../src/http/app.js";
 import { createLog } from "../src/log.js";
+import { rateLimitKeyOf } from "../src/rate-limit/client-key.js";
 import { createRateLimiter } from "../src/rate-limit/limiter.js";
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from "./env.js";
 import { ADMIN_TOKEN, call, createSite, harness, removeSite, uniqueName, type Harness } from "./helpers.js";
@@ -275,6 +276,104 @@ describe("the client IP", () => {
       expect(row[0]?.ip).toBe("192.0.2.200");
       // The secret key is not counted per person.
       for (let i = 0; i < 3; i++) expect((await post(h.app, "/v1/comments", { key: site.apiKey, ip: person, body: comment(10 + i) })).status).toBe(202);
+    } finally {
+      await removeSite(h.deps, site.id);
+      await h.close();
+    }
+  });
+});
+
+describe("IPv6 clients", () => {
+  it("count by their /64 however the address is written; IPv4, mapped or not, by the address", () => {
+    const cases: [string | undefined, string | undefined][] = [
+      ["2001:db8:1:2::1", "2001:db8:1:2::/64"],
+      ["2001:0DB8:0001:0002:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"],
+      ["fe80::1%eth0", "fe80::/64"],
+      ["2001:db8::1", "2001:db8::/64"],
+      ["2001:0:0:1::5", "2001:0:0:1::/64"],
+      ["::1", "::/64"],
+      ["64:ff9b::192.0.2.1", "64:ff9b::/64"],
+      ["1:2:3:4:5:6:192.0.2.1", "1:2:3:4::/64"],
+      ["192.0.2.1", "192.0.2.1"],
+      ["::ffff:192.0.2.1", "192.0.2.1"],
+      ["::FFFF:c000:0201", "192.0.2.1"],
+      [" ::ffff:192.0.2.1%3 ", "192.0.2.1"],
+      ["2001:db8::1::2", undefined],
+      ["1.2.3.04", undefined],
+      ["[2001:db8::1]", undefined],
+      ["2001:db8::1%", "2001:db8::/64"],
+      ["unknown", undefined],
+      ["", undefined],
+      [undefined, undefined],
+    ];
+    expect(cases.map(([ip]) => [ip, rateLimitKeyOf(ip)])).toEqual(cases);
+  });
+
+  it("share one bucket inside a /64 and not across two, from the socket", async () => {
+    const h = harness({ config: { RATE_LIMIT_IP_PER_MINUTE: "2" } });
+    try {
+      const net = `2001:db8:${(Math.floor(Math.random() * 0xfff0) + 1).toString(16)}`;
+      const send = (ip: string, n: number) => post(h.app, "/v1/comments", { key: "nokey0000000", ip, body: comment(n) });
+      // Three addresses of one /64, written three ways: the third request is over the limit.
+      const statuses = [];
+      for (const [i, ip] of [`${net}:7::1`, `${net.toUpperCase()}:0007:0:0:0:2`, `${net}:7:abcd:ef01:2345:6789%eth0`].entries()) statuses.push((await send(ip, i)).status);
+      expect(statuses).toEqual([401, 401, 429]);
+      // The Akismet routes count against the same bucket.
+      const akismet = await post(h.app, "/1.1/comment-check", { ip: `${net}:7::beef`, form: "api_key=nokey0000000&blog=https%3A%2F%2Fexample.test&comment_content=hi" });
+      expect(akismet.status).toBe(429);
+      // The neighbouring /64 is another client.
+      const next = await send(`${net}:8::1`, 9);
+      expect(next.status).toBe(401);
+      expect(next.headers.get("ratelimit") ?? "").toMatch(/^"ip";r=1;t=\d+$/);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it("count behind a trusted proxy by the /64 from X-Forwarded-For, and a malformed entry falls back to the socket", async () => {
+    const h = harness({ config: { RATE_LIMIT_IP_PER_MINUTE: "2", TRUST_PROXY_HOPS: "1" } });
+    try {
+      const send = (xff: string, n: number, ip = "127.0.0.1") => post(h.app, "/v1/comments", { key: "nokey0000000", ip, headers: { "x-forwarded-for": xff }, body: comment(n) });
+      const statuses = [];
+      for (let i = 0; i < 3; i++) statuses.push((await send(`2001:db8:aa:bb::${i + 1}`, i)).status);
+      expect(statuses).toEqual([401, 401, 429]);
+      // Garbage where the proxy's entry should be: counted as the proxy (the socket), not dropped.
+      const proxy = `192.0.2.${Math.floor(Math.random() * 200) + 1}`;
+      const bad = [];
+      for (const [i, xff] of ["not-an-ip", "2001:db8::1::2", "[2001:db8::1]:443"].entries()) bad.push(await send(xff, 10 + i, proxy));
+      expect(bad.map((r) => r.status)).toEqual([401, 401, 429]);
+      expect(bad[0]?.headers.get("ratelimit-policy")).toBe('"ip";q=2;w=60');
+    } finally {
+      await h.close();
+    }
+  });
+
+  it("a socket address that is no address is not counted, and the request is answered", async () => {
+    const h = harness({ config: { RATE_LIMIT_IP_PER_MINUTE: "1" } });
+    try {
+      for (let i = 0; i < 2; i++) {
+        const res = await post(h.app, "/v1/comments", { key: "nokey0000000", ip: "garbage", body: comment(i) });
+        expect(res.status).toBe(401);
+        expect(res.headers.get("ratelimit-policy")).toBeNull();
+      }
+    } finally {
+      await h.close();
+    }
+  });
+
+  it("limit browser posts per /64 and site", async () => {
+    const h = harness({ config: { RATE_LIMIT_BROWSER_PER_MINUTE: "2" } });
+    const site = await createSite(h.app);
+    try {
+      const pk = (await call(h.app, "POST", `/v1/sites/${site.id}/keys/publishable/rotate`, { key: ADMIN_TOKEN })).body.publishableKey as string;
+      const statuses = [];
+      for (let i = 0; i < 3; i++) statuses.push((await post(h.app, "/v1/comments", { key: pk, ip: `2001:db8:cc:dd:${i + 1}::9`, body: comment(i) })).status);
+      expect(statuses).toEqual([202, 202, 429]);
+      const other = await post(h.app, "/v1/comments", { key: pk, ip: "2001:db8:cc:de::9", body: comment(5) });
+      expect(other.status).toBe(202);
+      // The stored address is the client's own, not its /64.
+      const row = await h.deps.sql`SELECT ip FROM comments WHERE id = ${(JSON.parse(other.text) as { id: string }).id}`;
+      expect(row[0]?.ip).toBe("2001:db8:cc:de::9");
     } finally {
       await removeSite(h.deps, site.id);
       await h.close();

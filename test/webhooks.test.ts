@@ -3,8 +3,10 @@ import type { AddressInfo } from "node:net";
 import { Webhook, WebhookVerificationError } from "standardwebhooks";
 import { afterEach, describe, expect, it } from "vitest";
 import { insertEndpoint } from "../src/db/queries/webhooks.js";
+import { RETRY_AFTER_MAX_MS, RETRY_JITTER, parseRetryAfter, retryDelay } from "../src/queue/webhook-job.js";
 import { createWebhookQueue } from "../src/queue/webhook-queue.js";
 import { createScoredEmitter } from "../src/webhooks/emit.js";
+import { retryAfterOf } from "../src/worker/deliver-webhook.js";
 import { startWorker } from "../src/worker/index.js";
 import type { QueueBackendConfig } from "../src/queue/backend.js";
 import { generateSecret } from "../src/webhooks/sign.js";
@@ -19,19 +21,25 @@ afterEach(async () => {
 interface Received {
   headers: IncomingHttpHeaders;
   body: string;
+  /** When the request had arrived (Date.now()). */
+  at: number;
 }
 
+/** One answer of a receiver's script: a status, or a status with headers. */
+type Answer = number | { status: number; headers: Record<string, string> };
+
 /** The receiving site: a local HTTP server (the only double the tests use) answering a script of statuses. */
-async function receiver(script: number[] = [], opts: { delayMs?: number } = {}): Promise<{ url: string; received: Received[]; server: Server }> {
+async function receiver(script: Answer[] = [], opts: { delayMs?: number } = {}): Promise<{ url: string; received: Received[]; server: Server }> {
   const received: Received[] = [];
   let i = 0;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
-      const status = script[Math.min(i++, script.length - 1)] ?? 200;
-      setTimeout(() => res.writeHead(status, { "content-type": "text/plain" }).end(status < 300 ? "ok" : `status ${status} from the receiver`), opts.delayMs ?? 0);
+      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString("utf8"), at: Date.now() });
+      const answer = script[Math.min(i++, script.length - 1)] ?? 200;
+      const { status, headers } = typeof answer === "number" ? { status: answer, headers: {} } : answer;
+      setTimeout(() => res.writeHead(status, { "content-type": "text/plain", ...headers }).end(status < 300 ? "ok" : `status ${status} from the receiver`), opts.delayMs ?? 0);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -150,9 +158,81 @@ describe.each(backendCases)("webhook delivery on %s", (_name, backend) => {
     ]);
     expect(list[1]!.responseExcerpt).toBe("status 500 from the receiver");
   });
+
+  it("waits at least a 503's Retry-After (seconds) before the next attempt, and shows it as nextAttemptAt", async () => {
+    const { h, site } = await setup({ ...(backend() ? { queueBackend: backend()! } : {}) });
+    // The schedule alone would retry after 50 ms.
+    const r = await receiver([{ status: 503, headers: { "retry-after": "1" } }, 200]);
+    const ep = await createEndpoint(h, site.id, { url: r.url, events: ["comment.scored"] });
+    h.startWorker();
+    await postComment(h, site);
+    const waiting = await eventually(async () => {
+      const [row] = await deliveries(h, site.id, ep.id);
+      return row?.status === "pending" && row.attempts === 1 ? row : undefined;
+    });
+    const [first] = await attempts(h, site.id, ep.id);
+    expect(first).toMatchObject({ attempt: 1, outcome: "retrying", statusCode: 503 });
+    // From the answer: at least 1 s after the attempt started, and not much more than its duration on top.
+    const planned = Date.parse(waiting.nextAttemptAt as string) - Date.parse(first!.createdAt as string);
+    expect(planned).toBeGreaterThanOrEqual(1000);
+    expect(planned).toBeLessThan(1000 + (first!.durationMs as number) + 200);
+    const d = await settled(h, site.id, ep.id);
+    expect(d).toMatchObject({ status: "delivered", attempts: 2, nextAttemptAt: null });
+    expect(r.received).toHaveLength(2);
+    expect(r.received[1]!.at - r.received[0]!.at).toBeGreaterThanOrEqual(1000);
+    expect(r.received[1]!.at).toBeGreaterThanOrEqual(Date.parse(waiting.nextAttemptAt as string));
+  });
 });
 
 describe("webhook delivery outcomes", () => {
+  it("waits until a 429's Retry-After date, then counts it as one more attempt", async () => {
+    const { h, site } = await setup();
+    // HTTP-dates have whole seconds: this one is 1 to 2 s away.
+    const until = new Date(Date.now() + 2000).toUTCString();
+    const r = await receiver([{ status: 429, headers: { "retry-after": until } }, 200]);
+    const ep = await createEndpoint(h, site.id, { url: r.url, events: ["comment.scored"] });
+    h.startWorker();
+    await postComment(h, site);
+    const d = await settled(h, site.id, ep.id);
+    expect(d).toMatchObject({ status: "delivered", attempts: 2 });
+    expect(r.received[1]!.at).toBeGreaterThanOrEqual(Date.parse(until));
+    expect((await attempts(h, site.id, ep.id)).map((a) => [a.attempt, a.outcome, a.statusCode])).toEqual([
+      [2, "delivered", 200],
+      [1, "retrying", 429],
+    ]);
+  });
+
+  it("caps a huge Retry-After at an hour", async () => {
+    const { h, site } = await setup();
+    const r = await receiver([{ status: 503, headers: { "retry-after": "99999999999" } }, 200]);
+    const ep = await createEndpoint(h, site.id, { url: r.url, events: ["comment.scored"] });
+    h.startWorker();
+    await postComment(h, site);
+    const waiting = await eventually(async () => {
+      const [row] = await deliveries(h, site.id, ep.id);
+      return row?.status === "pending" && row.attempts === 1 ? row : undefined;
+    });
+    const [first] = await attempts(h, site.id, ep.id);
+    const planned = Date.parse(waiting.nextAttemptAt as string) - Date.parse(first!.createdAt as string);
+    expect(planned).toBeGreaterThanOrEqual(RETRY_AFTER_MAX_MS);
+    expect(planned).toBeLessThan(RETRY_AFTER_MAX_MS + (first!.durationMs as number) + 200);
+    // The queue holds it back too (the schedule alone would have retried after 50 ms).
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(r.received).toHaveLength(1);
+  });
+
+  it("ignores a malformed Retry-After and keeps to the schedule", async () => {
+    const { h, site } = await setup();
+    const r = await receiver([{ status: 503, headers: { "retry-after": "soon" } }, { status: 503, headers: { "retry-after": "1.5" } }, 200]);
+    const ep = await createEndpoint(h, site.id, { url: r.url, events: ["comment.scored"] });
+    h.startWorker();
+    await postComment(h, site);
+    const d = await settled(h, site.id, ep.id);
+    expect(d).toMatchObject({ status: "delivered", attempts: 3 });
+    // 50 and 100 ms by the schedule, far from the second a misread "1.5" or a date would give.
+    expect(r.received[2]!.at - r.received[0]!.at).toBeLessThan(900);
+  });
+
   it("gives up after a 400 without retrying", async () => {
     const { h, site } = await setup();
     const r = await receiver([400, 200]);
@@ -503,5 +583,48 @@ describe("the SSRF guard", () => {
     expect(d.lastError).toMatch(/^127\.0\.0\.1 resolves to 127\.0\.0\.1, a loopback address \(WEBHOOKS_ALLOW_PRIVATE=1 allows it\)$/);
     expect((await attempts(h, site.id, ep.id))[0]).toMatchObject({ outcome: "refused", statusCode: null });
     expect(r.received).toHaveLength(0);
+  });
+});
+
+describe("Retry-After", () => {
+  const now = Date.parse("2026-12-02T08:00:00Z");
+  it("reads delay-seconds and the three HTTP-date forms, and nothing else", () => {
+    const cases: [string | undefined, number | undefined][] = [
+      ["1", 1000],
+      [" 120 ", 120_000],
+      ["0", 0],
+      ["Wed, 02 Dec 2026 08:00:30 GMT", 30_000],
+      ["Wednesday, 02-Dec-26 08:01:00 GMT", 60_000],
+      ["Wed Dec  2 08:00:05 2026", 5000],
+      // A date past: no wait of its own.
+      ["Tue, 01 Dec 2026 08:00:00 GMT", 0],
+      ["1.5", undefined],
+      ["-1", undefined],
+      ["soon", undefined],
+      ["2026-12-02T08:00:30Z", undefined],
+      ["Wed, 02 Dec 2026 08:00:30 +0100", undefined],
+      ["", undefined],
+      [undefined, undefined],
+    ];
+    expect(cases.map(([v]) => [v, parseRetryAfter(v, now)])).toEqual(cases);
+  });
+
+  it("counts only on a 429 or a 503", () => {
+    const answer = (statusCode: number) => ({ kind: "response" as const, statusCode, excerpt: "", durationMs: 1, retryAfter: "7" });
+    expect([429, 503, 500, 502, 301, 200].map((s) => retryAfterOf(answer(s), now))).toEqual([7000, 7000, undefined, undefined, undefined, undefined]);
+    expect(retryAfterOf({ kind: "network", error: "ECONNRESET", durationMs: 1 }, now)).toBeUndefined();
+  });
+
+  it("only lengthens the schedule's wait, up to an hour", () => {
+    const retry = { delayMs: 10_000, attempts: 14 };
+    const top = () => 0.999999;
+    // Attempt 3: the schedule waits 40 s at most, 32 s at least (20 % jitter).
+    expect(retryDelay(3, retry, undefined, top)).toBe(39_999);
+    expect(retryDelay(3, retry, 0, () => 0)).toBe(40_000 * (1 - RETRY_JITTER));
+    expect(retryDelay(3, retry, 5_000, top)).toBe(39_999);
+    expect(retryDelay(3, retry, 120_000, top)).toBe(120_000);
+    expect(retryDelay(3, retry, 10 ** 15, top)).toBe(RETRY_AFTER_MAX_MS);
+    // Past an hour the schedule's own wait is longer, and stands.
+    expect(retryDelay(13, retry, 10 ** 15, top)).toBe(Math.floor(0.999999 * 40_960_000 * RETRY_JITTER + 40_960_000 * (1 - RETRY_JITTER)));
   });
 });

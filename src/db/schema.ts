@@ -614,7 +614,7 @@ export const webhookDeliveries = pgTable(
     attempts: integer("attempts").notNull().default(0),
     lastStatusCode: integer("last_status_code"),
     lastError: text("last_error"),
-    /** When the queue should run it next (the upper bound of the backoff); the sweep re-queues rows past it. */
+    /** When the queue runs it next (the backoff, or a longer Retry-After); the sweep re-queues rows past it. */
     nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true }).notNull().defaultNow(),
     deliveredAt: timestamp("delivered_at", { withTimezone: true }),
     createdAt: createdAt(),

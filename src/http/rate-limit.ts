@@ -9,6 +9,7 @@ import { isIP } from "node:net";
 import type { IncomingMessage } from "node:http";
 import type { Context, MiddlewareHandler } from "hono";
 import type { Deps } from "../deps.js";
+import { rateLimitKeyOf } from "../rate-limit/client-key.js";
 import { WINDOW_S, type RateLimitDecision } from "../rate-limit/limiter.js";
 import { ApiError } from "./errors.js";
 import type { AppEnv } from "./types.js";
@@ -40,6 +41,14 @@ export function clientIp(c: Context, hops: number): string | undefined {
   return socket;
 }
 
+/**
+ * What the client's requests count against: its address for IPv4, its /64 for IPv6 (see
+ * rate-limit/client-key.ts). Undefined when there is no address to count by.
+ */
+export function clientKey(c: Context, hops: number): string | undefined {
+  return rateLimitKeyOf(clientIp(c, hops));
+}
+
 /** Adds this limit's items to the response's RateLimit-Policy and RateLimit headers. */
 function setHeaders(c: Context, name: string, d: RateLimitDecision): void {
   c.header("RateLimit-Policy", `"${name}";q=${d.limit};w=${WINDOW_S}`, { append: true });
@@ -69,12 +78,12 @@ export function rateLimited(c: Context, name: string, d: RateLimitDecision): nev
   throw new ApiError("RATE_LIMITED", `Rate limit exceeded (${name}: ${d.limit} per minute); retry in ${d.resetS} s`);
 }
 
-/** /v1: counts the client IP before the key is looked up, so a flood of bad keys costs no query. */
+/** /v1: counts the client (address or /64) before the key is looked up, so a flood of bad keys costs no query. */
 export function limitByIp(deps: Pick<Deps, "rateLimiter" | "config">): MiddlewareHandler<AppEnv> {
   // With the limit off (0), the address is not even worked out.
   if (deps.config.RATE_LIMIT_IP_PER_MINUTE === 0) return (_c, next) => next();
   return async (c, next) => {
-    const d = await countRequest(deps, c, "ip", clientIp(c, deps.config.TRUST_PROXY_HOPS), deps.config.RATE_LIMIT_IP_PER_MINUTE);
+    const d = await countRequest(deps, c, "ip", clientKey(c, deps.config.TRUST_PROXY_HOPS), deps.config.RATE_LIMIT_IP_PER_MINUTE);
     if (d && !d.allowed) rateLimited(c, "ip", d);
     await next();
   };

@@ -219,7 +219,7 @@ export const WebhookDeliverySchema = z
     attempts: z.number().int(),
     lastStatusCode: z.number().int().nullable(),
     lastError: z.string().nullable(),
-    nextAttemptAt: timestamp.nullable().openapi({ description: "Set while pending" }),
+    nextAttemptAt: timestamp.nullable().openapi({ description: "While pending: when the next attempt runs (the backoff, or a longer Retry-After of the last answer, at most an hour)" }),
     deliveredAt: timestamp.nullable(),
     payload: z.record(z.string(), z.unknown()).openapi({ description: "The signed message: `{type, timestamp, data}`" }),
     createdAt: timestamp,

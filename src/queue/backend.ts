@@ -2,7 +2,7 @@
  * The one place that knows which BullMQ backend runs the queues: Redis, or BullMQ's PostgreSQL
  * backend in the service's own database. Everything else sees `BackendQueue` / `BackendWorker`.
  */
-import { Queue, Worker, createPostgresBackend, withBackend, type Job, type JobsOptions, type JobType } from "bullmq";
+import { Queue, Worker, createPostgresBackend, withBackend, type BackoffStrategy, type Job, type JobsOptions, type JobType } from "bullmq";
 import { Redis } from "ioredis";
 import type { Log } from "../log.js";
 
@@ -40,6 +40,8 @@ export interface WorkerSettings {
   lockDuration: number;
   stalledInterval: number;
   onFailed: (job: Job | undefined, err: Error) => void;
+  /** For jobs whose backoff type is not BullMQ's own: the wait before the next attempt, in ms. */
+  backoffStrategy?: BackoffStrategy;
 }
 
 /**
@@ -93,7 +95,12 @@ export function openQueue(backend: QueueBackendConfig, name: string, opts: { pre
   };
 }
 
-const workerOptions = (s: WorkerSettings) => ({ concurrency: s.concurrency, lockDuration: s.lockDuration, stalledInterval: s.stalledInterval });
+const workerOptions = (s: WorkerSettings) => ({
+  concurrency: s.concurrency,
+  lockDuration: s.lockDuration,
+  stalledInterval: s.stalledInterval,
+  ...(s.backoffStrategy ? { settings: { backoffStrategy: s.backoffStrategy } } : {}),
+});
 
 /**
  * Consumer side. The worker's Redis connection waits through outages (`maxRetriesPerRequest: null`,

@@ -15,7 +15,14 @@ export const RESPONSE_EXCERPT_BYTES = 1024;
 export const USER_AGENT = "Commentinel-Webhooks/1.0";
 
 export type SendResult =
-  | { kind: "response"; statusCode: number; excerpt: string; durationMs: number }
+  | {
+      kind: "response";
+      statusCode: number;
+      excerpt: string;
+      durationMs: number;
+      /** The answer's Retry-After header as sent, if any (read for 429 and 503: deliver-webhook.ts). */
+      retryAfter?: string;
+    }
   /** The guard refused the address, or the name had none. */
   | { kind: "refused"; error: string; durationMs: number }
   /** No answer: DNS failure, connection refused or reset, TLS error, deadline. */
@@ -78,7 +85,8 @@ export async function sendWebhook(opts: SendOptions): Promise<SendResult> {
           const chunks: Buffer[] = [];
           let size = 0;
           const done = () => {
-            resolve({ kind: "response", statusCode: res.statusCode ?? 0, excerpt: excerptOf(chunks), durationMs: elapsed() });
+            const retryAfter = res.headers["retry-after"];
+            resolve({ kind: "response", statusCode: res.statusCode ?? 0, excerpt: excerptOf(chunks), durationMs: elapsed(), ...(retryAfter === undefined ? {} : { retryAfter }) });
             res.destroy();
           };
           res.on("data", (chunk: Buffer) => {

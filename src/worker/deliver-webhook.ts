@@ -4,7 +4,7 @@ import { findDeliveryWithEndpoint, recordAttempt, skipDelivery } from "../db/que
 import type { WebhookAttemptOutcome } from "../db/schema.js";
 import type { Log } from "../log.js";
 import { openWorker, type BackendWorker, type QueueBackendConfig } from "../queue/backend.js";
-import { WEBHOOK_QUEUE, maxDelayAfter, webhookJobSchema, type RetrySchedule } from "../queue/webhook-job.js";
+import { WEBHOOK_QUEUE, backoffDelay, parseRetryAfter, retryDelay, webhookJobSchema, type RetrySchedule } from "../queue/webhook-job.js";
 import { sendWebhook, type SendResult } from "../webhooks/send.js";
 import { activeSecrets, signatureHeaders } from "../webhooks/sign.js";
 
@@ -23,8 +23,24 @@ export interface DeliverDeps {
   onDeliveryOutcome?: DeliveryOutcomeHook;
 }
 
-/** A failed attempt BullMQ should try again (its backoff schedules when). */
-export class RetryableDeliveryError extends Error {}
+/** A failed attempt BullMQ should try again, after `delayMs` (the worker's backoff strategy reads it). */
+export class RetryableDeliveryError extends Error {
+  constructor(
+    message: string,
+    readonly delayMs: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * How long the receiver asked us to wait, in ms: Retry-After on a 429 (RFC 6585) or a 503
+ * (RFC 9110 §15.6.4), the two answers that mean "later". Undefined otherwise or when malformed.
+ */
+export function retryAfterOf(result: SendResult, now: number): number | undefined {
+  if (result.kind !== "response" || (result.statusCode !== 429 && result.statusCode !== 503)) return undefined;
+  return parseRetryAfter(result.retryAfter, now);
+}
 
 /**
  * What an answer means for the delivery. 2xx delivered. 410 Gone: the receiver asks us to stop, so
@@ -43,8 +59,9 @@ export function outcomeOf(result: SendResult, lastAttempt: boolean): WebhookAtte
   return lastAttempt ? "gave_up" : "retrying";
 }
 
-function describe(result: SendResult): string {
-  return result.kind === "response" ? `HTTP ${result.statusCode}` : result.error;
+function describe(result: SendResult, retryAfterMs?: number): string {
+  if (result.kind !== "response") return result.error;
+  return retryAfterMs === undefined ? `HTTP ${result.statusCode}` : `HTTP ${result.statusCode}, Retry-After ${Math.ceil(retryAfterMs / 1000)} s`;
 }
 
 /**
@@ -72,6 +89,11 @@ export async function processDeliverWebhook(deps: DeliverDeps, job: Job): Promis
 
   const attemptNo = job.attemptsMade + 1;
   const outcome = outcomeOf(result, attemptNo >= (job.opts.attempts ?? 1));
+  const answeredAt = Date.now();
+  const retryAfterMs = retryAfterOf(result, answeredAt);
+  // Drawn here, not in BullMQ, so that the row shows when the next attempt runs: BullMQ counts
+  // the same delay from a moment later (after the record), so it never runs before nextAttemptAt.
+  const delayMs = outcome === "retrying" ? retryDelay(attemptNo, deps.retry, retryAfterMs) : undefined;
   const recorded = await recordAttempt(deps.db, {
     deliveryId,
     endpointId: endpoint.id,
@@ -83,12 +105,12 @@ export async function processDeliverWebhook(deps: DeliverDeps, job: Job): Promis
     error: result.kind === "response" ? null : result.error,
     responseExcerpt: result.kind === "response" ? result.excerpt : null,
     startedAt,
-    nextAttemptAt: outcome === "retrying" ? new Date(Date.now() + maxDelayAfter(attemptNo, deps.retry)) : null,
+    nextAttemptAt: delayMs === undefined ? null : new Date(answeredAt + delayMs),
     disableEndpoint: outcome === "endpoint_disabled" ? `410 Gone from the receiver at ${startedAt.toISOString()}` : null,
   });
   if (!recorded) return { outcome: "stale" };
   deps.onDeliveryOutcome?.(outcome);
-  if (outcome === "retrying") throw new RetryableDeliveryError(`attempt ${attemptNo}: ${describe(result)}`);
+  if (delayMs !== undefined) throw new RetryableDeliveryError(`attempt ${attemptNo}: ${describe(result, retryAfterMs)}`, delayMs);
   if (outcome !== "delivered") deps.log.info("webhook delivery ended unsuccessfully", { deliveryId, endpointId: endpoint.id, outcome, detail: describe(result) });
   return { outcome };
 }
@@ -105,6 +127,9 @@ export function startDeliverWebhookWorker(backend: QueueBackendConfig, deps: Del
     concurrency: opts.concurrency,
     lockDuration: 30_000,
     stalledInterval: 30_000,
+    // A receiver's failure: the delay the processor chose and recorded. Anything else thrown (the
+    // database away while recording): the schedule alone. BullMQ passes the attempt just made.
+    backoffStrategy: (attemptsMade, _type, err) => (err instanceof RetryableDeliveryError ? err.delayMs : backoffDelay(attemptsMade, deps.retry)),
     onFailed: (job, err) =>
       err instanceof RetryableDeliveryError
         ? deps.log.debug("webhook attempt failed; retrying", { jobId: job?.id, error: err.message })

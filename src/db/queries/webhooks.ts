@@ -183,7 +183,7 @@ export interface AttemptRecord {
   error: string | null;
   responseExcerpt: string | null;
   startedAt: Date;
-  /** Set while retrying: when the queue runs it next, at the latest. */
+  /** Set while retrying: when the queue runs it next (not before). */
   nextAttemptAt: Date | null;
   /** Set on a 410: the endpoint is switched off with this reason. */
   disableEndpoint: string | null;

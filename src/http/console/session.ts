@@ -12,6 +12,7 @@ import {
 } from "../../db/queries/console.js";
 import type { ConsoleSessionRow, SiteRow } from "../../db/schema.js";
 import type { Deps } from "../../deps.js";
+import { rateLimitKeyOf } from "../../rate-limit/client-key.js";
 import { hashKey } from "../auth.js";
 
 export const SESSION_COOKIE = "commentinel_console";
@@ -49,10 +50,13 @@ export function equalSecrets(a: string, b: string): boolean {
   return timingSafeEqual(x, y);
 }
 
-/** The client address for throttling: the socket's peer (a proxy in front should set its own limits too). */
+/**
+ * The client for throttling: the socket's peer (a proxy in front should set its own limits too),
+ * an IPv6 peer by its /64 like the API's rate limits, or a guesser could rotate addresses past it.
+ */
 export function clientOf(c: Context): string {
   const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
-  return env?.incoming?.socket?.remoteAddress ?? "unknown";
+  return rateLimitKeyOf(env?.incoming?.socket?.remoteAddress) ?? "unknown";
 }
 
 export async function loginThrottled(deps: Pick<Deps, "db">, client: string): Promise<boolean> {

@@ -31,7 +31,7 @@ import type { SiteRow } from "../../db/schema.js";
 import type { Deps } from "../../deps.js";
 import { hashKey, requireAdmin } from "../auth.js";
 import { siteLimitOf } from "../../rate-limit/settings.js";
-import { akismetRateLimited, clientIp, countRequest } from "../rate-limit.js";
+import { akismetRateLimited, clientKey, countRequest } from "../rate-limit.js";
 import { findSiteOr404 } from "./sites.js";
 import { ApiError, isUnavailable, RETRY_AFTER_S } from "../errors.js";
 import { limitBody } from "../body-limit.js";
@@ -78,7 +78,7 @@ export function akismetRoutes(deps: Deps) {
   app.use("/1.2/*", limit);
   // Per client IP before anything is read (a 429, which clients treat as a transport failure).
   const perIp: MiddlewareHandler<AppEnv> = async (c, next) => {
-    const d = await countRequest(deps, c, "ip", clientIp(c, deps.config.TRUST_PROXY_HOPS), deps.config.RATE_LIMIT_IP_PER_MINUTE);
+    const d = await countRequest(deps, c, "ip", clientKey(c, deps.config.TRUST_PROXY_HOPS), deps.config.RATE_LIMIT_IP_PER_MINUTE);
     if (d && !d.allowed) return akismetRateLimited(d, c.var.requestId);
     await next();
   };

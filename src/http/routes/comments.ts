@@ -16,7 +16,7 @@ import {
 import { authorTrusted } from "../../comments/publishing.js";
 import { siteLimitOf } from "../../rate-limit/settings.js";
 import { allowBrowserOrigin, preflight } from "../cors.js";
-import { clientIp, countRequest, limitByIp, rateLimited } from "../rate-limit.js";
+import { clientIp, clientKey, countRequest, limitByIp, rateLimited } from "../rate-limit.js";
 import { browserView, commentView } from "../views.js";
 import { waitForSettled } from "../../comments/wait.js";
 import { findSiteComment } from "../../db/queries/comments.js";
@@ -87,8 +87,8 @@ export function commentRoutes(deps: Deps) {
     const perSite = await countRequest(deps, c, "site", site.id, siteLimitOf(deps.config, site));
     if (perSite && !perSite.allowed) rateLimited(c, "site", perSite);
     if (browser) {
-      const ip = clientIp(c, deps.config.TRUST_PROXY_HOPS);
-      const perPerson = await countRequest(deps, c, "browser", ip === undefined ? undefined : `${site.id}:${ip}`, deps.config.RATE_LIMIT_BROWSER_PER_MINUTE);
+      const client = clientKey(c, deps.config.TRUST_PROXY_HOPS);
+      const perPerson = await countRequest(deps, c, "browser", client === undefined ? undefined : `${site.id}:${client}`, deps.config.RATE_LIMIT_BROWSER_PER_MINUTE);
       if (perPerson && !perPerson.allowed) rateLimited(c, "browser", perPerson);
     }
     await next();
