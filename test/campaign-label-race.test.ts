@@ -170,6 +170,15 @@ describe("campaign_members.label under concurrent decisions and assignments", ()
     expect(await label(y.id)).toBeNull();
   });
 
+  it("a label change at REPEATABLE READ is refused at commit (its sync would read an older snapshot)", async () => {
+    const x = await post(a, "A label changed by hand in a repeatable read transaction, which the trigger must refuse to sync");
+    const change = h.deps.db.$client.begin("isolation level repeatable read", async (tx) => {
+      await tx`UPDATE comments SET learned_label = 'spam' WHERE id = ${x.id}`;
+    });
+    await expect(change).rejects.toThrow(/READ COMMITTED/);
+    expect((await findComment(h.deps.db, x.id))?.learnedLabel).toBeNull();
+  });
+
   it("concurrent assignment batches, decisions and campaign decisions on the same comments: no deadlock, every label equal", async () => {
     const sites = [a, b];
     const texts = [
