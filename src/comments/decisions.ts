@@ -1,7 +1,7 @@
 import { GLOBAL_SCOPE, TOKENIZER_VERSION, learnDeltas, tokenize } from "../classifier/index.js";
 import type { Label } from "../classifier/index.js";
 import type { Db, Executor } from "../db/client.js";
-import { clearLearned, listSiteLearned, lockComment, setDecided } from "../db/queries/comments.js";
+import { clearLearned, listSiteLearned, lockComment, lockComments, setDecided } from "../db/queries/comments.js";
 import { insertDecision } from "../db/queries/decisions.js";
 import { insertDecisions, insertImportedComments, type ImportedComment } from "../db/queries/imports.js";
 import { insertDecidedDeliveries } from "../db/queries/webhooks.js";
@@ -92,7 +92,7 @@ async function applyMerged(tx: Executor, changes: readonly LearnChange[]): Promi
 export async function recordDecision(
   db: Executor,
   params: { siteId: string; commentId: string; label: Label; note?: string | null; actor: string },
-): Promise<{ comment: CommentRow; decision: DecisionRow; before: CommentRow } | undefined> {
+): Promise<RecordedDecision | undefined> {
   const recorded = await recordDecisionInTransaction(db, params);
   if (recorded) countDecision(params.label, params.actor, params.siteId);
   // After the decision (and its commit, unless the caller holds a transaction), so that the
@@ -104,40 +104,87 @@ export async function recordDecision(
 async function recordDecisionInTransaction(
   db: Executor,
   params: { siteId: string; commentId: string; label: Label; note?: string | null; actor: string },
-): Promise<{ comment: CommentRow; decision: DecisionRow; before: CommentRow } | undefined> {
+): Promise<RecordedDecision | undefined> {
   return db.transaction(async (tx) => {
     await lockModelShared(tx);
     const comment = await lockComment(tx, params.siteId, params.commentId);
     if (!comment) return undefined;
-    const decision = await insertDecision(tx, {
-      commentId: comment.id,
-      siteId: comment.siteId,
-      label: params.label,
-      note: params.note ?? null,
-      actor: params.actor,
-    });
-    let tokens = comment.learnedTokens;
-    let tokenizerVersion = comment.learnedTokenizerVersion;
-    if (comment.learnedLabel !== params.label || !tokens) {
-      const changes: LearnChange[] = [];
-      if (comment.learnedLabel && tokens) changes.push({ kind: "unlearn", siteId: comment.siteId, tokens, label: comment.learnedLabel });
-      tokens = tokenize(featuresOf(comment));
-      tokenizerVersion = String(TOKENIZER_VERSION);
-      changes.push({ kind: "learn", siteId: comment.siteId, tokens, label: params.label });
-      await applyLearning(tx, changes);
-    }
-    const updated = await setDecided(tx, comment.id, {
-      status: params.label === "spam" ? "spam" : "published",
-      learnedLabel: params.label,
-      learnedTokens: tokens,
-      learnedTokenizerVersion: tokenizerVersion ?? String(TOKENIZER_VERSION),
-    });
-    // comment.decided webhooks: the outbox rows commit with the decision (the worker queues them).
-    await insertDecidedDeliveries(tx, decision.id);
-    // `before` is what an undo restores (src/comments/undo.ts); passing a transaction as `db` lets
-    // the caller store it atomically with the decision.
-    return { comment: updated, decision, before: comment };
+    const { changes, ...recorded } = await writeDecision(tx, comment, params);
+    await applyLearning(tx, changes);
+    return recorded;
   });
+}
+
+export interface RecordedDecision {
+  comment: CommentRow;
+  decision: DecisionRow;
+  /** The comment as it was: what an undo restores (src/comments/undo.ts). */
+  before: CommentRow;
+}
+
+/**
+ * One decision's rows on a comment the caller locked: the decision (append-only), the comment's new
+ * status (a decision always wins over a verdict), its webhook outbox rows (they commit with it). The
+ * learning is returned, not applied: the caller applies it last, so that the change-log lock is the
+ * last lock it takes, and a bulk action sums all of its decisions' learning into one write.
+ */
+async function writeDecision(
+  tx: Executor,
+  comment: CommentRow,
+  params: { label: Label; note?: string | null; actor: string },
+): Promise<RecordedDecision & { changes: LearnChange[] }> {
+  const decision = await insertDecision(tx, {
+    commentId: comment.id,
+    siteId: comment.siteId,
+    label: params.label,
+    note: params.note ?? null,
+    actor: params.actor,
+  });
+  let tokens = comment.learnedTokens;
+  let tokenizerVersion = comment.learnedTokenizerVersion;
+  const changes: LearnChange[] = [];
+  if (comment.learnedLabel !== params.label || !tokens) {
+    if (comment.learnedLabel && tokens) changes.push({ kind: "unlearn", siteId: comment.siteId, tokens, label: comment.learnedLabel });
+    tokens = tokenize(featuresOf(comment));
+    tokenizerVersion = String(TOKENIZER_VERSION);
+    changes.push({ kind: "learn", siteId: comment.siteId, tokens, label: params.label });
+  }
+  const updated = await setDecided(tx, comment.id, {
+    status: params.label === "spam" ? "spam" : "published",
+    learnedLabel: params.label,
+    learnedTokens: tokens,
+    learnedTokenizerVersion: tokenizerVersion ?? String(TOKENIZER_VERSION),
+  });
+  // comment.decided webhooks: the outbox rows commit with the decision (the worker queues them).
+  await insertDecidedDeliveries(tx, decision.id);
+  return { comment: updated, decision, before: comment, changes };
+}
+
+/**
+ * Decides several of a site's comments with one label in the caller's transaction (a console bulk
+ * action, a campaign's members), each recorded as `recordDecision` records one. The comments are
+ * locked first, in id order, and the learning of all of them goes last, summed into one write per
+ * scope (applyLearning's global row order). Learned comment by comment, the action took token rows
+ * after the change-log lock and in no global order, and deadlocked with a decision running beside
+ * it (test/campaign-label-race.test.ts). Comments the site does not have are left out.
+ */
+export async function recordDecisions(
+  tx: Executor,
+  params: { siteId: string; commentIds: readonly string[]; label: Label; note?: string | null; actor: string },
+): Promise<RecordedDecision[]> {
+  await lockModelShared(tx);
+  const locked = await lockComments(tx, params.siteId, params.commentIds);
+  const recorded: RecordedDecision[] = [];
+  const changes: LearnChange[] = [];
+  for (const comment of locked) {
+    const { changes: own, ...one } = await writeDecision(tx, comment, params);
+    changes.push(...own);
+    recorded.push(one);
+  }
+  await applyLearning(tx, changes);
+  for (const _ of recorded) countDecision(params.label, params.actor, params.siteId);
+  if (recorded.length > 0) await followProposedCutoffs(tx, params.siteId);
+  return recorded;
 }
 
 /**

@@ -5,7 +5,7 @@ import { insertAction, latestDecisionId, lockAction, markActionUndone, restoreCo
 import { lockComment } from "../db/queries/comments.js";
 import type { CommentRow, ConsoleActionItemRow, ConsoleActionRow } from "../db/schema.js";
 import { lockModelShared } from "../db/queries/model.js";
-import { applyLearning, recordDecision, type LearnChange } from "./decisions.js";
+import { applyLearning, recordDecisions, type LearnChange } from "./decisions.js";
 
 /** How long a console action stays undoable: long enough to notice a slip, short enough to stay exact. */
 export const UNDO_WINDOW_MS = 10 * 60_000;
@@ -19,7 +19,7 @@ export interface ActionResult {
 
 /**
  * Decides `commentIds` (the site's own; others are skipped as missing) with one label, as one
- * undoable action: every decision goes through `recordDecision`, and the state each comment was in
+ * undoable action: the decisions go through `recordDecisions`, and the state each comment was in
  * before is stored in the same transaction, so `undoAction` can put exactly that back.
  */
 export async function decideAsAction(
@@ -29,23 +29,18 @@ export async function decideAsAction(
   const ids = [...new Set(params.commentIds)].slice(0, MAX_ACTION_COMMENTS);
   const now = params.now ?? new Date();
   return db.transaction(async (tx) => {
-    const items: Omit<ConsoleActionItemRow, "actionId">[] = [];
-    const decided: CommentRow[] = [];
-    // Sorted, so two bulk actions over overlapping selections lock rows in the same order.
-    for (const commentId of [...ids].sort()) {
-      const result = await recordDecision(tx, { siteId: params.siteId, commentId, label: params.label, note: params.note ?? null, actor: params.actor });
-      if (!result) continue;
-      decided.push(result.comment);
-      items.push({
-        commentId,
-        decisionId: result.decision.id,
-        prevStatus: result.before.status,
-        prevDecidedAt: result.before.decidedAt,
-        prevLearnedLabel: result.before.learnedLabel,
-        prevLearnedTokens: result.before.learnedTokens,
-        prevLearnedTokenizerVersion: result.before.learnedTokenizerVersion,
-      });
-    }
+    // Locked in id order, so two bulk actions over overlapping selections lock rows in the same order.
+    const results = await recordDecisions(tx, { siteId: params.siteId, commentIds: ids, label: params.label, note: params.note ?? null, actor: params.actor });
+    const decided = results.map((r) => r.comment);
+    const items: Omit<ConsoleActionItemRow, "actionId">[] = results.map((result) => ({
+      commentId: result.comment.id,
+      decisionId: result.decision.id,
+      prevStatus: result.before.status,
+      prevDecidedAt: result.before.decidedAt,
+      prevLearnedLabel: result.before.learnedLabel,
+      prevLearnedTokens: result.before.learnedTokens,
+      prevLearnedTokenizerVersion: result.before.learnedTokenizerVersion,
+    }));
     const action = await insertAction(
       tx,
       { siteId: params.siteId, label: params.label, actor: params.actor, undoableUntil: new Date(now.getTime() + UNDO_WINDOW_MS), campaignId: params.campaignId ?? null },
@@ -87,6 +82,9 @@ export async function undoAction(
     if (found.action.undoableUntil <= now) return { outcome: "expired" } as const;
     const restored: CommentRow[] = [];
     const skipped: string[] = [];
+    // Applied after the loop, summed: the rows are locked in item (comment id) order, the token rows
+    // after them all, as recordDecisions does (learning item by item deadlocked with a decision).
+    const changes: LearnChange[] = [];
     for (const item of found.items) {
       const comment = await lockComment(tx, params.siteId, item.commentId);
       if (!comment || (await latestDecisionId(tx, comment.id)) !== item.decisionId) {
@@ -97,14 +95,12 @@ export async function undoAction(
       if (changed) {
         // Through the decision path's one learner, so the change log (and every process's model
         // in memory) sees the undo exactly as it saw the action.
-        const changes: LearnChange[] = [];
         if (comment.learnedLabel && comment.learnedTokens) {
           changes.push({ kind: "unlearn", siteId: comment.siteId, tokens: comment.learnedTokens, label: comment.learnedLabel });
         }
         if (item.prevLearnedLabel && item.prevLearnedTokens) {
           changes.push({ kind: "learn", siteId: comment.siteId, tokens: item.prevLearnedTokens, label: item.prevLearnedLabel });
         }
-        await applyLearning(tx, changes);
       }
       await insertDecision(tx, {
         commentId: comment.id,
@@ -124,6 +120,7 @@ export async function undoAction(
         }),
       );
     }
+    await applyLearning(tx, changes);
     await markActionUndone(tx, found.action.id);
     return { outcome: "undone", action: found.action, restored, skipped } as const;
   });

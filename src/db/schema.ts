@@ -320,8 +320,9 @@ export const commentFingerprints = pgTable(
  * narrow row instead of rewriting the fingerprint row and its GIN indexes (16 band keys each). It
  * carries what the counts need (site, thread, time, the member's decided label) so counting a
  * campaign reads only this table. `label` is kept equal to `comments.learned_label` by a trigger
- * on that column (migrations/0013), so every path that decides or undoes a comment keeps it. Not
- * covered: a decision committing while an assignment batch inserts that very member (ms).
+ * on that column, so every path that decides or undoes a comment keeps it. The trigger runs at the
+ * decision's commit under the assignment lock, shared (migrations/0015): a member that an
+ * assignment batch inserts while the decision commits gets the new label too.
  */
 export const campaignMembers = pgTable(
   "campaign_members",

@@ -2,7 +2,11 @@ import type { CampaignCandidate, Fingerprint } from "../../classifier/index.js";
 import type { Db, Executor } from "../client.js";
 import type { CommentRow } from "../schema.js";
 
-/** Serializes campaign assignment: two workers never create two campaigns for one cluster. */
+/**
+ * Serializes campaign assignment: two workers never create two campaigns for one cluster. A
+ * transaction that changes a member's label takes it shared at its commit (the trigger of
+ * migrations/0015, which spells the number out: change both together).
+ */
 export const CAMPAIGN_LOCK_KEY = 7_326_120;
 
 /** A site's opt-out, as stored in `sites.settings.campaigns.crossSite` (absent means on). */
@@ -325,7 +329,10 @@ export async function lockCampaigns(tx: Executor): Promise<void> {
 /**
  * The lock, then the candidates, pipelined (one round trip): Postgres runs them in order, and the
  * candidates statement takes its snapshot after the lock is granted, so it sees every assignment
- * committed before it (READ COMMITTED: one snapshot per statement).
+ * committed before it (READ COMMITTED: one snapshot per statement), and every decision's label
+ * (decisions commit under the lock shared). The lock comes before any row lock, and nothing here
+ * waits for a decision's comment rows (the fingerprint INSERT's FOR KEY SHARE does not conflict
+ * with their FOR NO KEY UPDATE): a decision waits for the lock holding them.
  */
 export async function lockAndFindCandidates(
   tx: Executor,

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, lt, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, lt, or, sql } from "drizzle-orm";
 import type { Db, Executor } from "../client.js";
 import { hotQuery, selectList } from "../hot.js";
 import { CHANNELS, notify } from "../notify.js";
@@ -97,14 +97,30 @@ export async function findSiteComment(db: Db, siteId: string, id: string): Promi
   return raw ? RETURNED.decode(raw) : undefined;
 }
 
-/** Locks the comment row for the rest of the transaction (decisions on one comment serialize). */
+/**
+ * Locks the comment row for the rest of the transaction (decisions on one comment serialize). NO KEY
+ * UPDATE, the lock a decision's own UPDATE takes: FOR UPDATE would also block the FOR KEY SHARE of a
+ * campaign assignment storing this comment's fingerprint (its foreign key), and the assignment holds
+ * the lock the decision's commit waits for (migrations/0015): a deadlock.
+ */
 export async function lockComment(tx: Executor, siteId: string, id: string): Promise<CommentRow | undefined> {
   const [row] = await tx
     .select()
     .from(comments)
     .where(and(eq(comments.id, id), eq(comments.siteId, siteId)))
-    .for("update");
+    .for("no key update");
   return row;
+}
+
+/** The site's comments among `ids`, locked as lockComment locks one, in id order (bulk actions never deadlock on each other's rows). */
+export function lockComments(tx: Executor, siteId: string, ids: readonly string[]): Promise<CommentRow[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return tx
+    .select()
+    .from(comments)
+    .where(and(inArray(comments.id, [...new Set(ids)]), eq(comments.siteId, siteId)))
+    .orderBy(asc(comments.id))
+    .for("no key update");
 }
 
 export interface VerdictWrite {
