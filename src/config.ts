@@ -101,7 +101,7 @@ const envSchema = z.object({
   RATE_LIMIT_BROWSER_PER_MINUTE: int(0, 100_000).default(10),
   /** A rate-limit store slower than this is treated as down for that request, which then passes. */
   RATE_LIMIT_TIMEOUT_MS: int(10, 5_000).default(250),
-  /** Campaigns (issue 12): `off` scores without clustering or campaign signals (fingerprints are still stored). */
+  /** Campaigns (issue 12): `off` scores without clustering or campaign signals (comments stored one at a time and Akismet checks are still fingerprinted). */
   CAMPAIGNS: z.enum(["on", "off"]).default("on"),
   /** Campaigns (issue 12): estimated Jaccard at or above which two texts are near-duplicates. */
   CAMPAIGN_MIN_JACCARD: z.coerce.number().min(0.3).max(1).default(0.7),

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tokenize } from "../src/classifier/index.js";
 import { checkComment } from "../src/akismet/calls.js";
-import { purgeOldFingerprints } from "../src/comments/campaigns.js";
+import { randomUUID } from "node:crypto";
+import { assignCampaigns, purgeOldFingerprints } from "../src/comments/campaigns.js";
 import { findSiteById, updateSite } from "../src/db/queries/sites.js";
 import { featuresOf } from "../src/comments/scoring.js";
-import { findComment } from "../src/db/queries/comments.js";
+import { findComment, insertComments } from "../src/db/queries/comments.js";
 import { dumpCounts } from "../src/db/queries/model.js";
 import { ADMIN_TOKEN, call, createSite, harness, isolatedSuite, type Harness, type IsolatedSuite, type TestSite } from "./helpers.js";
 
@@ -54,6 +55,25 @@ describe("campaigns", () => {
     const campaigns = list.body.campaigns as { id: string; size: number; sites: number; threads: number; otherSites: number }[];
     expect(campaigns).toHaveLength(1);
     expect(campaigns[0]).toMatchObject({ id: fourth.campaign?.id, size: 4, sites: 3, otherSites: 2, threads: 4 });
+  });
+
+  it("finds copies that arrive in one batch without stored fingerprints (intake's batches), and keeps a closed site apart", async () => {
+    const closed = await createSite(h.app);
+    await updateSite(h.deps.db, closed.id, { settings: { campaigns: { crossSite: false } } });
+    // Sites b and c post a light rewording; a posts the same text twice.
+    const text = (n: number) => `Limited offer ${n === 1 || n === 2 ? "now " : ""}claim your free phone at https://free-phones.example before midnight tonight, only a few left`;
+    const sources = [a, b, c, a, closed];
+    const ids = sources.map(() => randomUUID());
+    const inserted = await insertComments(h.deps.db, sources.map((site, i) => ({ id: ids[i]!, siteId: site.id, thread: "batch", content: text(i) })));
+    const rows = ids.map((id, i) => ({ ...inserted.get(id)!, crossSite: sources[i] !== closed }));
+    const found = await assignCampaigns(h.deps.db, rows);
+    const campaignIds = ids.map((id) => found.get(id)?.campaign?.id);
+    expect(new Set(campaignIds.slice(0, 4)).size).toBe(1);
+    expect(campaignIds[0]).toBeDefined();
+    expect(found.get(ids[3]!)?.campaign).toMatchObject({ size: 4, sites: 3 });
+    // The site's own earlier copy in the batch is a repeat there; the closed site's copy is alone.
+    expect(found.get(ids[3]!)?.seenBefore).toBe(true);
+    expect(campaignIds[4]).toBeUndefined();
   });
 
   it("does not cluster common short ham posted on every site, and marks a site's own repeat seen-before", async () => {

@@ -111,13 +111,47 @@ export function explainCampaign(facts: Pick<CampaignFacts, "size" | "sites" | "o
 }
 
 /**
+ * Each comment's candidates among the comments of its own batch that came before it: the same text
+ * or a shared LSH band (matchCandidates then checks the Jaccard estimate), as the candidates
+ * statement would return them, and under its visibility rule (the same site, or two sites that
+ * both share cross-site signals). The statement cannot return them itself when their fingerprints
+ * are stored by it (intake's batches leave that to the assignment): its lookups do not see rows its
+ * own INSERT adds. Batch-mates are undecided and in no campaign yet, so no rare-domain match.
+ */
+function batchMates(rows: readonly FingerprintInsert[], comments: readonly { crossSite?: boolean }[]): Map<string, CampaignCandidate[]> {
+  const out = new Map<string, CampaignCandidate[]>();
+  if (rows.length < 2) return out;
+  const byKey = new Map<string, number[]>();
+  rows.forEach((row, i) => {
+    const keys = [`h:${row.fp.textHash}`, ...(row.fp.bands ?? []).map((b) => `b:${b}`)];
+    const earlier = new Set<number>();
+    for (const key of keys) for (const j of byKey.get(key) ?? []) earlier.add(j);
+    const crossSite = comments[i]?.crossSite !== false;
+    const candidates: CampaignCandidate[] = [];
+    for (const j of [...earlier].sort((x, y) => x - y)) {
+      const mate = rows[j]!;
+      if (mate.siteId !== row.siteId && !(crossSite && comments[j]?.crossSite !== false)) continue;
+      candidates.push({ commentId: mate.commentId, siteId: mate.siteId, campaignId: null, textHash: mate.fp.textHash, minhash: mate.fp.minhash, decidedSpam: false });
+    }
+    if (candidates.length > 0) out.set(row.commentId, candidates);
+    for (const key of keys) {
+      const list = byKey.get(key);
+      if (list) list.push(i);
+      else byKey.set(key, [i]);
+    }
+  });
+  return out;
+}
+
+/**
  * Finds each comment's campaign and whether its site saw the same text lately, for a whole batch
  * at once, and stores the result as the comments' `signals` (read back by `featuresOf`). Under one
  * advisory lock, in one transaction: the candidates (one statement, which also stores any missing
  * fingerprint, pipelined behind the lock), then the assignment and the campaigns' counts
  * (pipelined); the signals after the commit.
  *
- * Comments of one batch see each other: intake stored their fingerprints before they were queued.
+ * Comments of one batch see each other (`batchMates`), whether or not intake stored their
+ * fingerprints before they were queued.
  * When a comment links two campaigns, the two become one.
  */
 export async function assignCampaigns(
@@ -147,8 +181,10 @@ export async function assignCampaigns(
     const components = new Components();
     const campaignOf = new Map<string, string | null>();
     const seenBefore = new Set<string>();
+    const mates = batchMates(rows, comments);
     for (const row of rows) {
-      const { matches, seenBefore: seen } = matchCandidates(row.fp, row.siteId, byComment.get(row.commentId) ?? [], options.minJaccard);
+      const candidates = [...(byComment.get(row.commentId) ?? []), ...(mates.get(row.commentId) ?? [])];
+      const { matches, seenBefore: seen } = matchCandidates(row.fp, row.siteId, candidates, options.minJaccard);
       if (seen) seenBefore.add(row.commentId);
       components.find(`c:${row.commentId}`);
       for (const m of matches) {
