@@ -340,9 +340,26 @@ describe("IPv6 clients", () => {
       // Garbage where the proxy's entry should be: counted as the proxy (the socket), not dropped.
       const proxy = `192.0.2.${Math.floor(Math.random() * 200) + 1}`;
       const bad = [];
-      for (const [i, xff] of ["not-an-ip", "2001:db8::1::2", "[2001:db8::1]:443"].entries()) bad.push(await send(xff, 10 + i, proxy));
+      for (const [i, xff] of ["not-an-ip", "2001:db8::1::2", "proxy.example:443"].entries()) bad.push(await send(xff, 10 + i, proxy));
       expect(bad.map((r) => r.status)).toEqual([401, 401, 429]);
       expect(bad[0]?.headers.get("ratelimit-policy")).toBe('"ip";q=2;w=60');
+    } finally {
+      await h.close();
+    }
+  });
+
+  it("read a proxy's entry with a port as its address: clients behind it keep their own buckets", async () => {
+    const h = harness({ config: { RATE_LIMIT_IP_PER_MINUTE: "1", TRUST_PROXY_HOPS: "1" } });
+    try {
+      const send = (xff: string, n: number) => post(h.app, "/v1/comments", { key: "nokey0000000", ip: "127.0.0.1", headers: { "x-forwarded-for": xff }, body: comment(n) });
+      const n = Math.floor(Math.random() * 200) + 1;
+      // One client through two source ports, then another: one bucket each, not the proxy's.
+      expect((await send(`198.51.100.${n}:51234`, 1)).status).toBe(401);
+      expect((await send(`198.51.100.${n}:40000`, 2)).status).toBe(429);
+      expect((await send(`198.51.100.${n + 1}:51234`, 3)).status).toBe(401);
+      const v6 = `2001:db8:${Math.floor(Math.random() * 0xffff).toString(16)}:7`;
+      expect((await send(`[${v6}::1]:443`, 4)).status).toBe(401);
+      expect((await send(`[${v6}::2]`, 5)).status).toBe(429);
     } finally {
       await h.close();
     }

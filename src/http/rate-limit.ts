@@ -23,6 +23,18 @@ function normalizeIp(raw: string | undefined): string | undefined {
 }
 
 /**
+ * An X-Forwarded-For entry without the port some proxies add (`203.0.113.5:51234`,
+ * `[2001:db8::1]:443`, `[2001:db8::1]`): skipped as malformed, every client behind such a proxy
+ * counted as the proxy, and all of them shared one bucket.
+ */
+function withoutPort(entry: string): string {
+  const bracketed = /^\[([^\]]+)\](?::\d{1,5})?$/.exec(entry);
+  if (bracketed) return bracketed[1]!;
+  const v4 = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/.exec(entry);
+  return v4 ? v4[1]! : entry;
+}
+
+/**
  * The client's address. With `hops` trusted proxies in front, the address `hops` entries back from
  * the socket in X-Forwarded-For (each proxy appends the address it saw); entries further left were
  * written by the client and prove nothing. Without a socket (a test's `app.request`), undefined.
@@ -34,7 +46,7 @@ export function clientIp(c: Context, hops: number): string | undefined {
   // Nearest first: [socket, the last proxy's client, ...]; the hops-th is the client.
   const chain = [socket, ...forwarded.reverse()];
   for (let i = Math.min(hops, chain.length - 1); i >= 0; i--) {
-    const ip = normalizeIp(chain[i]);
+    const ip = normalizeIp(i === 0 ? chain[i] : withoutPort(chain[i]!));
     // A malformed entry is skipped toward the socket: never trust past what we can read.
     if (ip !== undefined) return ip;
   }
