@@ -152,9 +152,7 @@ const strongestFirst = (a: Clue, b: Clue) => b.weight - a.weight || (a.token < b
 function campaignClueOf(campaignClues: readonly Clue[]): Clue | undefined {
   const decided = campaignClues.filter((c) => c.token.startsWith(CAMPAIGN_DECIDED_PREFIX));
   let best: Clue | undefined;
-  for (const clue of decided.length > 0 ? decided : campaignClues) {
-    if (!best || clue.weight > best.weight || (clue.weight === best.weight && clue.token < best.token)) best = clue;
-  }
+  for (const clue of decided.length > 0 ? decided : campaignClues) if (!best || strongestFirst(clue, best) < 0) best = clue;
   return best;
 }
 

@@ -249,7 +249,6 @@ export function replayStream(stream: readonly Example[], options: ReplayOptions)
   const random = seededRandom(options.seed);
   const predictions: Prediction[] = [];
   let decisions = 0;
-  let scoredInCampaign = 0;
   const inCampaign: boolean[] = [];
   for (const example of stream) {
     const fp = fingerprint(example.text);
@@ -257,10 +256,7 @@ export function replayStream(stream: readonly Example[], options: ReplayOptions)
     const features: CommentFeatures = featuresOf({ content: example.text });
     if (options.campaigns) {
       if (added.seenBefore) features.seenBefore = true;
-      if (added.campaign) {
-        features.campaign = added.campaign;
-        scoredInCampaign++;
-      }
+      if (added.campaign) features.campaign = added.campaign;
     }
     inCampaign.push(options.campaigns && added.campaign !== undefined);
     const tokens = tokenize(features, { isKnownWord: knownWordsOf(model) });
@@ -275,7 +271,7 @@ export function replayStream(stream: readonly Example[], options: ReplayOptions)
       decisions++;
     }
   }
-  return { predictions, decisions, campaigns: index.stats(), scoredInCampaign, inCampaign };
+  return { predictions, decisions, campaigns: index.stats(), scoredInCampaign: inCampaign.filter(Boolean).length, inCampaign };
 }
 
 /**
@@ -424,6 +420,8 @@ export function summarizeSeeds(reports: readonly CampaignEvalReport[]): SeedSumm
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
+/** A difference of two shares, in percentage points with its sign. */
+const points = (x: number) => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(2)}`;
 
 export function formatCampaignEval(r: CampaignEvalReport): string {
   const lines = [
@@ -442,7 +440,6 @@ export function formatCampaignEval(r: CampaignEvalReport): string {
   row("scored as campaign members", (x) => String(x.scoredInCampaign));
   const c = r.runs.campaigns.campaigns;
   lines.push(`campaigns found: ${c.campaigns}, holding ${c.members} comments`);
-  const points = (x: number) => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(2)}`;
   const base = r.runs.plain;
   lines.push("ceiling, the plain run with some comments scored perfectly (SC@BH ≤ 0.3 %, whole / second half, points over plain):");
   for (const [name, key] of [["the campaign run's members", "members"], ["every repeat or near-repeat", "repeats"]] as const) {
@@ -453,7 +450,6 @@ export function formatCampaignEval(r: CampaignEvalReport): string {
 }
 
 export function formatSeedSummary(summary: SeedSummary): string {
-  const points = (x: number) => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(2)}`;
   const part = (x: SeedSummary["change"]["whole"]) => `${points(x.mean)} ± ${(100 * x.sd).toFixed(2)} (${points(x.min)} to ${points(x.max)})`;
   return [
     `over ${summary.seeds.length} moderator seeds (${summary.seeds[0]}–${summary.seeds.at(-1)}), SC@BH ≤ 0.3 % with campaigns minus without, points, mean ± sd (min to max):`,
