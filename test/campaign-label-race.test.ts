@@ -55,6 +55,18 @@ describe("campaign_members.label under concurrent decisions and assignments", ()
     return { opened, open };
   }
 
+  /** A decision on site a's comment, recorded and held open (uncommitted) until `release` opens. */
+  function openDecision(commentId: string, label: "spam" | "ham") {
+    const decided = gate();
+    const release = gate();
+    const decision = h.deps.db.transaction(async (tx) => {
+      await recordDecision(tx, { siteId: a.id, commentId, label, actor: "test" });
+      decided.open();
+      await release.opened;
+    });
+    return { decided, release, decision };
+  }
+
   /**
    * Resolves "done" once `p` settles, or "blocked" once some backend of this database waits on a
    * lock (the other transaction is paused, so it is `p`'s), whichever comes first.
@@ -116,13 +128,7 @@ describe("campaign_members.label under concurrent decisions and assignments", ()
   it("an assignment inserting a member while a decision on it is open: the decision's commit sets the label", async () => {
     const x = await post(a, SPAM[1], { fingerprinted: true });
     const y = await post(b, SPAM[1]);
-    const decided = gate();
-    const release = gate();
-    const decision = h.deps.db.transaction(async (tx) => {
-      await recordDecision(tx, { siteId: a.id, commentId: x.id, label: "ham", actor: "test" });
-      decided.open();
-      await release.opened;
-    });
+    const { decided, release, decision } = openDecision(x.id, "ham");
     try {
       await decided.opened;
       // The real assignment: y's lookup finds x, both join a new campaign; x's label still reads null
@@ -146,13 +152,7 @@ describe("campaign_members.label under concurrent decisions and assignments", ()
     const text = "Cheap luxury handbags direct from the factory, genuine leather, ninety percent off, free delivery from bags-outlet.example";
     const x = await post(a, text);
     const y = await post(b, text, { fingerprinted: true });
-    const decided = gate();
-    const release = gate();
-    const decision = h.deps.db.transaction(async (tx) => {
-      await recordDecision(tx, { siteId: a.id, commentId: x.id, label: "spam", actor: "test" });
-      decided.open();
-      await release.opened;
-    });
+    const { decided, release, decision } = openDecision(x.id, "spam");
     let state: "done" | "blocked";
     try {
       await decided.opened;

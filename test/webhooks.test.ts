@@ -92,6 +92,19 @@ async function attempts(h: Harness, siteId: string, endpointId: string): Promise
   return res.body.attempts as Json[];
 }
 
+/**
+ * The endpoint's only delivery once its first attempt failed and it waits for the next, that first
+ * attempt, and how long after the attempt started the next one is planned (its nextAttemptAt).
+ */
+async function firstRetry(h: Harness, siteId: string, endpointId: string): Promise<{ waiting: Json; first: Json; planned: number }> {
+  const waiting = await eventually(async () => {
+    const [row] = await deliveries(h, siteId, endpointId);
+    return row?.status === "pending" && row.attempts === 1 ? row : undefined;
+  });
+  const [first] = await attempts(h, siteId, endpointId);
+  return { waiting, first: first!, planned: Date.parse(waiting.nextAttemptAt as string) - Date.parse(first!.createdAt as string) };
+}
+
 /** The endpoint's only delivery once it is no longer pending. */
 const settled = (h: Harness, siteId: string, endpointId: string) =>
   eventually(async () => {
@@ -166,16 +179,11 @@ describe.each(backendCases)("webhook delivery on %s", (_name, backend) => {
     const ep = await createEndpoint(h, site.id, { url: r.url, events: ["comment.scored"] });
     h.startWorker();
     await postComment(h, site);
-    const waiting = await eventually(async () => {
-      const [row] = await deliveries(h, site.id, ep.id);
-      return row?.status === "pending" && row.attempts === 1 ? row : undefined;
-    });
-    const [first] = await attempts(h, site.id, ep.id);
+    const { waiting, first, planned } = await firstRetry(h, site.id, ep.id);
     expect(first).toMatchObject({ attempt: 1, outcome: "retrying", statusCode: 503 });
     // From the answer: at least 1 s after the attempt started, and not much more than its duration on top.
-    const planned = Date.parse(waiting.nextAttemptAt as string) - Date.parse(first!.createdAt as string);
     expect(planned).toBeGreaterThanOrEqual(1000);
-    expect(planned).toBeLessThan(1000 + (first!.durationMs as number) + 200);
+    expect(planned).toBeLessThan(1000 + (first.durationMs as number) + 200);
     const d = await settled(h, site.id, ep.id);
     expect(d).toMatchObject({ status: "delivered", attempts: 2, nextAttemptAt: null });
     expect(r.received).toHaveLength(2);
@@ -208,14 +216,9 @@ describe("webhook delivery outcomes", () => {
     const ep = await createEndpoint(h, site.id, { url: r.url, events: ["comment.scored"] });
     h.startWorker();
     await postComment(h, site);
-    const waiting = await eventually(async () => {
-      const [row] = await deliveries(h, site.id, ep.id);
-      return row?.status === "pending" && row.attempts === 1 ? row : undefined;
-    });
-    const [first] = await attempts(h, site.id, ep.id);
-    const planned = Date.parse(waiting.nextAttemptAt as string) - Date.parse(first!.createdAt as string);
+    const { first, planned } = await firstRetry(h, site.id, ep.id);
     expect(planned).toBeGreaterThanOrEqual(RETRY_AFTER_MAX_MS);
-    expect(planned).toBeLessThan(RETRY_AFTER_MAX_MS + (first!.durationMs as number) + 200);
+    expect(planned).toBeLessThan(RETRY_AFTER_MAX_MS + (first.durationMs as number) + 200);
     // The queue holds it back too (the schedule alone would have retried after 50 ms).
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(r.received).toHaveLength(1);
